@@ -1,0 +1,19 @@
+import { configFields } from "@helmr/migrations/config"
+import { z } from "zod"
+
+export const ApiConfig = z.object({
+  HELMR_DATABASE_URL: configFields.databaseUrl,
+  HELMR_VALKEY_URL: configFields.valkeyUrl,
+  HELMR_ENCRYPTION_KEY: configFields.encryptionKey,
+  HELMR_API_PORT: configFields.port.default(3000),
+  HELMR_API_HOST: z.string().min(1).default("0.0.0.0"),
+  HELMR_KEY_PREFIX: configFields.keyPrefix.default("helmr"),
+  HELMR_LOG_LEVEL: configFields.logLevel.default("info"),
+  HELMR_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024),
+  HELMR_MIGRATE_ON_START: z.enum(["true", "false"]).default("true"),
+})
+export type ApiConfig = z.infer<typeof ApiConfig>

@@ -1,0 +1,32 @@
+import type { Sql } from "@helmr/migrations/db"
+import type { Keyring } from "@helmr/migrations/secrets"
+import type { Valkey, ValkeyKeys } from "@helmr/migrations/valkey"
+import type { Logger } from "pino"
+
+/** What the app is built from: clients are made in main.ts and passed in, never module-level. */
+export interface ApiDeps {
+  sql: Sql
+  valkey: Valkey
+  keys: ValkeyKeys
+  keyring: Keyring
+  logger: Logger
+  /** Largest request body accepted, in bytes. */
+  bodyLimitBytes?: number
+}
+
+/** The environment an API key resolves to; every query is filtered by it. */
+export interface Caller {
+  keyId: string
+  environmentId: string
+  environmentSlug: string
+  projectId: string
+}
+
+export interface AppEnv {
+  Variables: {
+    deps: ApiDeps
+    requestId: string
+    caller: Caller
+    logger: Logger
+  }
+}

@@ -1,0 +1,45 @@
+import { ConfigError, parseConfig } from "@helmr/migrations/config"
+import { createDb } from "@helmr/migrations/db"
+import { migrate } from "@helmr/migrations/migrate"
+import { checkDependencies, shutdownSignal } from "@helmr/migrations/service"
+import { createValkey } from "@helmr/migrations/valkey"
+import pino from "pino"
+import { DispatcherConfig } from "./src/config.ts"
+
+/** The dispatcher's composition root: config once, clients here, everything else receives them. */
+async function main(): Promise<void> {
+  const config = parseConfig(DispatcherConfig)
+  const logger = pino({ level: config.HELMR_LOG_LEVEL, base: { service: "dispatcher" } })
+  const { signal, stopped } = shutdownSignal()
+  const sql = createDb(config.HELMR_DATABASE_URL, { applicationName: "helmr-dispatcher" })
+  if (config.HELMR_MIGRATE_ON_START === "true")
+    await migrate(sql, { log: (line) => logger.info(line) })
+  const valkey = createValkey(config.HELMR_VALKEY_URL, { name: "helmr-dispatcher" })
+
+  const health = Bun.serve({
+    port: config.HELMR_DISPATCHER_PORT,
+    async fetch(req) {
+      if (new URL(req.url).pathname !== "/healthz")
+        return new Response("not found", { status: 404 })
+      const { ok, ...parts } = await checkDependencies(sql, valkey)
+      return Response.json({ status: ok ? "ok" : "degraded", ...parts }, { status: ok ? 200 : 503 })
+    },
+  })
+  logger.info({ url: health.url.toString(), aborted: signal.aborted }, "dispatcher started")
+
+  logger.info({ signal: await stopped }, "draining")
+  await health.stop()
+  await sql.end({ timeout: 5 })
+  valkey.disconnect()
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`helmr-dispatcher: ${error.message}\n`)
+    process.exit(2)
+  }
+  process.stderr.write(
+    `helmr-dispatcher: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  )
+  process.exit(1)
+})

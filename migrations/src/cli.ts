@@ -1,0 +1,79 @@
+#!/usr/bin/env bun
+import { z } from "zod"
+import { bootstrapProject } from "./bootstrap.ts"
+import { ConfigError, configFields, parseConfig } from "./config.ts"
+import { createDb } from "./db.ts"
+import { MigrationError, migrate } from "./migrate.ts"
+
+const USAGE = `Usage: helmr-migrate <command> [options]
+
+Commands:
+  migrate                      Apply pending migrations (safe to run concurrently and repeatedly)
+  bootstrap [--project SLUG]   Create a project with dev, staging and prod environments and print
+            [--name NAME]      one API key per environment. Keys are shown once; rerunning creates
+            [--json]           nothing new.
+
+Environment:
+  HELMR_DATABASE_URL           postgres://user@host:port/database (required)
+`
+
+const Config = z.object({ HELMR_DATABASE_URL: configFields.databaseUrl })
+
+function option(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name)
+  if (i === -1) return undefined
+  const value = args[i + 1]
+  if (value === undefined || value.startsWith("--")) fail(`${name} needs a value`)
+  return value
+}
+
+function fail(message: string): never {
+  process.stderr.write(`helmr-migrate: ${message}\n`)
+  process.exit(2)
+}
+
+async function main(args: string[]): Promise<void> {
+  const [command, ...rest] = args
+  if (!command || command === "--help" || command === "-h" || command === "help") {
+    process.stdout.write(USAGE)
+    return
+  }
+  if (command !== "migrate" && command !== "bootstrap")
+    fail(`unknown command '${command}'\n\n${USAGE}`)
+  const config = parseConfig(Config)
+  const sql = createDb(config.HELMR_DATABASE_URL, { max: 2, applicationName: "helmr-migrate" })
+  try {
+    const result = await migrate(sql, { log: (line) => process.stdout.write(`${line}\n`) })
+    if (command === "migrate") {
+      process.stdout.write(
+        `migrations: ${result.applied.length} applied, ${result.skipped.length} already applied\n`,
+      )
+      return
+    }
+    const slug = option(rest, "--project") ?? "default"
+    if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(slug))
+      fail("--project must be lowercase letters, digits and '-'")
+    const boot = await bootstrapProject(sql, { slug, name: option(rest, "--name") ?? slug })
+    if (rest.includes("--json")) {
+      process.stdout.write(`${JSON.stringify(boot, null, 2)}\n`)
+      return
+    }
+    process.stdout.write(
+      `project ${boot.projectSlug} (${boot.projectId}) ${boot.created ? "created" : "already exists"}\n`,
+    )
+    for (const env of boot.environments) {
+      const key = env.apiKey ?? `${env.keyPrefix}… (issued earlier; not shown again)`
+      process.stdout.write(`  ${env.slug.padEnd(8)} ${env.id}  ${key}\n`)
+    }
+    if (boot.environments.some((e) => e.apiKey)) {
+      process.stdout.write("Store these keys now: Helmr keeps only their hashes.\n")
+    }
+  } finally {
+    await sql.end({ timeout: 5 })
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof MigrationError) fail(error.message)
+  throw error
+})

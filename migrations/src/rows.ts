@@ -1,0 +1,198 @@
+/** Row types of the tables in ../sql, as postgres.js returns them (camelCased column names). */
+
+export interface ProjectRow {
+  id: string
+  slug: string
+  name: string
+  createdAt: Date
+}
+
+export interface EnvironmentRow {
+  id: string
+  projectId: string
+  slug: string
+  currentDeploymentId: string | null
+  createdAt: Date
+}
+
+export interface ApiKeyRow {
+  id: string
+  environmentId: string
+  keyPrefix: string
+  keyHash: Uint8Array
+  createdAt: Date
+  lastUsedAt: Date | null
+  revokedAt: Date | null
+}
+
+export interface BlobRow {
+  projectId: string
+  digest: string
+  size: string
+  content: Uint8Array
+  createdAt: Date
+}
+
+export interface DeploymentRow {
+  id: string
+  projectId: string
+  environmentId: string
+  version: number
+  contentDigest: string
+  bundleDigest: string
+  manifest: unknown
+  createdAt: Date
+  promotedAt: Date | null
+}
+
+export interface DeploymentFileRow {
+  deploymentId: string
+  projectId: string
+  path: string
+  digest: string
+}
+
+export interface SecretRow {
+  environmentId: string
+  name: string
+  ciphertext: Uint8Array
+  nonce: Uint8Array
+  authTag: Uint8Array
+  keyVersion: number
+  createdAt: Date
+  updatedAt: Date
+}
+
+export type ScheduleKind = "declarative" | "imperative"
+
+export interface ScheduleRow {
+  id: string
+  projectId: string
+  kind: ScheduleKind
+  taskId: string
+  cron: string
+  timezone: string
+  deduplicationKey: string
+  externalId: string | null
+  createdAt: Date
+  updatedAt: Date
+}
+
+export interface ScheduleInstanceRow {
+  id: string
+  scheduleId: string
+  environmentId: string
+  deploymentId: string | null
+  active: boolean
+  runOptions: Record<string, unknown>
+  nextFireAt: Date | null
+  lastFiredAt: Date | null
+  /** bigint column: postgres.js returns it as a string. */
+  version: string
+  createdAt: Date
+  updatedAt: Date
+}
+
+export type SlotOutcome = "fired" | "skipped" | "failed"
+
+export interface ScheduleSlotRow {
+  instanceId: string
+  slotAt: Date
+  outcome: SlotOutcome
+  runId: string | null
+  attempts: number
+  error: string | null
+  recordedAt: Date
+}
+
+export interface SessionRow {
+  id: string
+  environmentId: string
+  taskId: string
+  createdAt: Date
+}
+
+export const RUN_STATUSES = [
+  "queued",
+  "starting",
+  "running",
+  "waiting",
+  "succeeded",
+  "failed",
+  "canceled",
+  "timed_out",
+  "crashed",
+  "expired",
+] as const
+export type RunStatus = (typeof RUN_STATUSES)[number]
+export const FINAL_RUN_STATUSES: readonly RunStatus[] = [
+  "succeeded",
+  "failed",
+  "canceled",
+  "timed_out",
+  "crashed",
+  "expired",
+]
+
+export interface RunRow {
+  id: string
+  environmentId: string
+  deploymentId: string
+  taskId: string
+  sessionId: string
+  scheduleId: string | null
+  scheduleInstanceId: string | null
+  slotAt: Date | null
+  status: RunStatus
+  payload: unknown
+  output: unknown
+  error: unknown
+  metadata: Record<string, unknown>
+  tags: string[]
+  idempotencyKey: string | null
+  attempt: number
+  maxAttempts: number
+  maxDurationSeconds: number | null
+  availableAt: Date
+  expiresAt: Date | null
+  replayOf: string | null
+  runnerId: string | null
+  leaseExpiresAt: Date | null
+  createdAt: Date
+  updatedAt: Date
+  startedAt: Date | null
+  finishedAt: Date | null
+}
+
+export interface RunEventRow {
+  /** bigint identity: a string. */
+  id: string
+  runId: string
+  type: string
+  level: string | null
+  message: string | null
+  data: unknown
+  createdAt: Date
+}
+
+export interface WaitpointRow {
+  id: string
+  environmentId: string
+  runId: string | null
+  kind: "timer" | "token"
+  status: "pending" | "completed" | "timed_out"
+  resumeAt: Date | null
+  timeoutAt: Date | null
+  idempotencyKey: string | null
+  data: unknown
+  createdAt: Date
+  completedAt: Date | null
+}
+
+export interface StreamChunkRow {
+  sessionId: string
+  stream: string
+  seq: string
+  data: string
+  createdAt: Date
+}

@@ -1,0 +1,29 @@
+/**
+ * Every Valkey key Helmr uses, built in one place. Valkey holds replaceable hints only: losing all
+ * of it loses nothing, the dispatcher rebuilds it from Postgres.
+ *
+ * `prefix` isolates deployments sharing one Valkey (and each test file: `helmr-t-<random>`).
+ */
+export function valkeyKeys(prefix = "helmr") {
+  return {
+    prefix,
+    /** zset: schedule instance id → next fire (epoch ms); one entry per active instance. */
+    scheduleDue: `${prefix}:sched:due`,
+    /** hash: schedule instance id → `<version>:<slot ms>` the due entry stands for. */
+    scheduleEntry: `${prefix}:sched:entry`,
+    /** zset: `<kind>:<id>` → due time (epoch ms) of a timed wait or other timer. */
+    timers: `${prefix}:timers:due`,
+    /**
+     * zset: run id → time it may start (epoch ms). Delays and retry backoffs are just later
+     * scores. Leasing a run moves its score to the lease deadline, so a run whose runner dies
+     * becomes due again by itself.
+     */
+    runQueue: `${prefix}:runs:queue`,
+    /** pub/sub channel: a run changed (new events, cancel requested). */
+    runChannel: (runId: string) => `${prefix}:runs:changed:${runId}`,
+    /** Rate-limit window of one API key. */
+    rateLimit: (keyId: string, window: number) => `${prefix}:ratelimit:${keyId}:${window}`,
+  }
+}
+
+export type ValkeyKeys = ReturnType<typeof valkeyKeys>
