@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { bootstrapProject } from "../bootstrap.ts"
+import { newId } from "../ids.ts"
+import { createTestDatabase, type TestDatabase } from "../testing.ts"
+import { insertRun, transitionRun } from "./runs.ts"
+
+let db: TestDatabase
+let environmentId: string
+let deploymentId: string
+
+beforeAll(async () => {
+  db = await createTestDatabase("runs")
+  const boot = await bootstrapProject(db.sql, { slug: "runs" })
+  environmentId = boot.environments[0]!.id
+  deploymentId = newId("dep")
+  const digest = `sha256:${"0".repeat(64)}`
+  await db.sql`insert into blobs (project_id, digest, size, content) values (${boot.projectId}, ${digest}, 0, ${new Uint8Array()})`
+  await db.sql`insert into deployments (id, project_id, environment_id, version, content_digest, bundle_digest, manifest)
+    values (${deploymentId}, ${boot.projectId}, ${environmentId}, 1, 'c1', ${digest}, ${db.sql.json({ version: 1 })})`
+})
+afterAll(() => db.drop())
+
+const base = () => ({
+  environmentId,
+  deploymentId,
+  taskId: "t",
+  payload: { user_id: 1, nested: { some_key: true } },
+})
+
+describe("insertRun", () => {
+  test("creates a queued run with a session and a transition event; payload keys are kept as written", async () => {
+    const { run, created } = await insertRun(db.sql, base())
+    expect(created).toBe(true)
+    expect(run.status).toBe("queued")
+    expect(run.payload).toEqual({ user_id: 1, nested: { some_key: true } })
+    const [session] = await db.sql`select * from sessions where id = ${run.sessionId}`
+    expect(session).toBeDefined()
+    const events = [...(await db.sql`select type, data from run_events where run_id = ${run.id}`)]
+    expect(events).toEqual([{ type: "transition", data: { from: null, to: "queued" } }])
+  })
+
+  test("one idempotency key, many concurrent callers: one run, one session", async () => {
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => insertRun(db.sql, { ...base(), idempotencyKey: "same-key" })),
+    )
+    expect(results.filter((r) => r.created)).toHaveLength(1)
+    expect(new Set(results.map((r) => r.run.id)).size).toBe(1)
+    const [counts] = await db.sql<{ runs: number; sessions: number }[]>`
+      select (select count(*)::int from runs where idempotency_key = 'same-key') as runs,
+             (select count(*)::int from sessions s where not exists (select 1 from runs r where r.session_id = s.id)) as sessions`
+    expect(counts).toEqual({ runs: 1, sessions: 0 })
+  })
+
+  test("inside a caller's transaction it uses a savepoint and keeps the transaction usable", async () => {
+    await insertRun(db.sql, { ...base(), idempotencyKey: "tx-key" })
+    const again = await db.sql.begin(async (tx) => {
+      const r = await insertRun(tx, { ...base(), idempotencyKey: "tx-key" })
+      const [one] = await tx`select 1 as one`
+      return { r, one }
+    })
+    expect(again.r.created).toBe(false)
+    expect(again.one).toEqual({ one: 1 })
+  })
+})
+
+describe("transitionRun", () => {
+  test("compare-and-set: only from an expected status, with an event", async () => {
+    const { run } = await insertRun(db.sql, base())
+    const started = await transitionRun(db.sql, run.id, ["queued"], "running", { runnerId: "r1" })
+    expect(started?.status).toBe("running")
+    expect(started?.startedAt).toBeInstanceOf(Date)
+    expect(started?.runnerId).toBe("r1")
+    expect(await transitionRun(db.sql, run.id, ["queued"], "running")).toBeNull()
+    const done = await transitionRun(db.sql, run.id, ["running"], "succeeded", {
+      output: { ok: true },
+    })
+    expect(done?.output).toEqual({ ok: true })
+    expect(done?.finishedAt).toBeInstanceOf(Date)
+    expect(done?.runnerId).toBe("r1")
+    const events = await db.sql<{ data: { to: string } }[]>`
+      select data from run_events where run_id = ${run.id} order by id`
+    expect(events.map((e) => e.data.to)).toEqual(["queued", "running", "succeeded"])
+  })
+
+  test("racing transitions: exactly one wins", async () => {
+    const { run } = await insertRun(db.sql, base())
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        transitionRun(db.sql, run.id, ["queued"], "starting", { runnerId: `r${i}` }),
+      ),
+    )
+    expect(results.filter((r) => r !== null)).toHaveLength(1)
+  })
+})

@@ -1,0 +1,140 @@
+import type { Sql, TransactionSql } from "../db.ts"
+import { newId } from "../ids.ts"
+import type { RunRow, RunStatus } from "../rows.ts"
+
+type Tx = Sql | TransactionSql
+
+export interface NewRun {
+  environmentId: string
+  deploymentId: string
+  taskId: string
+  payload: unknown
+  idempotencyKey?: string | null
+  tags?: string[]
+  maxAttempts?: number
+  maxDurationSeconds?: number | null
+  availableAt?: Date
+  expiresAt?: Date | null
+  metadata?: Record<string, unknown>
+  scheduleId?: string | null
+  scheduleInstanceId?: string | null
+  slotAt?: Date | null
+  replayOf?: string | null
+  /** An existing session to run in; a new one is created when omitted. */
+  sessionId?: string
+}
+
+/**
+ * Creates a queued run (and its session) unless one exists for the idempotency key: the unique
+ * constraint decides, never a prior read, so concurrent callers and retries get one run. Returns
+ * the run and whether this call created it. Enqueue it in Valkey after the transaction commits.
+ */
+export async function insertRun(tx: Tx, input: NewRun): Promise<{ run: RunRow; created: boolean }> {
+  const runId = newId("run")
+  const sessionId = input.sessionId ?? newId("sess")
+  const run = async (sql: TransactionSql) => {
+    if (!input.sessionId) {
+      await sql`insert into sessions (id, environment_id, task_id)
+        values (${sessionId}, ${input.environmentId}, ${input.taskId})`
+    }
+    const [inserted] = await sql<RunRow[]>`
+      insert into runs (
+        id, environment_id, deployment_id, task_id, session_id, schedule_id, schedule_instance_id,
+        slot_at, payload, metadata, tags, idempotency_key, max_attempts, max_duration_seconds,
+        available_at, expires_at, replay_of
+      ) values (
+        ${runId}, ${input.environmentId}, ${input.deploymentId}, ${input.taskId}, ${sessionId},
+        ${input.scheduleId ?? null}, ${input.scheduleInstanceId ?? null}, ${input.slotAt ?? null},
+        ${input.payload === undefined ? null : sql.json(input.payload as never)},
+        ${sql.json((input.metadata ?? {}) as never)}, ${input.tags ?? []},
+        ${input.idempotencyKey ?? null}, ${input.maxAttempts ?? 1}, ${input.maxDurationSeconds ?? null},
+        ${input.availableAt ?? sql`now()`}, ${input.expiresAt ?? null}, ${input.replayOf ?? null}
+      )
+      on conflict (environment_id, idempotency_key) do nothing
+      returning *`
+    if (inserted) {
+      await sql`insert into run_events (run_id, type, data)
+        values (${runId}, 'transition', ${sql.json({ from: null, to: "queued" })})`
+      return { run: inserted, created: true }
+    }
+    const [existing] = await sql<RunRow[]>`
+      select * from runs
+      where environment_id = ${input.environmentId} and idempotency_key = ${input.idempotencyKey ?? null}`
+    if (!existing) throw new Error("run conflict without an existing run")
+    return { run: existing, created: false }
+  }
+  // Inside a transaction: a savepoint; otherwise a transaction of its own. Either way the session
+  // made for a run that turned out to exist already is rolled back with it.
+  const attempt = async (sql: TransactionSql) => {
+    const result = await run(sql)
+    if (!result.created) throw new ExistingRun(result.run)
+    return result
+  }
+  const scoped =
+    "savepoint" in tx ? (tx as TransactionSql).savepoint(attempt) : (tx as Sql).begin(attempt)
+  return scoped.catch((error: unknown) => {
+    if (error instanceof ExistingRun) return { run: error.run, created: false }
+    throw error
+  })
+}
+
+/** Thrown to roll back the session made for a run that already existed. */
+class ExistingRun extends Error {
+  constructor(readonly run: RunRow) {
+    super("existing run")
+  }
+}
+
+export interface TransitionPatch {
+  output?: unknown
+  error?: unknown
+  runnerId?: string | null
+  leaseExpiresAt?: Date | null
+  attempt?: number
+  availableAt?: Date
+}
+
+/**
+ * Compare-and-set of a run's status: moves the run to `to` only if its status is one of `from`,
+ * and records a transition event in the same transaction. Returns the updated run, or null when
+ * the run was not in an expected state (someone else moved it first).
+ */
+export async function transitionRun(
+  sql: Sql,
+  runId: string,
+  from: readonly RunStatus[],
+  to: RunStatus,
+  patch: TransitionPatch = {},
+  eventData: Record<string, unknown> = {},
+): Promise<RunRow | null> {
+  return sql.begin(async (tx) => {
+    const [before] = await tx<{ status: RunStatus }[]>`
+      select status from runs where id = ${runId} and status in ${tx(from as RunStatus[])} for update`
+    if (!before) return null
+    const finished = [
+      "succeeded",
+      "failed",
+      "canceled",
+      "timed_out",
+      "crashed",
+      "expired",
+    ].includes(to)
+    const [row] = await tx<RunRow[]>`
+      update runs set
+        status = ${to},
+        output = case when ${"output" in patch} then ${patch.output === undefined ? null : tx.json(patch.output as never)}::jsonb else output end,
+        error = case when ${"error" in patch} then ${patch.error === undefined ? null : tx.json(patch.error as never)}::jsonb else error end,
+        runner_id = case when ${"runnerId" in patch} then ${patch.runnerId ?? null} else runner_id end,
+        lease_expires_at = case when ${"leaseExpiresAt" in patch} then ${patch.leaseExpiresAt ?? null}::timestamptz else lease_expires_at end,
+        attempt = coalesce(${patch.attempt ?? null}, attempt),
+        available_at = coalesce(${patch.availableAt ?? null}::timestamptz, available_at),
+        started_at = case when ${to === "running"} and started_at is null then now() else started_at end,
+        finished_at = case when ${finished} then now() else finished_at end,
+        updated_at = now()
+      where id = ${runId}
+      returning *`
+    await tx`insert into run_events (run_id, type, data)
+      values (${runId}, 'transition', ${tx.json({ from: before.status, to, ...eventData } as never)})`
+    return row ?? null
+  })
+}
