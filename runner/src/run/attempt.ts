@@ -1,0 +1,263 @@
+import { randomBytes } from "node:crypto"
+import type { RunRow } from "@helmr/migrations/rows"
+import { NONCE_ENV, PROTOCOL_VERSION, type SerializedError } from "@helmr/sdk/runtime/protocol"
+import { ImageBuildError } from "../build/build-image.ts"
+import type { OutputStream, Sandbox } from "../sandbox/driver.ts"
+import { parseSandboxLine } from "../sandbox/messages.ts"
+import type { RunnerDeps } from "./deps.ts"
+import { createEventLog, type EventLog } from "./event-log.ts"
+import { finishAttempt } from "./finish.ts"
+import { startHeartbeat } from "./heartbeat.ts"
+import { type AttemptFacts, type AttemptOutcome, decideOutcome } from "./outcome.ts"
+import { loadRunPlan, RunSetupError, resolveSecrets } from "./run-plan.ts"
+import { transitionGuardedRun } from "./transitions.ts"
+
+/**
+ * One attempt of a claimed run (status `starting`, owned by this runner): build, start the
+ * sandbox, supervise it until it reports a result or exits, then finish the run. Aborts (cancel,
+ * maxDuration, runner shutdown) go to the task as `ctx.signal`; the sandbox is killed after the
+ * grace period if it does not end by itself.
+ */
+
+type AbortKind = "canceled" | "timed_out" | "interrupted"
+
+interface AttemptState {
+  abort: { kind: AbortKind; message: string } | null
+  sandbox: Sandbox | null
+  lost: boolean
+  result: AttemptFacts["result"]
+  timers: ReturnType<typeof setTimeout>[]
+}
+
+function setupOutcome(error: unknown): AttemptOutcome {
+  if (error instanceof RunSetupError) {
+    const e: SerializedError = { name: error.name, message: error.message, retryable: false }
+    if (error.data) e.data = error.data
+    return { status: "failed", error: e, retryable: false }
+  }
+  if (error instanceof ImageBuildError) {
+    return {
+      status: "failed",
+      error: { name: error.name, message: error.message, data: error.details },
+      retryable: true,
+    }
+  }
+  const message = error instanceof Error ? error.message : String(error)
+  return {
+    status: "crashed",
+    error: { name: "RunnerError", message: `the runner could not run the task: ${message}` },
+    retryable: true,
+  }
+}
+
+function onOutput(events: EventLog, state: AttemptState, nonce: string, attempt: number) {
+  return (stream: OutputStream, line: string) => {
+    const message = stream === "stdout" ? parseSandboxLine(nonce, line) : null
+    if (!message) {
+      events.add({
+        type: "log",
+        level: stream === "stderr" ? "error" : "info",
+        message: line,
+        data: { stream, attempt },
+      })
+      return
+    }
+    switch (message.type) {
+      case "ready":
+        return
+      case "started":
+        events.add({ type: "started", data: { attempt, at: message.at } })
+        return
+      case "log":
+        events.add({
+          type: "log",
+          level: message.level,
+          message: message.message,
+          data: message.data === undefined ? { attempt } : { attempt, data: message.data },
+        })
+        return
+      case "result":
+        state.result = message.ok
+          ? { ok: true, output: message.output }
+          : { ok: false, error: message.error }
+        return
+      default:
+        return message satisfies never
+    }
+  }
+}
+
+export async function runAttempt(deps: RunnerDeps, run: RunRow, stop: AbortSignal): Promise<void> {
+  const log = deps.logger.child({ runId: run.id, attempt: run.attempt })
+  const events = createEventLog({
+    sql: deps.sql,
+    valkey: deps.valkey,
+    keys: deps.keys,
+    runId: run.id,
+    onError: (error) => log.warn({ err: error }, "recording run events failed"),
+  })
+  const state: AttemptState = { abort: null, sandbox: null, lost: false, result: null, timers: [] }
+  const requestAbort = (kind: AbortKind, message: string) => {
+    if (state.abort || state.lost) return
+    state.abort = { kind, message }
+    events.add({ type: "log", level: "warn", message, data: { attempt: run.attempt } })
+    const sandbox = state.sandbox
+    if (!sandbox) return
+    sandbox.send({
+      type: "abort",
+      reason: kind === "timed_out" ? "timed_out" : "canceled",
+      message,
+    })
+    state.timers.push(setTimeout(() => void sandbox.kill(), deps.graceMs))
+  }
+  const unwatch = deps.cancelWatch.watch(run.id, () =>
+    requestAbort("canceled", "the run was canceled"),
+  )
+  const heartbeat = startHeartbeat(deps, run, {
+    onCancel: () => requestAbort("canceled", "the run was canceled"),
+    onLost: () => {
+      state.lost = true
+      log.warn("lost the run's lease to another runner; stopping this attempt")
+      void state.sandbox?.kill()
+    },
+  })
+  const onStop = () =>
+    requestAbort("interrupted", "the runner is shutting down; the run will be retried")
+  stop.addEventListener("abort", onStop)
+
+  let outcome: AttemptOutcome
+  let memory = ""
+  try {
+    const plan = await loadRunPlan(deps.sql, run)
+    const secrets = await resolveSecrets(deps.sql, deps.keyring, run, plan.task)
+    const prepared = await deps.driver.prepare(
+      {
+        projectId: plan.projectId,
+        graph: plan.graph,
+        workspace: plan.sandbox.workspace,
+        bundle: plan.bundle,
+        readBlob: plan.readBlob,
+      },
+      (e) =>
+        events.add({
+          type: "build",
+          level: e.level,
+          message: e.message,
+          data: { ...e.data, attempt: run.attempt },
+        }),
+    )
+    const resources = plan.sandbox.resources
+    memory = resources?.memory ?? `${deps.defaults.memoryBytes} bytes`
+    if (state.abort || state.lost) throw new AbortedBeforeStart()
+    const nonce = randomBytes(12).toString("hex")
+    const sandbox = await deps.driver.start(
+      {
+        runId: run.id,
+        sessionId: run.sessionId,
+        attempt: run.attempt,
+        prepared,
+        workspace: plan.sandbox.workspace,
+        env: { ...secrets, HOME: "/tmp", [NONCE_ENV]: nonce },
+        resources: {
+          cpu: resources?.cpu ?? deps.defaults.cpu,
+          memoryBytes: resources?.memoryBytes ?? deps.defaults.memoryBytes,
+        },
+        network: plan.sandbox.network,
+      },
+      onOutput(events, state, nonce, run.attempt),
+    )
+    state.sandbox = sandbox
+    const running = await transitionGuardedRun(
+      deps.sql,
+      run.id,
+      ["starting"],
+      "running",
+      { runnerId: deps.runnerId, attempt: run.attempt },
+      {},
+      { attempt: run.attempt, sandbox: sandbox.id.slice(0, 12) },
+    )
+    if (!running) {
+      state.lost = true
+      await sandbox.kill()
+    } else {
+      void deps.valkey.publish(deps.keys.runChannel(run.id), "status").catch(() => 0)
+      sandbox.send({
+        type: "start",
+        protocol: PROTOCOL_VERSION,
+        run: { id: run.id, attempt: run.attempt },
+        task: { id: plan.task.id, exportName: plan.task.exportName },
+        session: { id: run.sessionId },
+        workspace: sandbox.workspace,
+        entry: prepared.entry,
+        payload: run.payload,
+      })
+      const pending = readAbort(state)
+      if (pending) {
+        state.abort = null
+        requestAbort(pending.kind, pending.message)
+      }
+      const maxDuration = run.maxDurationSeconds ?? plan.task.maxDuration
+      if (maxDuration) {
+        state.timers.push(
+          setTimeout(
+            () => requestAbort("timed_out", `maxDuration of ${maxDuration}s reached`),
+            maxDuration * 1000,
+          ),
+        )
+      }
+    }
+    const exit = await sandbox.exited
+    await events.flush()
+    outcome = outcomeOf(state, { result: state.result, exit, memory })
+  } catch (error) {
+    outcome =
+      error instanceof AbortedBeforeStart
+        ? outcomeOf(state, { result: null, exit: { exitCode: null, oomKilled: false }, memory })
+        : setupOutcome(error)
+    if (!(error instanceof AbortedBeforeStart) && !(error instanceof RunSetupError)) {
+      log.warn({ err: error }, "attempt failed before the task ran")
+    }
+  } finally {
+    for (const timer of state.timers) clearTimeout(timer)
+    heartbeat.stop()
+    unwatch()
+    stop.removeEventListener("abort", onStop)
+  }
+  try {
+    if (state.lost) return
+    await finishAttempt(deps, run, outcome, events, state.abort?.kind === "interrupted")
+  } finally {
+    await events.close()
+    await state.sandbox
+      ?.remove()
+      .catch((error: unknown) => log.warn({ err: error }, "removing the sandbox failed"))
+  }
+}
+
+class AbortedBeforeStart extends Error {}
+
+/** Read through a call: the abort changes from callbacks, behind the type checker's back. */
+function readAbort(state: AttemptState): AttemptState["abort"] {
+  return state.abort
+}
+
+function outcomeOf(state: AttemptState, facts: Omit<AttemptFacts, "abort">): AttemptOutcome {
+  const abort = state.abort
+  if (abort?.kind === "interrupted") {
+    // A shutdown is not the task's doing: keep a result it managed to return, else retry.
+    const outcome = decideOutcome({ ...facts, abort: null })
+    return outcome.status === "succeeded"
+      ? outcome
+      : {
+          status: "crashed",
+          error: { name: "RunnerShutdownError", message: abort.message },
+          retryable: true,
+        }
+  }
+  return decideOutcome({
+    ...facts,
+    abort: abort
+      ? { reason: abort.kind === "timed_out" ? "timed_out" : "canceled", message: abort.message }
+      : null,
+  })
+}

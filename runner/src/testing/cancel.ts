@@ -1,0 +1,19 @@
+import type { Sql } from "@helmr/migrations/db"
+import type { Valkey, ValkeyKeys } from "@helmr/migrations/valkey"
+
+/**
+ * What the API does to cancel a started run (the contract in docs/ARCHITECTURE.md): a
+ * `cancel_requested` run event, then `cancel` on the run's channel. `publish: false` leaves only
+ * the event, as when the message is lost.
+ */
+export async function publishCancel(
+  sql: Sql,
+  valkey: Valkey,
+  keys: ValkeyKeys,
+  runId: string,
+  options: { publish?: boolean } = {},
+): Promise<void> {
+  await sql`insert into run_events (run_id, type, data)
+    values (${runId}, 'cancel_requested', ${sql.json({ status: "running" })})`
+  if (options.publish !== false) await valkey.publish(keys.runChannel(runId), "cancel")
+}
