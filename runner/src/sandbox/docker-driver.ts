@@ -85,7 +85,15 @@ export function createDockerDriver(options: DockerDriverOptions): SandboxDriver 
           (chunk) => splitters.stderr.push(chunk),
         ),
       )
+      try {
+        await container.start()
+      } catch (error) {
+        stream.destroy()
+        await ignoring([404], () => container.remove({ force: true, v: true }))
+        throw error
+      }
       const exited = (async (): Promise<SandboxExit> => {
+        // Asked after start: `not-running` then means this run's exit, even if it came first.
         const result = (await container.wait()) as { StatusCode?: number }
         // Output may still be in flight when wait returns; give the stream a moment to drain.
         await Promise.race([ended, Bun.sleep(2_000)])
@@ -96,13 +104,6 @@ export function createDockerDriver(options: DockerDriverOptions): SandboxDriver 
           oomKilled: info.State.OOMKilled === true,
         }
       })()
-      try {
-        await container.start()
-      } catch (error) {
-        stream.destroy()
-        await ignoring([404], () => container.remove({ force: true, v: true }))
-        throw error
-      }
       const sandbox: Sandbox = {
         id: container.id,
         workspace: launch.workspace,

@@ -31,12 +31,47 @@ export function bridgeNameOf(network: string): string {
   return `hsb-${createHash("sha256").update(network).digest("hex").slice(0, 10)}`
 }
 
-/** The iptables rules, as argument lists for `-C` / `-I` / `-D`. */
-export function firewallRules(bridge: string, blocked: readonly string[]): string[][] {
+/**
+ * The iptables rules, in order, as argument lists for `-C` / `-I` / `-D`. Docker's embedded DNS
+ * forwards queries from the sandbox's own network namespace, so the host's resolvers stay
+ * reachable on port 53 even when they sit in a blocked range.
+ */
+export function firewallRules(
+  bridge: string,
+  blocked: readonly string[],
+  resolvers: readonly string[] = [],
+): string[][] {
+  const dns = resolvers.flatMap((ip) =>
+    ["udp", "tcp"].map((proto) => [
+      "DOCKER-USER",
+      "-i",
+      bridge,
+      "-d",
+      `${ip}/32`,
+      "-p",
+      proto,
+      "--dport",
+      "53",
+      "-j",
+      "ACCEPT",
+    ]),
+  )
   return [
     ["INPUT", "-i", bridge, "-j", "DROP"],
+    ...dns,
     ...blocked.map((cidr) => ["DOCKER-USER", "-i", bridge, "-d", cidr, "-j", "DROP"]),
   ]
+}
+
+/** IPv4 nameservers of the host (`/etc/resolv.conf`), loopback ones left out. */
+export async function hostResolvers(path = "/etc/resolv.conf"): Promise<string[]> {
+  const text = await Bun.file(path)
+    .text()
+    .catch(() => "")
+  return text
+    .split("\n")
+    .map((line) => /^\s*nameserver\s+(\d+\.\d+\.\d+\.\d+)\s*$/.exec(line)?.[1])
+    .filter((ip): ip is string => ip !== undefined && !ip.startsWith("127."))
 }
 
 async function iptables(args: string[]): Promise<{ ok: boolean; stderr: string }> {
@@ -50,7 +85,8 @@ async function iptables(args: string[]): Promise<{ ok: boolean; stderr: string }
 }
 
 async function applyFirewall(bridge: string, blocked: readonly string[]): Promise<string | null> {
-  for (const rule of firewallRules(bridge, blocked).reverse()) {
+  // Inserted at the top in reverse, so they end up in order ahead of Docker's own rules.
+  for (const rule of firewallRules(bridge, blocked, await hostResolvers()).reverse()) {
     const [chain, ...spec] = rule
     if (!chain) continue
     if ((await iptables(["-C", chain, ...spec])).ok) continue
@@ -104,7 +140,11 @@ export async function removeSandboxNetwork(
   network: SandboxNetwork,
   blockedCidrs: readonly string[] = DEFAULT_BLOCKED_CIDRS,
 ): Promise<void> {
-  for (const [chain, ...spec] of firewallRules(network.bridge, blockedCidrs)) {
+  for (const [chain, ...spec] of firewallRules(
+    network.bridge,
+    blockedCidrs,
+    await hostResolvers(),
+  )) {
     if (chain) while ((await iptables(["-D", chain, ...spec])).ok) {}
   }
   try {
