@@ -1,9 +1,13 @@
 import type { ErrorEnvelope } from "@helmr/sdk/contract"
 import { Hono } from "hono"
-import { bodyLimit } from "hono/body-limit"
 import { HTTPException } from "hono/http-exception"
 import type { ContentfulStatusCode } from "hono/utils/http-status"
 import { environmentKeyAuth } from "./auth.ts"
+import {
+  bodyLimits,
+  DEFAULT_BODY_LIMIT_BYTES,
+  DEFAULT_DEPLOY_BODY_LIMIT_BYTES,
+} from "./body-limits.ts"
 import type { ApiDeps, AppEnv } from "./env.ts"
 import { ApiError } from "./errors.ts"
 import { requestContext } from "./request-context.ts"
@@ -23,10 +27,10 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   const v1 = new Hono<AppEnv>()
   v1.use(
     "*",
-    bodyLimit({
-      maxSize: deps.bodyLimitBytes ?? 1024 * 1024,
-      onError: () => {
-        throw new ApiError(413, "payload_too_large", "request body is too large")
+    bodyLimits({
+      defaultBytes: deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+      routes: {
+        "POST /api/v1/deployments": deps.deployBodyLimitBytes ?? DEFAULT_DEPLOY_BODY_LIMIT_BYTES,
       },
     }),
   )
