@@ -37,7 +37,11 @@ export const ImageStep = z.discriminatedUnion("op", [
     dest: z.string().startsWith("/"),
     /** `source.file(path)` or `source.dir(path)`, relative to the task project. */
     source: z.object({ kind: z.enum(["file", "dir"]), path: z.string().min(1) }),
-    /** Every file copied, with its digest (one for a file, each file below it for a dir). */
+    /**
+     * Every file copied, with its digest: the file itself for `file`; for `dir`, each file below
+     * it (paths start with `<source.path>/`; `.git` and `node_modules` are skipped), so file `p`
+     * lands at `dest` + the part of `p` after `source.path`. Paths are relative to the project.
+     */
     files: z.array(ManifestFile),
   }),
 ])
@@ -88,7 +92,10 @@ export const TaskManifest = z.object({
   sandbox: z.string(),
   maxDuration: z.number().int().positive().optional(),
   secrets: z.array(SecretDeclaration).default([]),
-  /** JSON Schema of the payload (draft 2020-12, from zod); null: the task accepts no payload. */
+  /**
+   * JSON Schema of the payload (draft 2020-12, from zod, input side); null: the task accepts no
+   * payload. Scheduled tasks have null: their payload is the generated ScheduledTaskPayload.
+   */
   payloadSchema: z.record(z.string(), z.unknown()).nullable(),
   cron: CronSpec.optional(),
 })
