@@ -2,7 +2,14 @@ import { KIND, PROBLEMS } from "./brand.ts"
 import { DeclarationError } from "./errors.ts"
 import { checkIdentifier } from "./validate.ts"
 
-/** A named build cache, mounted into `image().run()` steps; namespaced per project. */
+/**
+ * A named build cache, mounted into `image().run()` steps; namespaced per project.
+ *
+ * @example
+ * ```ts
+ * const bunCache: Cache = cache("review-bun")
+ * ```
+ */
 export interface Cache {
   readonly name: string
 }

@@ -12,7 +12,14 @@ import {
   describe,
 } from "./validate.ts"
 
-/** A secret of the environment, injected into the sandbox as the env variable `env`. */
+/**
+ * A secret of the environment, injected into the sandbox as the env variable `env`.
+ *
+ * @example
+ * ```ts
+ * task({ id: "review-pr", sandbox: sb, secrets: [{ name: "OPENAI_API_KEY", env: "OPENAI_API_KEY" }], run })
+ * ```
+ */
 export interface SecretOption {
   /** The secret's name in the environment's store (`helmr secrets`, `PUT /secrets/{name}`). */
   readonly name: string
@@ -20,7 +27,14 @@ export interface SecretOption {
   readonly env: string
 }
 
-/** What a task object carries at run time (the runner reads these). */
+/**
+ * What a task object carries at run time (the runner reads these).
+ *
+ * @example
+ * ```ts
+ * if (reviewPr.payload) reviewPr.payload.parse(input) // what the runner does before run
+ * ```
+ */
 export interface TaskRuntime {
   readonly kind: "task" | "scheduled"
   readonly sandbox: Sandbox

@@ -5,19 +5,41 @@ import { DeclarationError } from "./errors.ts"
 import type { Source } from "./source.ts"
 import { checkAbsolutePath, checkEnvName, checkIdentifier, describe } from "./validate.ts"
 
-/** A cache mounted at `mountPath` while a `run` step executes. */
+/**
+ * A cache mounted at `mountPath` while a `run` step executes.
+ *
+ * @example
+ * ```ts
+ * const mount: CacheMountOption = { mountPath: "/root/.bun/install/cache", cache: cache("review-bun") }
+ * ```
+ */
 export interface CacheMountOption {
   mountPath: string
   cache: Cache
 }
 
-/** Options of an image `run` step. */
+/**
+ * Options of an image `run` step.
+ *
+ * @example
+ * ```ts
+ * image("review").from("oven/bun:1").run(["bun", "install"], { cache: [mount] })
+ * ```
+ */
 export interface RunStepOptions {
   /** Build caches mounted during this step (`RUN --mount=type=cache`). */
   cache?: readonly CacheMountOption[]
 }
 
-/** `image(name)` before `.from()`: a base image comes first. */
+/**
+ * `image(name)` before `.from()`: a base image comes first.
+ *
+ * @example
+ * ```ts
+ * const start: ImageStart = image("review")
+ * const runtime: Image = start.from("node:24-bookworm-slim")
+ * ```
+ */
 export interface ImageStart {
   readonly name: string
   /**
@@ -35,6 +57,11 @@ export interface ImageStart {
  * An image graph: a base reference and ordered steps, built by the runner with BuildKit and tagged
  * by a chained content hash, so an unchanged graph is never rebuilt. Every method returns a new
  * image; the original is unchanged.
+ *
+ * @example
+ * ```ts
+ * const runtime: Image = image("review").from("node:24-bookworm-slim").workdir("/workspace")
+ * ```
  */
 export interface Image {
   readonly name: string

@@ -4,10 +4,24 @@ import { DeclarationError } from "./errors.ts"
 import { describeImage, type Image } from "./image.ts"
 import { checkAbsolutePath, checkCpu, checkIdentifier, describe, parseMemory } from "./validate.ts"
 
-/** Binary memory sizes: `"512Mi"`, `"4Gi"`. Decimal units such as `"4G"` are refused. */
+/**
+ * Binary memory sizes: `"512Mi"`, `"4Gi"`. Decimal units such as `"4G"` are refused.
+ *
+ * @example
+ * ```ts
+ * const memory: MemorySize = "4Gi"
+ * ```
+ */
 export type MemorySize = `${number}${"Ki" | "Mi" | "Gi" | "Ti"}`
 
-/** Limits of a sandbox container. */
+/**
+ * Limits of a sandbox container.
+ *
+ * @example
+ * ```ts
+ * sandbox("review").image(runtime).resources({ cpu: 2, memory: "4Gi" })
+ * ```
+ */
 export interface SandboxResources {
   /** CPUs, fractions allowed (`0.5`); greater than 0. */
   cpu: number
@@ -21,6 +35,11 @@ declare const hasImage: unique symbol
  * A sandbox: the container a task runs in, from an image, with a workspace volume and limits.
  * `HasImage` is false until `.image()` is called; a task only accepts a sandbox with an image.
  * Every method returns a new sandbox; the original is unchanged.
+ *
+ * @example
+ * ```ts
+ * const sb: Sandbox = sandbox("review").image(runtime).workspace("/workspace")
+ * ```
  */
 export interface Sandbox<HasImage extends boolean = true> {
   readonly name: string

@@ -10,10 +10,25 @@ import { checkTimezone, describe } from "./validate.ts"
 
 export type { ScheduledTaskPayload } from "../contract/scheduled-payload.ts"
 
-/** A 5-field cron expression, or one with its IANA time zone (default `UTC`). */
+/**
+ * A 5-field cron expression, or one with its IANA time zone (default `UTC`).
+ *
+ * @example
+ * ```ts
+ * const nightly: CronOption = { pattern: "0 2 * * *", timezone: "Europe/Paris" }
+ * const hourly: CronOption = "0 * * * *"
+ * ```
+ */
 export type CronOption = string | { pattern: string; timezone?: string }
 
-/** Options of `schedules.task()`: like `task()`, with `cron` and no `payload`. */
+/**
+ * Options of `schedules.task()`: like `task()`, with `cron` and no `payload`.
+ *
+ * @example
+ * ```ts
+ * schedules.task({ id: "nightly", sandbox: sb, cron: "0 2 * * *", run: async (payload) => {} })
+ * ```
+ */
 export interface ScheduledTaskOptions<Id extends string, Output> {
   /** Unique in the project; matches `^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`. */
   id: Id
@@ -27,7 +42,14 @@ export interface ScheduledTaskOptions<Id extends string, Output> {
   run: (payload: ScheduledTaskPayload, ctx: TaskContext) => Output | Promise<Output>
 }
 
-/** A task declared with `schedules.task()`: triggered by its cron, with the schedule payload. */
+/**
+ * A task declared with `schedules.task()`: triggered by its cron, with the schedule payload.
+ *
+ * @example
+ * ```ts
+ * const nightly: ScheduledTask<"nightly"> = schedules.task({ id: "nightly", sandbox: sb, cron: "0 2 * * *", run: async () => {} })
+ * ```
+ */
 export type ScheduledTask<Id extends string = string, Output = unknown> = Task<
   Id,
   undefined,

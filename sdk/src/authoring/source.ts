@@ -2,7 +2,14 @@ import { KIND, PROBLEMS } from "./brand.ts"
 import { DeclarationError } from "./errors.ts"
 import { checkProjectPath } from "./validate.ts"
 
-/** A file or directory of the task project, copied into an image by `image().copy()`. */
+/**
+ * A file or directory of the task project, copied into an image by `image().copy()`.
+ *
+ * @example
+ * ```ts
+ * const pkg: Source = source.file("package.json") // { kind: "file", path: "package.json" }
+ * ```
+ */
 export interface Source {
   readonly kind: "file" | "dir"
   /** Relative to the task project's root (the folder of its package.json). */

@@ -9,6 +9,11 @@ declare const payloadType: unique symbol
 /**
  * A declared task. Export it from the task project's entry so `helmr deploy` finds it.
  * `Payload` is what triggering it takes (`undefined`: no payload), `Output` what `run` returns.
+ *
+ * @example
+ * ```ts
+ * export const reviewPr: Task<"review-pr", { prNumber: number }, { ok: boolean }> = task({ … })
+ * ```
  */
 export interface Task<
   Id extends string = string,
@@ -23,19 +28,47 @@ export interface Task<
   readonly [payloadType]: Payload
 }
 
-/** The payload a trigger of task `T` takes; `undefined` when it takes none. */
+/**
+ * The payload a trigger of task `T` takes; `undefined` when it takes none.
+ *
+ * @example
+ * ```ts
+ * type ReviewPayload = TaskPayload<typeof reviewPr> // { prNumber: number }
+ * ```
+ */
 export type TaskPayload<T> = T extends { readonly [payloadType]: infer P } ? P : never
-/** What task `T`'s `run` resolves to: the run's output. */
+/**
+ * What task `T`'s `run` resolves to: the run's output.
+ *
+ * @example
+ * ```ts
+ * type ReviewOutput = TaskOutput<typeof reviewPr> // { ok: boolean }
+ * ```
+ */
 export type TaskOutput<T> = T extends { readonly run: (...args: never[]) => Promise<infer O> }
   ? O
   : never
-/** The id of task `T`, as a literal type. */
+/**
+ * The id of task `T`, as a literal type.
+ *
+ * @example
+ * ```ts
+ * type ReviewId = TaskIdOf<typeof reviewPr> // "review-pr"
+ * ```
+ */
 export type TaskIdOf<T> = T extends { readonly id: infer Id extends string } ? Id : never
 
 type PayloadOf<S> = S extends z.ZodType ? z.output<S> : undefined
 type TriggerPayloadOf<S> = S extends z.ZodType ? z.input<S> : undefined
 
-/** Options of `task()`. */
+/**
+ * Options of `task()`.
+ *
+ * @example
+ * ```ts
+ * const options: TaskOptions<"hello", undefined, string> = { id: "hello", sandbox: sb, run: () => "hi" }
+ * ```
+ */
 export interface TaskOptions<Id extends string, Schema extends z.ZodType | undefined, Output> {
   /** Unique in the project; matches `^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`. */
   id: Id

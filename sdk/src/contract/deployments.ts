@@ -7,7 +7,14 @@ import { CronSpec, Digest, Manifest, ManifestFile } from "./manifest.ts"
  * the image graphs copy, base64-encoded, each with its sha256 digest (checked by the API).
  */
 
-/** A path inside the task project: relative, `/`-separated, no `.`/`..` segments. */
+/**
+ * A path inside the task project: relative, `/`-separated, no `.`/`..` segments.
+ *
+ * @example
+ * ```ts
+ * ProjectPath.parse("prompts/review.md") // ok; "../x" and "/etc" fail
+ * ```
+ */
 export const ProjectPath = z
   .string()
   .min(1)
@@ -20,6 +27,14 @@ export const ProjectPath = z
     "must be a relative path inside the task project ('/'-separated, no '.' or '..' segments)",
   )
 
+/**
+ * A file of the upload, base64 with its digest.
+ *
+ * @example
+ * ```ts
+ * const file: UploadedFile = { path: "package.json", digest: "sha256:…", content: btoa(text) }
+ * ```
+ */
 export const UploadedFile = z.object({
   path: ProjectPath,
   digest: Digest,
@@ -28,7 +43,14 @@ export const UploadedFile = z.object({
 })
 export type UploadedFile = z.infer<typeof UploadedFile>
 
-/** `POST /api/v1/deployments`. */
+/**
+ * `POST /api/v1/deployments`.
+ *
+ * @example
+ * ```ts
+ * const body = CreateDeploymentBody.parse(await request.json())
+ * ```
+ */
 export const CreateDeploymentBody = z.object({
   manifest: Manifest,
   /** The bundled task project (one ES module, `manifest.entry`). */
@@ -38,6 +60,14 @@ export const CreateDeploymentBody = z.object({
 })
 export type CreateDeploymentBody = z.infer<typeof CreateDeploymentBody>
 
+/**
+ * A task of a deployment, as lists show it.
+ *
+ * @example
+ * ```ts
+ * const scheduled = deployment.tasks.filter((t: DeploymentTaskSummary) => t.kind === "scheduled")
+ * ```
+ */
 export const DeploymentTaskSummary = z.object({
   id: TaskId,
   kind: z.enum(["task", "scheduled"]),
@@ -45,7 +75,14 @@ export const DeploymentTaskSummary = z.object({
 })
 export type DeploymentTaskSummary = z.infer<typeof DeploymentTaskSummary>
 
-/** A deployment as lists show it. 201 on create when new, 200 when the same content exists. */
+/**
+ * A deployment as lists show it. 201 on create when new, 200 when the same content exists.
+ *
+ * @example
+ * ```ts
+ * const deployment = Deployment.parse(await (await fetch(`${url}/api/v1/deployments/${id}`, { headers })).json())
+ * ```
+ */
 export const Deployment = z.object({
   id: DeploymentId,
   /** 1, 2, 3… per environment. */
@@ -63,14 +100,28 @@ export const Deployment = z.object({
 })
 export type Deployment = z.infer<typeof Deployment>
 
-/** `GET /api/v1/deployments/{id}`: with its manifest and files. */
+/**
+ * `GET /api/v1/deployments/{id}`: with its manifest and files.
+ *
+ * @example
+ * ```ts
+ * const { manifest, files } = DeploymentDetail.parse(json)
+ * ```
+ */
 export const DeploymentDetail = Deployment.extend({
   manifest: Manifest,
   files: z.array(ManifestFile),
 })
 export type DeploymentDetail = z.infer<typeof DeploymentDetail>
 
-/** `GET /api/v1/deployments?limit&cursor`: newest first. */
+/**
+ * `GET /api/v1/deployments?limit&cursor`: newest first.
+ *
+ * @example
+ * ```ts
+ * const page = DeploymentList.parse(json); if (page.nextCursor) next = `?cursor=${page.nextCursor}`
+ * ```
+ */
 export const DeploymentList = z.object({
   data: z.array(Deployment),
   /** Pass as `cursor` for the next page; null on the last. */
@@ -78,7 +129,14 @@ export const DeploymentList = z.object({
 })
 export type DeploymentList = z.infer<typeof DeploymentList>
 
-/** A declarative schedule instance touched (or not) by a promotion. */
+/**
+ * A declarative schedule instance touched (or not) by a promotion.
+ *
+ * @example
+ * ```ts
+ * for (const s of result.schedules.created) console.log(s.taskId, s.nextFireAt)
+ * ```
+ */
 export const PromotedSchedule = z.object({
   taskId: TaskId,
   scheduleId: z.string(),
@@ -89,7 +147,14 @@ export const PromotedSchedule = z.object({
 })
 export type PromotedSchedule = z.infer<typeof PromotedSchedule>
 
-/** `POST /api/v1/deployments/{id}/promote`. */
+/**
+ * `POST /api/v1/deployments/{id}/promote`.
+ *
+ * @example
+ * ```ts
+ * const result = PromoteDeploymentResponse.parse(json); if (!result.changed) console.log("already current")
+ * ```
+ */
 export const PromoteDeploymentResponse = z.object({
   deployment: Deployment,
   /** False when the deployment was already current and nothing changed. */

@@ -4,6 +4,11 @@ import type { Manifest } from "./manifest.ts"
 /**
  * What the manifest schema alone cannot say: names are unique, references resolve, scheduled
  * tasks have a cron and no payload, copy steps list the files they copy. Empty when consistent.
+ *
+ * @example
+ * ```ts
+ * const issues = checkManifest(Manifest.parse(json)) // [] when consistent
+ * ```
  */
 export function checkManifest(manifest: Manifest): FieldIssue[] {
   const issues: FieldIssue[] = []

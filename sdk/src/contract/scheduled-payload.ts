@@ -9,6 +9,11 @@ const WireDate = z.union([
 /**
  * The payload every scheduled run receives, generated at fire time (scheduled tasks declare no
  * payload). On the wire the times are ISO-8601 strings; parsing turns them into Dates.
+ *
+ * @example
+ * ```ts
+ * const payload = ScheduledTaskPayload.parse(JSON.parse(wire)) // timestamp: Date
+ * ```
  */
 export const ScheduledTaskPayload = z.object({
   /** The nominal time of the slot being fired. */

@@ -2,11 +2,23 @@
  * The task logger. Records go to one sink held on `globalThis` (under a registered symbol), so the
  * runner's entry and the SDK copy inside a deployed bundle share it: the runner replaces the sink
  * once with `setLogSink`, and every `logger` call in task code reaches it.
+ *
+ * @example
+ * ```ts
+ * const level: LogLevel = "warn"
+ * ```
  */
 
 export type LogLevel = "debug" | "info" | "warn" | "error"
 
-/** One log call: `logger.info("reviewing", 42)` → `{ level: "info", message: "reviewing", args: [42] }`. */
+/**
+ * One log call: `logger.info("reviewing", 42)` → `{ level: "info", message: "reviewing", args: [42] }`.
+ *
+ * @example
+ * ```ts
+ * setLogSink((record: LogRecord) => myTransport.send(record.level, record.message, record.args))
+ * ```
+ */
 export interface LogRecord {
   level: LogLevel
   message: string
@@ -15,17 +27,39 @@ export interface LogRecord {
   time: Date
 }
 
-/** Receives every record; must not throw. */
+/**
+ * Receives every record; must not throw.
+ *
+ * @example
+ * ```ts
+ * const toStderr: LogSink = (record) => console.error(formatLogRecord(record))
+ * ```
+ */
 export type LogSink = (record: LogRecord) => void
 
 const SINK = Symbol.for("helmr.sdk.logSink")
 
-/** Writes one JSON line a record to stdout: `{"time","level","message","args"}`. */
+/**
+ * Writes one JSON line a record to stdout: `{"time","level","message","args"}`.
+ *
+ * @example
+ * ```ts
+ * setLogSink(jsonLineSink) // the default, restored by setLogSink(null)
+ * ```
+ */
 export const jsonLineSink: LogSink = (record) => {
   console.log(formatLogRecord(record))
 }
 
-/** A record as one JSON line; errors keep name, message and stack; cycles become "[Circular]". */
+/**
+ * A record as one JSON line; errors keep name, message and stack; cycles become "[Circular]".
+ *
+ * @example
+ * ```ts
+ * formatLogRecord({ level: "info", message: "hi", args: [1], time: new Date(0) })
+ * // {"time":"1970-01-01T00:00:00.000Z","level":"info","message":"hi","args":[1]}
+ * ```
+ */
 export function formatLogRecord(record: LogRecord): string {
   const line: Record<string, unknown> = {
     time: record.time.toISOString(),
