@@ -7,8 +7,8 @@ export const KIND = Symbol.for("helmr.sdk.kind")
 export const DESCRIBE = Symbol.for("helmr.sdk.describe")
 /** Problems found while building a sandbox, image, cache or source, thrown by the task using it. */
 export const PROBLEMS = Symbol.for("helmr.sdk.problems")
-/** globalThis slot of the task registry shared by every SDK copy in a process. */
-export const REGISTRY = Symbol.for("helmr.sdk.tasks")
+/** globalThis slot listing the task registry of every SDK copy loaded in a process. */
+export const REGISTRY = Symbol.for("helmr.sdk.registries")
 
 export type DeclarationKind = "task" | "sandbox" | "image" | "cache" | "source"
 

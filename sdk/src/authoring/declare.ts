@@ -88,7 +88,6 @@ export function declareTask(input: DeclareInput): object {
   if (typeof input.run !== "function") throw fail("run", "must be a function (payload, ctx) => …")
   const run = input.run as (payload: unknown, ctx: TaskContext) => unknown
 
-  const registry = taskRegistry()
   if (registry.has(id)) {
     throw fail(
       "id",
@@ -168,9 +167,19 @@ function payloadJsonSchema(id: string, schema: z.ZodType): Record<string, unknow
   }
 }
 
-/** Every task declared in this process, by id, shared by every SDK copy loaded in it. */
-export function taskRegistry(): Map<string, object> {
-  const slot = globalThis as { [REGISTRY]?: Map<string, object> }
-  slot[REGISTRY] ??= new Map()
-  return slot[REGISTRY]
+/**
+ * Tasks declared through this copy of the SDK, by id. A bundle carries one copy, so ids are unique
+ * per bundle, while two bundles loaded in one process (two deployments) never clash.
+ */
+const registry = new Map<string, object>()
+{
+  const slot = globalThis as { [REGISTRY]?: Map<string, object>[] }
+  slot[REGISTRY] ??= []
+  slot[REGISTRY].push(registry)
+}
+
+/** Every task declared in this process, through any copy of the SDK (what `helmr deploy` reads). */
+export function declaredTasks(): Map<string, object> {
+  const registries = (globalThis as { [REGISTRY]?: Map<string, object>[] })[REGISTRY] ?? []
+  return new Map(registries.flatMap((r) => [...r]))
 }

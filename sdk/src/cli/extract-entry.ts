@@ -2,9 +2,9 @@
  * Run by `helmr deploy` in a child process: `bun extract-entry.ts <bundle> <out.json>`. Imports
  * the bundle (declaring its tasks, which checks them), collects the tasks it exports, and writes
  * `{ ok: true, draft }` or `{ ok: false, error }` to out.json. A child process keeps the project's
- * top-level code and its task registry away from the CLI.
+ * top-level code away from the CLI, and loads only this one bundle.
  */
-import { taskRegistry } from "../authoring/declare.ts"
+import { declaredTasks } from "../authoring/declare.ts"
 import { collectTasks } from "./collect-tasks.ts"
 
 const [bundlePath, outPath] = process.argv.slice(2)
@@ -14,7 +14,7 @@ if (!bundlePath || !outPath) {
 }
 try {
   const exports = (await import(Bun.pathToFileURL(bundlePath).href)) as Record<string, unknown>
-  const draft = collectTasks(exports, taskRegistry())
+  const draft = collectTasks(exports, declaredTasks())
   await Bun.write(outPath, JSON.stringify({ ok: true, draft }))
   process.exit(0)
 } catch (error) {
