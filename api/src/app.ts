@@ -25,6 +25,9 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   app.route("/", healthRoutes(deps))
 
   const v1 = new Hono<AppEnv>()
+  // Auth first: it reads no body, so an unauthenticated caller never makes the API buffer one
+  // (the upload route accepts tens of MiB).
+  v1.use("*", environmentKeyAuth(deps.sql))
   v1.use(
     "*",
     bodyLimits({
@@ -34,7 +37,6 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
       },
     }),
   )
-  v1.use("*", environmentKeyAuth(deps.sql))
   mountV1Routes(v1, deps)
   app.route("/api/v1", v1)
 

@@ -268,3 +268,12 @@ describe("bad uploads are 4xx and store nothing", () => {
     await expectError(await post("/deployments", huge), 413, "payload_too_large")
   })
 })
+
+test("an unauthenticated upload is refused before its body is read", async () => {
+  const res = await api.app.request("/api/v1/deployments", {
+    method: "POST",
+    headers: { "content-type": "application/json", "content-length": String(10 * 1024 * 1024) },
+    body: "{}",
+  })
+  await expectError(res, 401, "unauthorized")
+})
