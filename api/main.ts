@@ -23,10 +23,14 @@ async function main(): Promise<void> {
     keyring: createKeyring(config.HELMR_ENCRYPTION_KEY),
     logger,
     bodyLimitBytes: config.HELMR_BODY_LIMIT_BYTES,
+    deployBodyLimitBytes: config.HELMR_DEPLOY_BODY_LIMIT_BYTES,
   })
   const server = Bun.serve({
     port: config.HELMR_API_PORT,
     hostname: config.HELMR_API_HOST,
+    // The app enforces its own per-route limits; Bun's must not cut in first.
+    maxRequestBodySize:
+      Math.max(config.HELMR_BODY_LIMIT_BYTES, config.HELMR_DEPLOY_BODY_LIMIT_BYTES) + 1024,
     fetch: app.fetch,
   })
   logger.info({ url: server.url.toString() }, "api listening")

@@ -14,6 +14,11 @@ export const ApiConfig = z.object({
     .int()
     .positive()
     .default(1024 * 1024),
+  HELMR_DEPLOY_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024 * 1024),
   HELMR_MIGRATE_ON_START: z.enum(["true", "false"]).default("true"),
 })
 export type ApiConfig = z.infer<typeof ApiConfig>

@@ -12,6 +12,8 @@ export interface ApiDeps {
   logger: Logger
   /** Largest request body accepted, in bytes. */
   bodyLimitBytes?: number
+  /** Largest deployment upload (`POST /deployments`) accepted, in bytes. */
+  deployBodyLimitBytes?: number
 }
 
 /** The environment an API key resolves to; every query is filtered by it. */

@@ -1,1 +1,3 @@
+export * from "./authoring/index.ts"
 export * from "./contract/index.ts"
+export * from "./runtime/logger.ts"

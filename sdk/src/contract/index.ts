@@ -1,3 +1,6 @@
+export * from "./deployments.ts"
 export * from "./errors.ts"
 export * from "./ids.ts"
 export * from "./manifest.ts"
+export * from "./manifest-check.ts"
+export * from "./scheduled-payload.ts"
