@@ -136,7 +136,8 @@ describe("image graphs", () => {
   }, 240_000)
 
   test("changing package.json rebuilds from the copy step, and the bun cache mount is reused", async () => {
-    const pkg = packageJson("v2")
+    // Unique content: BuildKit's layer cache outlives test runs.
+    const pkg = packageJson(`v2 ${h.testLabel}`)
     const changed = await h.deploy({
       bundle,
       manifest: reviewManifest(pkg),

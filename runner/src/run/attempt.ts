@@ -68,14 +68,22 @@ function onOutput(events: EventLog, state: AttemptState, nonce: string, attempt:
       case "started":
         events.add({ type: "started", data: { attempt, at: message.at } })
         return
-      case "log":
+      case "log": {
+        const extra = message.data
+        const fields =
+          extra && typeof extra === "object" && !Array.isArray(extra)
+            ? (extra as Record<string, unknown>)
+            : extra === undefined
+              ? {}
+              : { data: extra }
         events.add({
           type: "log",
           level: message.level,
           message: message.message,
-          data: message.data === undefined ? { attempt } : { attempt, data: message.data },
+          data: { ...fields, attempt },
         })
         return
+      }
       case "result":
         state.result = message.ok
           ? { ok: true, output: message.output }
@@ -185,7 +193,7 @@ export async function runAttempt(deps: RunnerDeps, run: RunRow, stop: AbortSigna
         type: "start",
         protocol: PROTOCOL_VERSION,
         run: { id: run.id, attempt: run.attempt },
-        task: { id: plan.task.id, exportName: plan.task.exportName },
+        task: { id: plan.task.id, exportName: plan.task.exportName, kind: plan.task.kind },
         session: { id: run.sessionId },
         workspace: sandbox.workspace,
         entry: prepared.entry,

@@ -32,6 +32,8 @@ export interface RunnerHarness {
   loop: RunLoop
   projectId: string
   environmentId: string
+  /** API key of the `dev` environment (the harness's environment). */
+  apiKey: string
   testLabel: string
   deploy(input: {
     bundle: Uint8Array
@@ -98,6 +100,7 @@ export async function startRunnerHarness(
     },
     projectId,
     environmentId,
+    apiKey: boot.environments[0]?.apiKey ?? "",
     testLabel,
     deploy: (input) => insertDeployment(db.sql, { projectId, environmentId, ...input }),
     trigger: (input) =>

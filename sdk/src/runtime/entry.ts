@@ -1,4 +1,5 @@
 import { formatWithOptions } from "node:util"
+import { type LogRecord, setLogSink } from "./logger.ts"
 import {
   type AbortMessage,
   EXIT_RUNNER_LOST,
@@ -17,10 +18,6 @@ import {
  * start message from stdin, loads the deployment's bundle, finds the task by its export, validates
  * the payload again and calls `run(payload, ctx)`. See protocol.ts for the wire format.
  */
-
-/** Where the SDK's `logger` sends records when it runs inside a sandbox. */
-export const LOG_SINK = Symbol.for("helmr.runtime.logSink")
-export type LogSink = (level: LogLevel, message: string, data?: unknown) => void
 
 const nonce = process.env[NONCE_ENV] ?? ""
 const rawWrite = process.stdout.write.bind(process.stdout)
@@ -59,7 +56,11 @@ function captureConsole(): void {
       writable: true,
     })
   }
-  ;(globalThis as { [LOG_SINK]?: LogSink })[LOG_SINK] = log
+  // The SDK's `logger` (the bundle's own copy) finds this sink through a registered symbol.
+  setLogSink((record: LogRecord) => {
+    const text = formatWithOptions({ colors: false }, record.message, ...record.args)
+    log(record.level, text, record.args.length > 0 ? { args: record.args } : undefined)
+  })
 }
 
 /** Lines of stdin, as parsed JSON messages, then null at end of input. */
@@ -112,7 +113,18 @@ async function runTask(start: StartMessage, signal: AbortSignal): Promise<Sandbo
     )
   }
   let payload = start.payload
-  if (task.payload) {
+  if (start.task.kind === "scheduled") {
+    // Generated at fire time with ISO strings; the task receives Dates. Loaded only when needed.
+    const { ScheduledTaskPayload } = await import("../contract/scheduled-payload.ts")
+    const parsed = ScheduledTaskPayload.safeParse(start.payload)
+    if (!parsed.success) {
+      return failure("PayloadValidationError", `invalid schedule payload for ${start.task.id}`, {
+        retryable: false,
+        data: toJsonSafe(parsed.error),
+      })
+    }
+    payload = parsed.data
+  } else if (task.payload) {
     const parsed = task.payload.safeParse(start.payload)
     if (!parsed.success) {
       return failure("PayloadValidationError", `payload does not match task ${start.task.id}`, {

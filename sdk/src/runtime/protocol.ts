@@ -30,7 +30,7 @@ export interface StartMessage {
   type: "start"
   protocol: number
   run: { id: string; attempt: number }
-  task: { id: string; exportName: string }
+  task: { id: string; exportName: string; kind: "task" | "scheduled" }
   session: { id: string }
   /** Absolute path of the workspace (the process's working directory). */
   workspace: string
