@@ -57,7 +57,7 @@ export const RunnerConfig = z.object({
   HELMR_BUILD_PULL: z.enum(["never", "missing"]).default("missing"),
   HELMR_RUNNER_LEASE_MS: milliseconds(30_000),
   HELMR_RUNNER_GRACE_MS: milliseconds(10_000),
-  HELMR_RUNNER_POLL_MS: milliseconds(100),
+  HELMR_RUNNER_POLL_MS: milliseconds(50),
   HELMR_RUNNER_DRAIN_MS: milliseconds(30_000),
   HELMR_RUNNER_SWEEP_MS: milliseconds(15_000),
   HELMR_RETRY_BASE_MS: milliseconds(2_000),
