@@ -6,8 +6,11 @@ import type { ContentfulStatusCode } from "hono/utils/http-status"
 import { environmentKeyAuth } from "./auth.ts"
 import type { ApiDeps, AppEnv } from "./env.ts"
 import { ApiError } from "./errors.ts"
+import { answerMethodNotAllowed } from "./http/method-not-allowed.ts"
+import { rateLimit } from "./http/rate-limit.ts"
 import { requestContext } from "./request-context.ts"
 import { healthRoutes } from "./routes/health.ts"
+import { openapiRoutes } from "./routes/openapi.ts"
 import { mountV1Routes } from "./routes/v1.ts"
 
 export type { ApiDeps } from "./env.ts"
@@ -19,6 +22,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   app.use("*", requestContext(deps))
 
   app.route("/", healthRoutes(deps))
+  app.route("/", openapiRoutes())
 
   const v1 = new Hono<AppEnv>()
   v1.use(
@@ -31,8 +35,10 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
     }),
   )
   v1.use("*", environmentKeyAuth(deps.sql))
+  if (deps.rateLimit) v1.use("*", rateLimit(deps.valkey, deps.keys, deps.rateLimit))
   mountV1Routes(v1, deps)
   app.route("/api/v1", v1)
+  answerMethodNotAllowed(app)
 
   app.notFound((c) => {
     const body: ErrorEnvelope = {

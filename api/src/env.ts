@@ -12,6 +12,10 @@ export interface ApiDeps {
   logger: Logger
   /** Largest request body accepted, in bytes. */
   bodyLimitBytes?: number
+  /** Requests per window per API key; unset: no limit. */
+  rateLimit?: { limit: number; windowSeconds: number }
+  /** Run event streams: Postgres fallback poll and keep-alive comment intervals (ms). */
+  sse?: { pollMs?: number; heartbeatMs?: number }
 }
 
 /** The environment an API key resolves to; every query is filtered by it. */
