@@ -6,7 +6,7 @@ import { type ClientOptions, createTransport } from "./transport.ts"
 
 export { ApiError, ConnectionError } from "./errors.ts"
 export type { EventsOptions, TriggerResult, TriggerRunOptions } from "./runs.ts"
-export type { ClientOptions } from "./transport.ts"
+export type { ClientOptions, FetchLike } from "./transport.ts"
 
 /** The Helmr API client: fetch only, so it runs on Bun, Deno, Node and edge runtimes. */
 export interface HelmrClient {

@@ -2,6 +2,9 @@ import type { z } from "zod"
 import { ErrorEnvelope } from "../contract/errors.ts"
 import { ApiError, ConnectionError } from "./errors.ts"
 
+/** A fetch the client can use: the global one, or any wrapper (retries, tracing, test doubles). */
+export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>
+
 /** How a client reaches the API. */
 export interface ClientOptions {
   /** Base URL of the Helmr API, e.g. `https://helmr.example.com`. */
@@ -9,7 +12,7 @@ export interface ClientOptions {
   /** An environment API key (`hk_…`). */
   apiKey: string
   /** A fetch implementation; defaults to the global `fetch`. */
-  fetch?: typeof fetch
+  fetch?: FetchLike
   /** Headers sent with every request. */
   headers?: Record<string, string>
 }
@@ -39,7 +42,7 @@ export function createTransport(options: ClientOptions): Transport {
   if (!options.apiUrl) throw new TypeError("apiUrl is required")
   if (!options.apiKey) throw new TypeError("apiKey is required")
   const base = options.apiUrl.replace(/\/+$/, "")
-  const doFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init))
+  const doFetch: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init))
 
   const send = async (method: string, path: string, request: RequestOptions) => {
     const url = `${base}/api/v1${path}${toSearch(request.query)}`
