@@ -23,7 +23,8 @@ export function decodeCursor(cursor: string): CursorPosition {
   } catch {
     throw invalidCursor()
   }
-  const match = /^(-?\d{1,20}):([a-z]{1,10}_[0-9a-z]{26})$/.exec(text)
+  // At most 17 digits: microseconds up to the year 5000, well inside Postgres' range.
+  const match = /^(\d{1,17}):([a-z]{1,10}_[0-9a-z]{26})$/.exec(text)
   if (!match?.[1] || !match[2]) throw invalidCursor()
   return { micros: match[1], id: match[2] }
 }

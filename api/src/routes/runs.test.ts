@@ -170,6 +170,7 @@ describe("trigger", () => {
       [{ delay: "soon" }, "options.delay"],
       [{ delay: 5 }, "options.delay"],
       [{ delay: "400d" }, "options.delay"],
+      [{ delay: "999999999d" }, "options.delay"],
       [{ delay: "2026-01-01" }, "options.delay"],
       [{ ttl: "0s" }, "options.ttl"],
       [{ ttl: 0 }, "options.ttl"],
@@ -270,6 +271,7 @@ describe("list", () => {
       ["task=bad%20id", "task"],
       ["cursor=garbage", "cursor"],
       ["cursor=bm90OmFjdXJzb3I", "cursor"],
+      [`cursor=${btoa("99999999999999999999:run_01m7y36ayr7gm2vjs1bb0jtyg8")}`, "cursor"],
       ["colour=red", "(root)"],
       ["task=a&task=b", "task"],
     ]

@@ -178,6 +178,7 @@ describe("imperative schedules", () => {
       [{ ...valid, cron: 5 }, "cron"],
       [{ ...valid, timezone: "Mars/Olympus" }, "timezone"],
       [{ ...valid, timezone: "" }, "timezone"],
+      [{ ...valid, timezone: "+05:00" }, "timezone"],
       [{ ...valid, task: "no-such-task" }, "task"],
       [{ ...valid, task: "review-pr" }, "task"],
       [{ ...valid, task: "bad task" }, "task"],

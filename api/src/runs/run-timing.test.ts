@@ -31,6 +31,9 @@ describe("computeRunTiming", () => {
   })
 
   test("out-of-range values name their field", () => {
+    expect(computeRunTiming({ delay: "999999999d" }, now)).toEqual([
+      { path: "options.delay", message: "must be at most 365 days away" },
+    ])
     expect(computeRunTiming({ delay: "366d", ttl: "500ms" }, now)).toEqual([
       { path: "options.delay", message: "must be at most 365 days away" },
       { path: "options.ttl", message: "must be between 1s and 365d" },

@@ -24,7 +24,7 @@ export function computeRunTiming(
   if (options.delay !== undefined) {
     const ms = parseDuration(options.delay)
     const at = ms === null ? new Date(options.delay) : new Date(now.getTime() + ms)
-    if (at.getTime() - now.getTime() > MAX_WAIT_MS) {
+    if (!Number.isFinite(at.getTime()) || at.getTime() - now.getTime() > MAX_WAIT_MS) {
       issues.push({ path: "options.delay", message: "must be at most 365 days away" })
     } else if (at > now) {
       availableAt = at

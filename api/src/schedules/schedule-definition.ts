@@ -1,9 +1,11 @@
-import { ScheduleError, validateSchedule } from "@helmr/dispatcher/schedule"
+import { nextOccurrence, ScheduleError, validateSchedule } from "@helmr/dispatcher/schedule"
 import type { ScheduleRunOptions } from "@helmr/sdk/contract"
 import type { Caller } from "../env.ts"
 import { ApiError } from "../errors.ts"
 import { validationFailed } from "../http/validate.ts"
 import type { TaskCatalog } from "../runs/task-catalog.ts"
+
+const IANA_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/
 
 /** What a write sets on the logical schedule (project-wide) and the instance (this environment). */
 export interface ScheduleDefinition {
@@ -24,6 +26,12 @@ export async function checkDefinition(
   caller: Caller,
   definition: ScheduleDefinition,
 ): Promise<void> {
+  // IANA names only: the runtime's Intl also takes offsets such as "+05:00", which are not zones.
+  if (!IANA_NAME.test(definition.timezone)) {
+    throw validationFailed([
+      { path: "timezone", message: `unknown IANA time zone '${definition.timezone}'` },
+    ])
+  }
   try {
     validateSchedule(definition.cron, definition.timezone)
   } catch (error) {
@@ -31,6 +39,12 @@ export async function checkDefinition(
       throw validationFailed([{ path: error.field, message: error.message }])
     }
     throw error
+  }
+  try {
+    nextOccurrence(definition.cron, definition.timezone, new Date())
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error)
+    throw validationFailed([{ path: "cron", message: `cron never fires: ${reason}` }])
   }
   let kind: string
   try {
