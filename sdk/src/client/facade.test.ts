@@ -3,8 +3,13 @@ import { configure, scheduleClientFunctions } from "./facade.ts"
 
 const saved = { url: process.env.HELMR_API_URL, key: process.env.HELMR_API_KEY }
 afterEach(() => {
-  process.env.HELMR_API_URL = saved.url
-  process.env.HELMR_API_KEY = saved.key
+  for (const [name, value] of [
+    ["HELMR_API_URL", saved.url],
+    ["HELMR_API_KEY", saved.key],
+  ] as const) {
+    if (value === undefined) delete process.env[name]
+    else process.env[name] = value
+  }
 })
 
 describe("schedules facade", () => {
