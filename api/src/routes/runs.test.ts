@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { transitionRun } from "@helmr/migrations/queries/runs"
 import type { RunRow } from "@helmr/migrations/rows"
 import { ApiError } from "@helmr/sdk"
-import { type ApiFixture, expectApiError, startApiFixture } from "../test-fixtures.ts"
+import { type ApiFixture, expectApiError, startApiFixture, waitFor } from "../test-fixtures.ts"
 
 let f: ApiFixture
 beforeAll(async () => {
@@ -353,6 +353,17 @@ describe("retrieve, cancel, replay", () => {
     expect(run).toMatchObject({ status: "succeeded", output: { ok: true } })
   })
 
+  test("cancel and replay take no body fields", async () => {
+    const { id } = await f.clients.dev.runs.trigger("no-payload")
+    const before = await runCount()
+    for (const action of ["cancel", "replay"]) {
+      const res = await post(`/api/v1/runs/${id}/${action}`, { force: true })
+      expect(res.status).toBe(422)
+    }
+    expect((await f.clients.dev.runs.retrieve(id)).status).toBe("queued")
+    expect(await runCount()).toBe(before)
+  })
+
   test("replay makes a new run with the same payload, tags and attempts", async () => {
     const original = await f.clients.dev.runs.trigger(
       "review-pr",
@@ -435,6 +446,25 @@ describe("events", () => {
     await transitionRun(sql, id, ["running"], "failed", { error: { message: "boom" } })
     await reading
     expect(seen).toEqual(["queued", "starting", "running", "line 0", "line 1", "line 2", "failed"])
+  })
+
+  test("a client that goes away releases its subscription", async () => {
+    const { id } = await f.clients.dev.runs.trigger("no-payload")
+    const channel = f.api.valkey.keys.runChannel(id)
+    const subscribers = async () => {
+      const [, count] = (await f.api.valkey.valkey.pubsub("NUMSUB", channel)) as [string, number]
+      return Number(count)
+    }
+    const abort = new AbortController()
+    const reading = (async () => {
+      for await (const _ of f.clients.dev.runs.events(id, { signal: abort.signal })) {
+        // reads the initial transition, then waits for more
+      }
+    })()
+    await waitFor(async () => ((await subscribers()) === 1 ? true : undefined))
+    abort.abort()
+    await reading.catch(() => {})
+    await waitFor(async () => ((await subscribers()) === 0 ? true : undefined))
   })
 
   test("a bad Last-Event-ID is 422 and an unknown run 404", async () => {

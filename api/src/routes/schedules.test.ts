@@ -220,7 +220,30 @@ describe("imperative schedules", () => {
       }),
     )
     expect(badZone.details).toEqual([{ path: "timezone", message: expect.any(String) }])
-    expect((await f.clients.dev.schedules.retrieve(s.id)).cron).toBe("0 * * * *")
+    const updateCases: [Record<string, unknown>, string][] = [
+      [{ cron: "0 * * * *" }, "task"],
+      [{ task: "hourly-report" }, "cron"],
+      [{ task: "review-pr", cron: "0 * * * *" }, "task"],
+      [{ task: "hourly-report", cron: "0 * * * *", externalId: 5 }, "externalId"],
+      [{ task: "hourly-report", cron: "0 * * * *", timezone: 1 }, "timezone"],
+      [{ task: "hourly-report", cron: "0 * * * *", runOptions: { tags: "x" } }, "runOptions.tags"],
+      [{ task: "hourly-report", cron: "0 * * * *", deduplicationKey: "other" }, "(root)"],
+    ]
+    for (const [body, path] of updateCases) {
+      const error = await expectApiError(f.clients.dev.schedules.update(s.id, body as never))
+      expect(error.status).toBe(422)
+      expect((error.details as { path: string }[]).map((d) => d.path)).toContain(path)
+    }
+    // activate / deactivate take no body fields.
+    const res = await fetch(`${f.url}/api/v1/schedules/${s.id}/deactivate`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${f.api.apiKeys.dev}`, "content-type": "application/json" },
+      body: JSON.stringify({ active: false }),
+    })
+    expect(res.status).toBe(422)
+    const unchanged = await f.clients.dev.schedules.retrieve(s.id)
+    expect(unchanged).toMatchObject({ cron: "0 * * * *", active: true, externalId: null })
+    expect(await version(s.instanceId)).toBe(1)
     const [{ after } = { after: 0 }] = await f.api.db.sql<{ after: number }[]>`
       select count(*)::int as after from schedules`
     expect(after).toBe(before + 1)
