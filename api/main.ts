@@ -11,6 +11,9 @@ async function main(): Promise<void> {
     hostname: config.HELMR_API_HOST,
     // Event streams send a keep-alive comment every 8 s; allow a quiet connection a bit longer.
     idleTimeout: 30,
+    // The app enforces its own per-route limits; Bun's must not cut in first.
+    maxRequestBodySize:
+      Math.max(config.HELMR_BODY_LIMIT_BYTES, config.HELMR_DEPLOY_BODY_LIMIT_BYTES) + 1024,
     fetch: app.fetch,
   })
   logger.info({ url: server.url.toString() }, "api listening")

@@ -16,7 +16,9 @@ if [ "$current" = "$RECIPE" ]; then
 fi
 
 if [ ! -x /bin/busybox ]; then
+  apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static >/dev/null
+  echo "base-image: installed busybox-static from Debian's packages"
 fi
 
 root=$(mktemp -d)

@@ -1,9 +1,13 @@
 import type { ErrorEnvelope } from "@helmr/sdk/contract"
 import { Hono } from "hono"
-import { bodyLimit } from "hono/body-limit"
 import { HTTPException } from "hono/http-exception"
 import type { ContentfulStatusCode } from "hono/utils/http-status"
 import { environmentKeyAuth } from "./auth.ts"
+import {
+  bodyLimits,
+  DEFAULT_BODY_LIMIT_BYTES,
+  DEFAULT_DEPLOY_BODY_LIMIT_BYTES,
+} from "./body-limits.ts"
 import type { ApiDeps, AppEnv } from "./env.ts"
 import { ApiError } from "./errors.ts"
 import { answerMethodNotAllowed } from "./http/method-not-allowed.ts"
@@ -25,17 +29,20 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   app.route("/", openapiRoutes())
 
   const v1 = new Hono<AppEnv>()
+  // Auth first: it reads no body, so an unauthenticated caller never makes the API buffer one
+  // (the upload route accepts tens of MiB).
+  v1.use("*", environmentKeyAuth(deps.sql))
+  // Per key, before any body is read.
+  if (deps.rateLimit) v1.use("*", rateLimit(deps.valkey, deps.keys, deps.rateLimit))
   v1.use(
     "*",
-    bodyLimit({
-      maxSize: deps.bodyLimitBytes ?? 1024 * 1024,
-      onError: () => {
-        throw new ApiError(413, "payload_too_large", "request body is too large")
+    bodyLimits({
+      defaultBytes: deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+      routes: {
+        "POST /api/v1/deployments": deps.deployBodyLimitBytes ?? DEFAULT_DEPLOY_BODY_LIMIT_BYTES,
       },
     }),
   )
-  v1.use("*", environmentKeyAuth(deps.sql))
-  if (deps.rateLimit) v1.use("*", rateLimit(deps.valkey, deps.keys, deps.rateLimit))
   mountV1Routes(v1, deps)
   app.route("/api/v1", v1)
   answerMethodNotAllowed(app)

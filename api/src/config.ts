@@ -14,6 +14,11 @@ export const ApiConfig = z.object({
     .int()
     .positive()
     .default(1024 * 1024),
+  HELMR_DEPLOY_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024 * 1024),
   /** Requests per window per API key; 0 turns the limit off. */
   HELMR_RATE_LIMIT: z.coerce.number().int().min(0).default(6000),
   HELMR_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),

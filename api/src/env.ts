@@ -12,6 +12,8 @@ export interface ApiDeps {
   logger: Logger
   /** Largest request body accepted, in bytes. */
   bodyLimitBytes?: number
+  /** Largest deployment upload (`POST /deployments`) accepted, in bytes. */
+  deployBodyLimitBytes?: number
   /** Requests per window per API key; unset: no limit. */
   rateLimit?: { limit: number; windowSeconds: number }
   /** Run event streams: Postgres fallback poll and keep-alive comment intervals (ms). */

@@ -9,11 +9,18 @@ import { ApiError } from "../errors.ts"
  * 415 / 400 `invalid_json` / 422 `validation_failed` naming each failing path.
  */
 
-/** Zod issues as `{ path, message }` with paths like `options.tags.0`, under `prefix`. */
-export function toFieldIssues(error: z.ZodError, prefix?: string): FieldIssue[] {
+/**
+ * Zod issues as `{ path, message }`, paths rendered like the manifest checks do
+ * (`options.tags[0]`), under `prefix`; an issue of the whole value is `root`.
+ */
+export function toFieldIssues(error: z.ZodError, prefix?: string, root = "(body)"): FieldIssue[] {
   return error.issues.map((issue) => {
-    const parts = [...(prefix ? [prefix] : []), ...issue.path.map(String)]
-    return { path: parts.join(".") || "(root)", message: issue.message }
+    let path = prefix ?? ""
+    for (const part of issue.path) {
+      if (typeof part === "number") path += `[${part}]`
+      else path += path === "" ? String(part) : `.${String(part)}`
+    }
+    return { path: path || root, message: issue.message }
   })
 }
 
@@ -75,6 +82,6 @@ export function readQuery<T extends z.ZodType>(
   }
   if (issues.length > 0) throw validationFailed(issues)
   const parsed = schema.safeParse(value)
-  if (!parsed.success) throw validationFailed(toFieldIssues(parsed.error))
+  if (!parsed.success) throw validationFailed(toFieldIssues(parsed.error, undefined, "(query)"))
   return parsed.data
 }

@@ -100,7 +100,7 @@ export function buildOpenApiDocument(): Json {
     },
     servers: [{ url: "/" }],
     security: [{ bearer: [] }],
-    tags: [{ name: "runs" }, { name: "schedules" }, { name: "secrets" }, { name: "tokens" }],
+    tags: ["deployments", "runs", "schedules", "secrets", "tokens"].map((name) => ({ name })),
     paths,
     components: {
       securitySchemes: { bearer: { type: "http", scheme: "bearer" } },

@@ -1,11 +1,18 @@
 import {
   CompleteTokenBody,
+  CreateDeploymentBody,
   CreateScheduleBody,
+  Cursor,
   DeletedSchedule,
   DeletedSecret,
+  Deployment,
+  DeploymentDetail,
+  DeploymentList,
   ErrorEnvelope,
   ListRunsQuery,
   ListSchedulesQuery,
+  PageLimit,
+  PromoteDeploymentResponse,
   PutSecretBody,
   Run,
   RunEvent,
@@ -20,7 +27,7 @@ import {
   TriggerResponse,
   UpdateScheduleBody,
 } from "@helmr/sdk/contract"
-import type { z } from "zod"
+import { z } from "zod"
 
 /** Schemas published under `components.schemas`, by name. */
 export const COMPONENTS: Record<string, z.ZodType> = {
@@ -42,7 +49,15 @@ export const COMPONENTS: Record<string, z.ZodType> = {
   DeletedSecret,
   CompleteTokenBody,
   TokenCompletion,
+  CreateDeploymentBody,
+  Deployment,
+  DeploymentDetail,
+  DeploymentList,
+  PromoteDeploymentResponse,
 }
+
+/** `GET /deployments`: newest version first; `cursor` is the previous page's `nextCursor`. */
+const ListDeploymentsQuery = z.object({ limit: PageLimit.optional(), cursor: Cursor.optional() })
 
 export interface Operation {
   method: "get" | "post" | "put" | "delete"
@@ -61,6 +76,40 @@ export interface Operation {
 
 /** Every `/api/v1` operation, in the order of the document. */
 export const OPERATIONS: Operation[] = [
+  {
+    method: "post",
+    path: "/deployments",
+    summary: "Upload a deployment (bundle, manifest, copied files); the same content is 200",
+    tag: "deployments",
+    body: "CreateDeploymentBody",
+    responses: { 201: "Deployment", 200: "Deployment" },
+    errors: [400, 413, 415, 422],
+  },
+  {
+    method: "get",
+    path: "/deployments",
+    summary: "List deployments of the environment, newest first",
+    tag: "deployments",
+    query: ListDeploymentsQuery,
+    responses: { 200: "DeploymentList" },
+    errors: [422],
+  },
+  {
+    method: "get",
+    path: "/deployments/{deploymentId}",
+    summary: "Retrieve a deployment with its manifest and files",
+    tag: "deployments",
+    responses: { 200: "DeploymentDetail" },
+    errors: [404],
+  },
+  {
+    method: "post",
+    path: "/deployments/{deploymentId}/promote",
+    summary: "Make a deployment current and reconcile its declarative schedules",
+    tag: "deployments",
+    responses: { 200: "PromoteDeploymentResponse" },
+    errors: [404],
+  },
   {
     method: "post",
     path: "/tasks/{taskId}/trigger",

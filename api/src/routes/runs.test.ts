@@ -178,9 +178,9 @@ describe("trigger", () => {
       [{ ttl: "later" }, "options.ttl"],
       [{ tags: "one" }, "options.tags"],
       [{ tags: Array.from({ length: 11 }, (_, i) => `t${i}`) }, "options.tags"],
-      [{ tags: ["has space"] }, "options.tags.0"],
-      [{ tags: ["a,b"] }, "options.tags.0"],
-      [{ tags: ["x".repeat(129)] }, "options.tags.0"],
+      [{ tags: ["has space"] }, "options.tags[0]"],
+      [{ tags: ["a,b"] }, "options.tags[0]"],
+      [{ tags: ["x".repeat(129)] }, "options.tags[0]"],
       [{ maxAttempts: 0 }, "options.maxAttempts"],
       [{ maxAttempts: 101 }, "options.maxAttempts"],
       [{ maxAttempts: 1.5 }, "options.maxAttempts"],
@@ -263,7 +263,7 @@ describe("list", () => {
 
   test("bad filters are 422 naming the parameter", async () => {
     const cases: [string, string][] = [
-      ["status=nope", "status.0"],
+      ["status=nope", "status[0]"],
       ["limit=0", "limit"],
       ["limit=101", "limit"],
       ["limit=ten", "limit"],
@@ -272,7 +272,7 @@ describe("list", () => {
       ["cursor=garbage", "cursor"],
       ["cursor=bm90OmFjdXJzb3I", "cursor"],
       [`cursor=${btoa("99999999999999999999:run_01m7y36ayr7gm2vjs1bb0jtyg8")}`, "cursor"],
-      ["colour=red", "(root)"],
+      ["colour=red", "(query)"],
       ["task=a&task=b", "task"],
     ]
     for (const [query, path] of cases) {

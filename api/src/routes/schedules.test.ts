@@ -188,9 +188,9 @@ describe("imperative schedules", () => {
       [{ ...valid, externalId: "" }, "externalId"],
       [{ ...valid, externalId: "x".repeat(257) }, "externalId"],
       [{ ...valid, runOptions: { maxAttempts: 0 } }, "runOptions.maxAttempts"],
-      [{ ...valid, runOptions: { tags: ["a b"] } }, "runOptions.tags.0"],
+      [{ ...valid, runOptions: { tags: ["a b"] } }, "runOptions.tags[0]"],
       [{ ...valid, runOptions: { payload: {} } }, "runOptions"],
-      [{ ...valid, payload: { x: 1 } }, "(root)"],
+      [{ ...valid, payload: { x: 1 } }, "(body)"],
     ]
     for (const [body, path] of cases) {
       const res = await fetch(`${f.url}/api/v1/schedules`, {
@@ -227,7 +227,7 @@ describe("imperative schedules", () => {
       [{ task: "hourly-report", cron: "0 * * * *", externalId: 5 }, "externalId"],
       [{ task: "hourly-report", cron: "0 * * * *", timezone: 1 }, "timezone"],
       [{ task: "hourly-report", cron: "0 * * * *", runOptions: { tags: "x" } }, "runOptions.tags"],
-      [{ task: "hourly-report", cron: "0 * * * *", deduplicationKey: "other" }, "(root)"],
+      [{ task: "hourly-report", cron: "0 * * * *", deduplicationKey: "other" }, "(body)"],
     ]
     for (const [body, path] of updateCases) {
       const error = await expectApiError(f.clients.dev.schedules.update(s.id, body as never))

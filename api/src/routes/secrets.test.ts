@@ -69,7 +69,7 @@ describe("secrets", () => {
       [{ value: 5 }, "value"],
       [{ value: null }, "value"],
       [{ value: "x".repeat(65_537) }, "value"],
-      [{ value: "v", extra: true }, "(root)"],
+      [{ value: "v", extra: true }, "(body)"],
     ]
     for (const [body, path] of bodies) {
       const res = await fetch(`${f.url}/api/v1/secrets/GOOD_NAME`, {

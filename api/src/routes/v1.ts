@@ -3,6 +3,7 @@ import type { ApiDeps, AppEnv } from "../env.ts"
 import { answerMethodNotAllowed } from "../http/method-not-allowed.ts"
 import { createRunNotifier } from "../runs/run-notifier.ts"
 import { TaskCatalog } from "../runs/task-catalog.ts"
+import { deploymentRoutes } from "./deployments.ts"
 import { runsRoutes } from "./runs.ts"
 import { schedulesRoutes } from "./schedules.ts"
 import { secretsRoutes } from "./secrets.ts"
@@ -21,6 +22,7 @@ export function mountV1Routes(v1: Hono<AppEnv>, deps: ApiDeps): void {
       projectId: caller.projectId,
     })
   })
+  v1.route("/deployments", deploymentRoutes(deps))
   // One catalog and one notifier per app: they cache manifests and share a subscriber.
   const catalog = new TaskCatalog(deps.sql, deps.logger)
   const notifier = createRunNotifier(deps.valkey, deps.keys, deps.logger)

@@ -4,15 +4,38 @@ import { TaskId } from "./ids.ts"
 /**
  * The deployment manifest: what a task project declares, extracted by `helmr deploy` and stored
  * with the deployment. The API validates payloads against `payloadSchema`; the runner builds
- * `images` and starts `sandboxes`; promotion reconciles `schedules`.
+ * `images` and starts `sandboxes`; promotion reconciles the `cron` of scheduled tasks.
  */
 
+/**
+ * A content digest: `sha256:` + 64 lowercase hex characters.
+ *
+ * @example
+ * ```ts
+ * Digest.parse("sha256:" + "0".repeat(64))
+ * ```
+ */
 export const Digest = z.string().regex(/^sha256:[0-9a-f]{64}$/, "must be sha256:<64 hex>")
 
-/** A file the image graph copies in, by its path in the task project and content digest. */
+/**
+ * A file the image graph copies in, by its path in the task project and content digest.
+ *
+ * @example
+ * ```ts
+ * const file: ManifestFile = { path: "package.json", digest: "sha256:…" }
+ * ```
+ */
 export const ManifestFile = z.object({ path: z.string().min(1), digest: Digest })
 export type ManifestFile = z.infer<typeof ManifestFile>
 
+/**
+ * A build cache mounted during a `run` step (`RUN --mount=type=cache`).
+ *
+ * @example
+ * ```ts
+ * { mountPath: "/root/.bun/install/cache", cache: "review-bun" }
+ * ```
+ */
 export const CacheMount = z.object({
   mountPath: z.string().startsWith("/"),
   /** The cache's name; the runner namespaces it per project. */
@@ -20,6 +43,14 @@ export const CacheMount = z.object({
 })
 export type CacheMount = z.infer<typeof CacheMount>
 
+/**
+ * One step of an image graph, in order: `workdir`, `env`, `run` or `copy`.
+ *
+ * @example
+ * ```ts
+ * const step: ImageStep = { op: "run", argv: ["bun", "install"], cache: [] }
+ * ```
+ */
 export const ImageStep = z.discriminatedUnion("op", [
   z.object({ op: z.literal("workdir"), path: z.string().startsWith("/") }),
   z.object({
@@ -37,12 +68,24 @@ export const ImageStep = z.discriminatedUnion("op", [
     dest: z.string().startsWith("/"),
     /** `source.file(path)` or `source.dir(path)`, relative to the task project. */
     source: z.object({ kind: z.enum(["file", "dir"]), path: z.string().min(1) }),
-    /** Every file copied, with its digest (one for a file, each file below it for a dir). */
+    /**
+     * Every file copied, with its digest: the file itself for `file`; for `dir`, each file below
+     * it (paths start with `<source.path>/`; `.git` and `node_modules` are skipped), so file `p`
+     * lands at `dest` + the part of `p` after `source.path`. Paths are relative to the project.
+     */
     files: z.array(ManifestFile),
   }),
 ])
 export type ImageStep = z.infer<typeof ImageStep>
 
+/**
+ * An image: a base reference and its steps, built by the runner with BuildKit.
+ *
+ * @example
+ * ```ts
+ * const graph: ImageGraph = { name: "review", from: "node:24-bookworm-slim", steps: [] }
+ * ```
+ */
 export const ImageGraph = z.object({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/),
   from: z.string().min(1),
@@ -50,6 +93,14 @@ export const ImageGraph = z.object({
 })
 export type ImageGraph = z.infer<typeof ImageGraph>
 
+/**
+ * A sandbox: its image (by name), workspace, limits and network.
+ *
+ * @example
+ * ```ts
+ * SandboxSpec.parse({ name: "review", image: "review", resources: { cpu: 2, memory: "4Gi", memoryBytes: 4294967296 } })
+ * ```
+ */
 export const SandboxSpec = z.object({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/),
   /** Name of an entry of `images`. */
@@ -67,18 +118,42 @@ export const SandboxSpec = z.object({
 })
 export type SandboxSpec = z.infer<typeof SandboxSpec>
 
+/**
+ * A secret of the environment injected into the sandbox as env variable `env`.
+ *
+ * @example
+ * ```ts
+ * { name: "OPENAI_API_KEY", env: "OPENAI_API_KEY" }
+ * ```
+ */
 export const SecretDeclaration = z.object({
   name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,255}$/),
   env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/),
 })
 export type SecretDeclaration = z.infer<typeof SecretDeclaration>
 
+/**
+ * A declarative schedule: 5-field cron and IANA time zone (default UTC).
+ *
+ * @example
+ * ```ts
+ * CronSpec.parse({ pattern: "0 2 * * *" }) // { pattern: "0 2 * * *", timezone: "UTC" }
+ * ```
+ */
 export const CronSpec = z.object({
   pattern: z.string().min(1),
   timezone: z.string().default("UTC"),
 })
 export type CronSpec = z.infer<typeof CronSpec>
 
+/**
+ * A task of the deployment, as the API and the runner read it.
+ *
+ * @example
+ * ```ts
+ * const task = manifest.tasks.find((t: TaskManifest) => t.id === "review-pr")
+ * ```
+ */
 export const TaskManifest = z.object({
   id: TaskId,
   /** `scheduled` tasks come from `schedules.task()` and take the generated schedule payload. */
@@ -88,12 +163,24 @@ export const TaskManifest = z.object({
   sandbox: z.string(),
   maxDuration: z.number().int().positive().optional(),
   secrets: z.array(SecretDeclaration).default([]),
-  /** JSON Schema of the payload (draft 2020-12, from zod); null: the task accepts no payload. */
+  /**
+   * JSON Schema of the payload (draft 2020-12, from zod, input side); null: the task accepts no
+   * payload. Scheduled tasks have null: their payload is the generated ScheduledTaskPayload.
+   */
   payloadSchema: z.record(z.string(), z.unknown()).nullable(),
   cron: CronSpec.optional(),
 })
 export type TaskManifest = z.infer<typeof TaskManifest>
 
+/**
+ * The deployment manifest (see the top of this file).
+ *
+ * @example
+ * ```ts
+ * const manifest = Manifest.parse(deployment.manifest)
+ * const images = manifest.images.map((i) => i.name)
+ * ```
+ */
 export const Manifest = z.object({
   version: z.literal(1),
   /** The bundle's entry file inside the uploaded bundle. */

@@ -1,0 +1,79 @@
+import {
+  CreateDeploymentBody,
+  type DeploymentList,
+  type PromoteDeploymentResponse,
+} from "@helmr/sdk/contract"
+import { Hono } from "hono"
+import { z } from "zod"
+import { presentDeployment, presentDeploymentDetail } from "../deployments/present.ts"
+import { promoteDeployment } from "../deployments/promote.ts"
+import { findDeployment, listDeploymentFiles, listDeployments } from "../deployments/queries.ts"
+import { readJsonBody, toFieldIssues, validationFailed } from "../deployments/read-body.ts"
+import { storeDeployment } from "../deployments/store.ts"
+import { verifyUpload } from "../deployments/verify-upload.ts"
+import type { ApiDeps, AppEnv } from "../env.ts"
+import { notFound } from "../errors.ts"
+
+const ListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z
+    .string()
+    .regex(/^[1-9][0-9]{0,9}$/, "must be a nextCursor from a previous page")
+    .transform(Number)
+    .optional(),
+})
+
+/**
+ * `/deployments`: upload (create), list, retrieve, promote. Everything is scoped to the caller's
+ * environment: another environment's deployment is not found.
+ */
+export function deploymentRoutes(deps: ApiDeps): Hono<AppEnv> {
+  return new Hono<AppEnv>()
+    .post("/", async (c) => {
+      const body = await readJsonBody(c, CreateDeploymentBody)
+      const upload = verifyUpload(body)
+      const caller = c.get("caller")
+      const { deployment, created } = await storeDeployment(deps.sql, caller, upload)
+      const view = await findDeployment(deps.sql, caller.environmentId, deployment.id)
+      if (!view) throw notFound(`deployment ${deployment.id}`)
+      c.get("logger").info({ deploymentId: view.id, created }, "deployment stored")
+      return c.json(presentDeployment(view), created ? 201 : 200)
+    })
+    .get("/", async (c) => {
+      const query = ListQuery.safeParse(c.req.query())
+      if (!query.success) {
+        throw validationFailed("invalid query parameters", toFieldIssues(query.error))
+      }
+      const { limit, cursor } = query.data
+      const rows = await listDeployments(deps.sql, c.get("caller").environmentId, {
+        limit: limit + 1,
+        beforeVersion: cursor,
+      })
+      const page = rows.slice(0, limit)
+      const last = page.at(-1)
+      const body: DeploymentList = {
+        data: page.map(presentDeployment),
+        nextCursor: rows.length > limit && last ? String(last.version) : null,
+      }
+      return c.json(body)
+    })
+    .get("/:id", async (c) => {
+      const id = c.req.param("id")
+      const row = await findDeployment(deps.sql, c.get("caller").environmentId, id)
+      if (!row) throw notFound(`deployment ${id}`)
+      return c.json(presentDeploymentDetail(row, await listDeploymentFiles(deps.sql, row.id)))
+    })
+    .post("/:id/promote", async (c) => {
+      const result = await promoteDeployment(deps, c.get("caller"), c.req.param("id"))
+      const body: PromoteDeploymentResponse = {
+        deployment: presentDeployment(result.deployment),
+        changed: result.changed,
+        schedules: result.schedules,
+      }
+      c.get("logger").info(
+        { deploymentId: result.deployment.id, changed: result.changed },
+        "deployment promoted",
+      )
+      return c.json(body)
+    })
+}

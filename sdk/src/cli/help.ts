@@ -1,0 +1,90 @@
+/** Help texts. Kept together so the CLI reads the same everywhere. */
+
+const ENVIRONMENT = `Environment:
+  HELMR_API_URL    URL of the Helmr API (default: http://localhost:3000)
+  HELMR_API_KEY    API key of the environment you deploy to (required)`
+
+export const MAIN_HELP = `helmr — deploy and manage Helmr task projects
+
+Usage:
+  helmr <command> [options]
+
+Commands:
+  deploy        Bundle the task project, upload it as a deployment, optionally promote it
+  promote       Make a deployment current in its environment and reconcile its schedules
+  deployments   List the environment's deployments
+
+Options:
+  -h, --help     Show help (also: helmr <command> --help)
+  -v, --version  Show the CLI version
+
+${ENVIRONMENT}
+
+Examples:
+  helmr deploy --env dev --promote
+  helmr promote dep_01jd8x3k2m7q9w4r5t6y8z0a1b --env prod
+`
+
+export const DEPLOY_HELP = `helmr deploy — bundle a task project and upload it as a deployment
+
+Usage:
+  helmr deploy --env <env> [--promote] [--dir <project>] [--entry <file>] [--json]
+
+Bundles the project's entry with Bun's bundler (all imports inlined into one module), loads it
+to read the tasks it exports, uploads the bundle, the manifest (tasks, payload JSON schemas,
+sandboxes, image graphs, schedules) and every file that source.file()/source.dir() refers to.
+Deploying the same content again returns the existing deployment. Prints the deployment id.
+
+The entry is --entry, else package.json "main", else the first of index.ts, src/index.ts,
+index.js, src/index.js in the project directory.
+
+Options:
+  -e, --env <env>     Environment to deploy to; must be the environment of HELMR_API_KEY
+  -p, --promote       Promote the deployment once uploaded
+  -d, --dir <path>    Task project directory, holding its package.json (default: .)
+      --entry <file>  Module exporting the tasks, relative to the project
+      --json          Print the API's JSON answer instead of the id
+  -h, --help          Show this help
+
+${ENVIRONMENT}
+
+Examples:
+  helmr deploy --env dev
+  helmr deploy --env prod --promote --dir ./tasks
+  id=$(helmr deploy --env staging) && helmr promote "$id" --env staging
+`
+
+export const PROMOTE_HELP = `helmr promote — make a deployment current in its environment
+
+Usage:
+  helmr promote <deployment> --env <env> [--json]
+
+Makes the deployment current, so new runs use it, and reconciles its declarative schedules
+(schedules.task) into the environment: new ones are created, changed ones updated, removed ones
+deleted. Promoting an older deployment rolls back to it, schedules included. Promoting the
+current deployment again changes nothing.
+
+Options:
+  -e, --env <env>  Environment of the deployment; must be the environment of HELMR_API_KEY
+      --json       Print the API's JSON answer
+  -h, --help       Show this help
+
+${ENVIRONMENT}
+
+Examples:
+  helmr promote dep_01jd8x3k2m7q9w4r5t6y8z0a1b --env prod
+`
+
+export const DEPLOYMENTS_HELP = `helmr deployments — list an environment's deployments, newest first
+
+Usage:
+  helmr deployments --env <env> [--limit <n>] [--json]
+
+Options:
+  -e, --env <env>   Environment to list; must be the environment of HELMR_API_KEY
+      --limit <n>   How many to show, 1-100 (default: 20)
+      --json        Print the API's JSON answer
+  -h, --help        Show this help
+
+${ENVIRONMENT}
+`
