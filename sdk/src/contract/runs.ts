@@ -12,6 +12,14 @@ import {
 } from "./common.ts"
 import { DeploymentId, IDENTIFIER_PATTERN, RunId, SessionId, TaskId } from "./ids.ts"
 
+/**
+ * Where a run is: `queued → starting → running ⇄ waiting →` a final status.
+ *
+ * @example
+ * ```ts
+ * if (RunStatus.parse(run.status) === "failed") console.log(run.error)
+ * ```
+ */
 export const RunStatus = z.enum([
   "queued",
   "starting",
@@ -26,7 +34,14 @@ export const RunStatus = z.enum([
 ])
 export type RunStatus = z.infer<typeof RunStatus>
 
-/** Statuses a run never leaves. */
+/**
+ * Statuses a run never leaves.
+ *
+ * @example
+ * ```ts
+ * const done = FINAL_RUN_STATUSES.includes(run.status)
+ * ```
+ */
 export const FINAL_RUN_STATUSES: readonly RunStatus[] = [
   "succeeded",
   "failed",
@@ -36,21 +51,50 @@ export const FINAL_RUN_STATUSES: readonly RunStatus[] = [
   "expired",
 ]
 
-/** Same shape as task ids; keys the scheduler derives contain `:` and can never collide. */
+/**
+ * Same shape as task ids; keys the scheduler derives contain `:` and can never collide.
+ *
+ * @example
+ * ```ts
+ * IdempotencyKey.parse("pr-42")
+ * ```
+ */
 export const IdempotencyKey = z
   .string()
   .regex(IDENTIFIER_PATTERN, "must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
-/** A wait before the run may start: a duration (`10s`, `5m`, `1h30m`) or an ISO-8601 time. */
+/**
+ * A wait before the run may start: a duration (`10s`, `5m`, `1h30m`) or an ISO-8601 time.
+ *
+ * @example
+ * ```ts
+ * Delay.parse("5m"); Delay.parse("2026-06-01T09:00:00+02:00")
+ * ```
+ */
 export const Delay = z.union([DurationString, TimestampInput], {
   error: "must be a duration such as 10s, 5m or 1h30m, or an ISO-8601 date-time with offset",
 })
 
-/** How long a run may wait to start (from when it may start): a duration or whole seconds. */
+/**
+ * How long a run may wait to start (from when it may start): a duration or whole seconds.
+ *
+ * @example
+ * ```ts
+ * Ttl.parse("1h"); Ttl.parse(3600)
+ * ```
+ */
 export const Ttl = z.union([DurationString, z.number().int().min(1).max(31_536_000)], {
   error: "must be a duration such as 10m or 1h, or whole seconds (1-31536000)",
 })
 
+/**
+ * Options of a trigger; every field is optional.
+ *
+ * @example
+ * ```ts
+ * TriggerOptions.parse({ idempotencyKey: "pr-42", delay: "5m", tags: ["web"], maxAttempts: 3 })
+ * ```
+ */
 export const TriggerOptions = z.strictObject({
   /** A second trigger with the same key returns the first run instead of making another. */
   idempotencyKey: IdempotencyKey.optional(),
@@ -61,14 +105,28 @@ export const TriggerOptions = z.strictObject({
 })
 export type TriggerOptions = z.infer<typeof TriggerOptions>
 
-/** `POST /api/v1/tasks/{taskId}/trigger`. A task without payload takes none (absent or null). */
+/**
+ * `POST /api/v1/tasks/{taskId}/trigger`. A task without payload takes none (absent or null).
+ *
+ * @example
+ * ```ts
+ * TriggerBody.parse({ payload: { prNumber: 42 }, options: { ttl: "1h" } })
+ * ```
+ */
 export const TriggerBody = z.strictObject({
   payload: z.unknown().optional(),
   options: TriggerOptions.optional(),
 })
 export type TriggerBody = z.infer<typeof TriggerBody>
 
-/** 201 for a new run. A known idempotency key answers 200 with the existing run (a `Run`). */
+/**
+ * 201 for a new run. A known idempotency key answers 200 with the existing run (a `Run`).
+ *
+ * @example
+ * ```ts
+ * const { id } = TriggerResponse.parse(await res.json())
+ * ```
+ */
 export const TriggerResponse = z.object({ id: RunId })
 export type TriggerResponse = z.infer<typeof TriggerResponse>
 
@@ -98,7 +156,14 @@ const runFields = {
   finishedAt: Timestamp.nullable(),
 }
 
-/** A run as `GET /runs/{runId}` returns it. */
+/**
+ * A run as `GET /runs/{runId}` returns it.
+ *
+ * @example
+ * ```ts
+ * const run = Run.parse(await res.json()); if (run.status === "succeeded") use(run.output)
+ * ```
+ */
 export const Run = z.object({
   ...runFields,
   payload: z.unknown(),
@@ -107,11 +172,25 @@ export const Run = z.object({
 })
 export type Run = z.infer<typeof Run>
 
-/** A run as lists return it: no payload, output or error (retrieve the run for those). */
+/**
+ * A run as lists return it: no payload, output or error (retrieve the run for those).
+ *
+ * @example
+ * ```ts
+ * const ids = page.data.map((r: RunSummary) => r.id)
+ * ```
+ */
 export const RunSummary = z.object(runFields)
 export type RunSummary = z.infer<typeof RunSummary>
 
-/** `GET /api/v1/runs`: repeat `status` and `tag` (or separate values with commas). */
+/**
+ * `GET /api/v1/runs`: repeat `status` and `tag` (or separate values with commas).
+ *
+ * @example
+ * ```ts
+ * await client.runs.list({ status: ["failed"], tag: ["web"], from: "2026-01-01T00:00:00Z" })
+ * ```
+ */
 export const ListRunsQuery = z.strictObject({
   status: z.array(RunStatus).optional(),
   task: TaskId.optional(),
@@ -127,11 +206,25 @@ export const ListRunsQuery = z.strictObject({
 })
 export type ListRunsQuery = z.input<typeof ListRunsQuery>
 
-/** Newest first; `nextCursor` continues after the last run of this page. */
+/**
+ * Newest first; `nextCursor` continues after the last run of this page.
+ *
+ * @example
+ * ```ts
+ * const { data, nextCursor } = RunList.parse(await res.json())
+ * ```
+ */
 export const RunList = pageOf(RunSummary)
 export type RunList = z.infer<typeof RunList>
 
-/** One row of a run's event log, as `GET /runs/{runId}/events` streams it (SSE `id:` = `id`). */
+/**
+ * One row of a run's event log, as `GET /runs/{runId}/events` streams it (SSE `id:` = `id`).
+ *
+ * @example
+ * ```ts
+ * const event = RunEvent.parse(JSON.parse(message.data))
+ * ```
+ */
 export const RunEvent = z.object({
   id: z.string().regex(/^\d+$/),
   type: z.string(),
@@ -142,6 +235,13 @@ export const RunEvent = z.object({
 })
 export type RunEvent = z.infer<typeof RunEvent>
 
-/** The last SSE message of a run's event stream: the run reached a final status. */
+/**
+ * The last SSE message of a run's event stream: the run reached a final status.
+ *
+ * @example
+ * ```ts
+ * const { status } = RunStreamEnd.parse(JSON.parse(endMessage.data))
+ * ```
+ */
 export const RunStreamEnd = z.object({ id: RunId, status: RunStatus })
 export type RunStreamEnd = z.infer<typeof RunStreamEnd>

@@ -2,16 +2,44 @@ import { z } from "zod"
 import { Cursor, MaxAttempts, PageLimit, pageOf, Tags, Timestamp } from "./common.ts"
 import { DeduplicationKey, ScheduleId, TaskId } from "./ids.ts"
 
-/** Five fields: minute hour day-of-month month day-of-week. */
+/**
+ * Five fields: minute hour day-of-month month day-of-week.
+ *
+ * @example
+ * ```ts
+ * Cron.parse("0 2 * * *")
+ * ```
+ */
 export const Cron = z.string().trim().min(1).max(256)
 
-/** An IANA time zone name (`GET /api/v1/timezones` lists them); default `UTC`. */
+/**
+ * An IANA time zone name (`GET /api/v1/timezones` lists them); default `UTC`.
+ *
+ * @example
+ * ```ts
+ * Timezone.parse("Europe/Paris")
+ * ```
+ */
 export const Timezone = z.string().min(1).max(64)
 
-/** Your own reference for the schedule, passed to every run as `payload.externalId`. */
+/**
+ * Your own reference for the schedule, passed to every run as `payload.externalId`.
+ *
+ * @example
+ * ```ts
+ * ExternalId.parse("customer-42")
+ * ```
+ */
 export const ExternalId = z.string().min(1).max(256)
 
-/** Options applied to every run the schedule starts in this environment. */
+/**
+ * Options applied to every run the schedule starts in this environment.
+ *
+ * @example
+ * ```ts
+ * ScheduleRunOptions.parse({ tags: ["nightly"], maxAttempts: 2 })
+ * ```
+ */
 export const ScheduleRunOptions = z.strictObject({
   tags: Tags.optional(),
   maxAttempts: MaxAttempts.optional(),
@@ -35,6 +63,11 @@ export type CreateScheduleBody = z.input<typeof CreateScheduleBody>
 /**
  * `PUT /api/v1/schedules/{id}`: replaces the definition. Omitted `timezone` is UTC, omitted
  * `externalId` and `runOptions` are cleared.
+ *
+ * @example
+ * ```ts
+ * await client.schedules.update("nightly-main", { task: "nightly-maintenance", cron: "30 2 * * *" })
+ * ```
  */
 export const UpdateScheduleBody = z.strictObject({
   task: TaskId,
@@ -45,10 +78,25 @@ export const UpdateScheduleBody = z.strictObject({
 })
 export type UpdateScheduleBody = z.input<typeof UpdateScheduleBody>
 
+/**
+ * `declarative`: owned by task source (read-only here); `imperative`: made through the API.
+ *
+ * @example
+ * ```ts
+ * const readOnly = ScheduleKind.parse(schedule.kind) === "declarative"
+ * ```
+ */
 export const ScheduleKind = z.enum(["declarative", "imperative"])
 export type ScheduleKind = z.infer<typeof ScheduleKind>
 
-/** A schedule as this environment sees it: the logical schedule joined with its instance here. */
+/**
+ * A schedule as this environment sees it: the logical schedule joined with its instance here.
+ *
+ * @example
+ * ```ts
+ * const { upcoming } = Schedule.parse(await res.json())
+ * ```
+ */
 export const Schedule = z.object({
   id: ScheduleId,
   /** This environment's instance of the project-scoped schedule. */
@@ -72,6 +120,14 @@ export const Schedule = z.object({
 })
 export type Schedule = z.infer<typeof Schedule>
 
+/**
+ * `GET /api/v1/schedules` filters and paging.
+ *
+ * @example
+ * ```ts
+ * await client.schedules.list({ task: "nightly-maintenance", limit: 50 })
+ * ```
+ */
 export const ListSchedulesQuery = z.strictObject({
   task: TaskId.optional(),
   kind: ScheduleKind.optional(),
@@ -80,12 +136,35 @@ export const ListSchedulesQuery = z.strictObject({
 })
 export type ListSchedulesQuery = z.input<typeof ListSchedulesQuery>
 
-/** Oldest first. */
+/**
+ * Oldest first.
+ *
+ * @example
+ * ```ts
+ * const { data, nextCursor } = ScheduleList.parse(await res.json())
+ * ```
+ */
 export const ScheduleList = pageOf(Schedule)
 export type ScheduleList = z.infer<typeof ScheduleList>
 
+/**
+ * `DELETE /api/v1/schedules/{id}`: the schedule is gone from this environment.
+ *
+ * @example
+ * ```ts
+ * const { deleted } = DeletedSchedule.parse(await res.json())
+ * ```
+ */
 export const DeletedSchedule = z.object({ id: ScheduleId, deleted: z.literal(true) })
 export type DeletedSchedule = z.infer<typeof DeletedSchedule>
 
+/**
+ * `GET /api/v1/timezones`.
+ *
+ * @example
+ * ```ts
+ * const { timezones } = TimezoneList.parse(await res.json())
+ * ```
+ */
 export const TimezoneList = z.object({ timezones: z.array(z.string()) })
 export type TimezoneList = z.infer<typeof TimezoneList>
