@@ -26,6 +26,11 @@ export interface Caller {
   environmentId: string
   environmentSlug: string
   projectId: string
+  /**
+   * The environment's promoted deployment when the request began, read with the key itself so a
+   * trigger needs no second lookup.
+   */
+  currentDeploymentId: string | null
 }
 
 export interface AppEnv {

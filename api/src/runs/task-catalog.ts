@@ -2,6 +2,7 @@ import type { Sql } from "@helmr/migrations/db"
 import { CronSpec, type FieldIssue } from "@helmr/sdk/contract"
 import type { Logger } from "pino"
 import { z } from "zod"
+import type { Caller } from "../env.ts"
 import { ApiError } from "../errors.ts"
 import { toFieldIssues } from "../http/validate.ts"
 
@@ -33,7 +34,7 @@ interface CachedDeployment {
 /**
  * Tasks of each environment's current (promoted) deployment. A deployment's manifest never
  * changes, so it is parsed once and its payload validators compiled once (z.fromJSONSchema);
- * only the environment's current-deployment pointer is read per request.
+ * the environment's current-deployment pointer comes with the caller (read with its API key).
  */
 export class TaskCatalog {
   readonly #deployments = new Map<string, CachedDeployment>()
@@ -45,10 +46,11 @@ export class TaskCatalog {
   ) {}
 
   /** The task in the environment's current deployment; 404 when there is none. */
-  async resolve(environmentId: string, taskId: string): Promise<ResolvedTask> {
-    const [env] = await this.sql<{ currentDeploymentId: string | null }[]>`
-      select current_deployment_id from environments where id = ${environmentId}`
-    const deploymentId = env?.currentDeploymentId
+  async resolve(
+    caller: Pick<Caller, "currentDeploymentId">,
+    taskId: string,
+  ): Promise<ResolvedTask> {
+    const deploymentId = caller.currentDeploymentId
     if (!deploymentId) {
       throw new ApiError(
         404,

@@ -27,7 +27,7 @@ export async function triggerRun(
   input: TriggerInput,
   now: Date = new Date(),
 ): Promise<{ run: RunRow; created: boolean }> {
-  const resolved = await catalog.resolve(caller.environmentId, input.taskId)
+  const resolved = await catalog.resolve(caller, input.taskId)
   const payload = checkPayload(catalog, resolved, input, now)
   const timing = computeRunTiming(input.options, now)
   if (Array.isArray(timing)) throw validationFailed(timing)

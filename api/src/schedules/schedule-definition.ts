@@ -48,7 +48,7 @@ export async function checkDefinition(
   }
   let kind: string
   try {
-    kind = (await catalog.resolve(caller.environmentId, definition.taskId)).task.kind
+    kind = (await catalog.resolve(caller, definition.taskId)).task.kind
   } catch (error) {
     if (error instanceof ApiError && error.status === 404) {
       throw validationFailed([{ path: "task", message: error.message }])
