@@ -6,6 +6,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/ensure-bun.sh || exit 1
+bash scripts/ensure-deno.sh || exit 1
 bun install --frozen-lockfile >/dev/null || { echo "bun install failed"; exit 1; }
 bash scripts/services.sh || exit 1
 bash scripts/base-image.sh || exit 1
@@ -18,6 +19,8 @@ check() { # check <name> <command...>
   else failed=$((failed + 1)); echo "check $name: FAILED"; fi
 }
 check typecheck bunx tsc --noEmit -p tsconfig.json
+# The fetch-only client must compile with DOM/fetch libs only: no Bun or Node types.
+check client-typecheck bunx tsc --noEmit -p sdk/tsconfig.client.json
 check lint bunx biome check .
 
 log=$(mktemp)

@@ -10,8 +10,11 @@ import {
 } from "./body-limits.ts"
 import type { ApiDeps, AppEnv } from "./env.ts"
 import { ApiError } from "./errors.ts"
+import { answerMethodNotAllowed } from "./http/method-not-allowed.ts"
+import { rateLimit } from "./http/rate-limit.ts"
 import { requestContext } from "./request-context.ts"
 import { healthRoutes } from "./routes/health.ts"
+import { openapiRoutes } from "./routes/openapi.ts"
 import { mountV1Routes } from "./routes/v1.ts"
 
 export type { ApiDeps } from "./env.ts"
@@ -23,11 +26,14 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   app.use("*", requestContext(deps))
 
   app.route("/", healthRoutes(deps))
+  app.route("/", openapiRoutes())
 
   const v1 = new Hono<AppEnv>()
   // Auth first: it reads no body, so an unauthenticated caller never makes the API buffer one
   // (the upload route accepts tens of MiB).
   v1.use("*", environmentKeyAuth(deps.sql))
+  // Per key, before any body is read.
+  if (deps.rateLimit) v1.use("*", rateLimit(deps.valkey, deps.keys, deps.rateLimit))
   v1.use(
     "*",
     bodyLimits({
@@ -39,6 +45,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   )
   mountV1Routes(v1, deps)
   app.route("/api/v1", v1)
+  answerMethodNotAllowed(app)
 
   app.notFound((c) => {
     const body: ErrorEnvelope = {

@@ -26,7 +26,8 @@ export function environmentKeyAuth(sql: Sql) {
 async function resolveKey(sql: Sql, key: string): Promise<Caller | null> {
   if (key.length > 200) return null
   const [row] = await sql<Caller[]>`
-    select k.id as key_id, e.id as environment_id, e.slug as environment_slug, e.project_id
+    select k.id as key_id, e.id as environment_id, e.slug as environment_slug, e.project_id,
+      e.current_deployment_id
     from api_keys k join environments e on e.id = k.environment_id
     where k.key_hash = ${hashApiKey(key)} and k.revoked_at is null`
   return row ?? null

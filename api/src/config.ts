@@ -19,6 +19,9 @@ export const ApiConfig = z.object({
     .int()
     .positive()
     .default(64 * 1024 * 1024),
+  /** Requests per window per API key; 0 turns the limit off. */
+  HELMR_RATE_LIMIT: z.coerce.number().int().min(0).default(6000),
+  HELMR_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   HELMR_MIGRATE_ON_START: z.enum(["true", "false"]).default("true"),
 })
 export type ApiConfig = z.infer<typeof ApiConfig>

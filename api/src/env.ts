@@ -14,6 +14,10 @@ export interface ApiDeps {
   bodyLimitBytes?: number
   /** Largest deployment upload (`POST /deployments`) accepted, in bytes. */
   deployBodyLimitBytes?: number
+  /** Requests per window per API key; unset: no limit. */
+  rateLimit?: { limit: number; windowSeconds: number }
+  /** Run event streams: Postgres fallback poll and keep-alive comment intervals (ms). */
+  sse?: { pollMs?: number; heartbeatMs?: number }
 }
 
 /** The environment an API key resolves to; every query is filtered by it. */
@@ -22,6 +26,11 @@ export interface Caller {
   environmentId: string
   environmentSlug: string
   projectId: string
+  /**
+   * The environment's promoted deployment when the request began, read with the key itself so a
+   * trigger needs no second lookup.
+   */
+  currentDeploymentId: string | null
 }
 
 export interface AppEnv {

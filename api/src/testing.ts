@@ -1,4 +1,7 @@
+import { createHash } from "node:crypto"
 import { type BootstrapResult, bootstrapProject } from "@helmr/migrations/bootstrap"
+import type { Sql } from "@helmr/migrations/db"
+import { newId } from "@helmr/migrations/ids"
 import { createKeyring } from "@helmr/migrations/secrets"
 import {
   createTestDatabase,
@@ -7,6 +10,7 @@ import {
   type TestValkey,
   testEncryptionKey,
 } from "@helmr/migrations/testing"
+import type { Manifest, TaskManifest } from "@helmr/sdk/contract"
 import type { Hono } from "hono"
 import pino from "pino"
 import { createApp } from "./app.ts"
@@ -52,7 +56,12 @@ export async function startTestApi(
     project,
     apiKeys,
     listen() {
-      const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: app.fetch })
+      const server = Bun.serve({
+        port: 0,
+        hostname: "127.0.0.1",
+        idleTimeout: 30,
+        fetch: app.fetch,
+      })
       const handle = {
         url: server.url.toString().replace(/\/$/, ""),
         stop: () => server.stop(true),
@@ -66,4 +75,55 @@ export async function startTestApi(
       await db.drop()
     },
   }
+}
+
+/** A manifest with the given tasks (defaults filled in) and one sandbox and image they use. */
+export function testManifest(
+  tasks: (Partial<TaskManifest> & Pick<TaskManifest, "id">)[],
+): Manifest {
+  return {
+    version: 1,
+    entry: "index.js",
+    tasks: tasks.map((t) => ({
+      kind: "task",
+      exportName: t.id.replace(/[^A-Za-z0-9]/g, "_"),
+      sandbox: "default",
+      secrets: [],
+      payloadSchema: null,
+      ...t,
+    })),
+    sandboxes: [{ name: "default", image: "default", workspace: "/workspace", network: "bridge" }],
+    images: [{ name: "default", from: "helmr-local/bun:1.4.5", steps: [] }],
+  }
+}
+
+/**
+ * Inserts a deployment as promotion would leave it (bundle blob, row, and unless
+ * `promote: false` the environment's current deployment), straight in SQL: for tests of code
+ * that reads deployments without going through the deploy endpoints.
+ */
+export async function insertTestDeployment(
+  sql: Sql,
+  input: { environmentId: string; projectId: string; manifest: Manifest; promote?: boolean },
+): Promise<string> {
+  const id = newId("dep")
+  const bundle = Buffer.from(`// bundle of ${id}\nexport {}\n`)
+  const digest = `sha256:${createHash("sha256").update(bundle).digest("hex")}`
+  await sql.begin(async (tx) => {
+    await tx`insert into blobs (project_id, digest, size, content)
+      values (${input.projectId}, ${digest}, ${bundle.length}, ${bundle})
+      on conflict do nothing`
+    const [row] = await tx<{ version: number }[]>`
+      select coalesce(max(version), 0) + 1 as version from deployments
+      where environment_id = ${input.environmentId}`
+    await tx`insert into deployments
+      (id, project_id, environment_id, version, content_digest, bundle_digest, manifest, promoted_at)
+      values (${id}, ${input.projectId}, ${input.environmentId}, ${row?.version ?? 1}, ${digest},
+        ${digest}, ${tx.json(input.manifest as never)},
+        ${input.promote === false ? null : new Date()})`
+    if (input.promote !== false) {
+      await tx`update environments set current_deployment_id = ${id} where id = ${input.environmentId}`
+    }
+  })
+  return id
 }

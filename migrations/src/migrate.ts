@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto"
-import { readdir } from "node:fs/promises"
+import { readdir, readFile } from "node:fs/promises"
 import { join } from "node:path"
 import type { Sql } from "./db.ts"
 
 /** Where the numbered SQL files live. */
-export const MIGRATIONS_DIR = join(import.meta.dir, "..", "sql")
+// import.meta.dirname and node:fs, not Bun.file: the API also runs (and migrates) on Deno.
+export const MIGRATIONS_DIR = join(import.meta.dirname, "..", "sql")
 
 /** One lock id for every Helmr migrator, whatever database it runs against. */
 const LOCK_ID = 0x48454c4d // "HELM"
@@ -38,7 +39,7 @@ export async function readMigrations(dir: string = MIGRATIONS_DIR): Promise<Migr
     const other = seen.get(number)
     if (other) throw new MigrationError(`migrations ${other} and ${name} share number ${number}`)
     seen.set(number, name)
-    const sql = await Bun.file(join(dir, name)).text()
+    const sql = await readFile(join(dir, name), "utf8")
     files.push({ name, sql, checksum: checksumOf(sql) })
   }
   return files

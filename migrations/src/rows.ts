@@ -156,6 +156,8 @@ export interface RunRow {
   availableAt: Date
   expiresAt: Date | null
   replayOf: string | null
+  /** A cancel was asked while the run had started; the runner ends it (migration 0020). */
+  cancelRequestedAt: Date | null
   runnerId: string | null
   leaseExpiresAt: Date | null
   createdAt: Date

@@ -1,10 +1,18 @@
 import type { Hono } from "hono"
 import type { ApiDeps, AppEnv } from "../env.ts"
+import { answerMethodNotAllowed } from "../http/method-not-allowed.ts"
+import { createRunNotifier } from "../runs/run-notifier.ts"
+import { TaskCatalog } from "../runs/task-catalog.ts"
 import { deploymentRoutes } from "./deployments.ts"
+import { runsRoutes } from "./runs.ts"
+import { schedulesRoutes } from "./schedules.ts"
+import { secretsRoutes } from "./secrets.ts"
+import { timezonesRoutes } from "./timezones.ts"
+import { tokensRoutes } from "./tokens.ts"
 
 /**
  * Every `/api/v1` resource router, mounted in one place. Each resource is one file in this folder
- * exporting `xxxRoutes(deps)`; auth and body limits are already applied by the caller.
+ * exporting `xxxRoutes(deps)`; auth, rate limits and body limits are already applied by the caller.
  */
 export function mountV1Routes(v1: Hono<AppEnv>, deps: ApiDeps): void {
   v1.get("/whoami", (c) => {
@@ -15,4 +23,15 @@ export function mountV1Routes(v1: Hono<AppEnv>, deps: ApiDeps): void {
     })
   })
   v1.route("/deployments", deploymentRoutes(deps))
+  // One catalog and one notifier per app: they cache manifests and share a subscriber.
+  const catalog = new TaskCatalog(deps.sql, deps.logger)
+  const notifier = createRunNotifier(deps.valkey, deps.keys, deps.logger)
+  v1.route("/", runsRoutes(deps, { catalog, notifier }))
+  v1.route("/", schedulesRoutes(deps, catalog))
+  v1.route("/", timezonesRoutes())
+  v1.route("/", secretsRoutes(deps))
+  v1.route("/", tokensRoutes(deps, notifier))
+
+  // Keep last: it answers 405 for every path registered above.
+  answerMethodNotAllowed(v1)
 }

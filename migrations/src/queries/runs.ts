@@ -25,25 +25,25 @@ export interface NewRun {
 }
 
 /**
- * Creates a queued run (and its session) unless one exists for the idempotency key: the unique
- * constraint decides, never a prior read, so concurrent callers and retries get one run. Returns
- * the run and whether this call created it. Enqueue it in Valkey after the transaction commits.
+ * Creates a queued run (with its session and its first transition event) unless one exists for
+ * the idempotency key: the unique constraint decides, never a prior read, so concurrent callers
+ * and retries get one run. One statement, one round trip: the session and the event are inserted
+ * from the run's own RETURNING, so a run that already existed leaves nothing behind, and foreign
+ * keys are checked at the end of the statement. Enqueue the run in Valkey once this has committed.
  */
-export async function insertRun(tx: Tx, input: NewRun): Promise<{ run: RunRow; created: boolean }> {
-  const runId = newId("run")
+export async function insertRun(
+  sql: Tx,
+  input: NewRun,
+): Promise<{ run: RunRow; created: boolean }> {
   const sessionId = input.sessionId ?? newId("sess")
-  const run = async (sql: TransactionSql) => {
-    if (!input.sessionId) {
-      await sql`insert into sessions (id, environment_id, task_id)
-        values (${sessionId}, ${input.environmentId}, ${input.taskId})`
-    }
-    const [inserted] = await sql<RunRow[]>`
+  const [inserted] = await sql<RunRow[]>`
+    with run as (
       insert into runs (
         id, environment_id, deployment_id, task_id, session_id, schedule_id, schedule_instance_id,
         slot_at, payload, metadata, tags, idempotency_key, max_attempts, max_duration_seconds,
         available_at, expires_at, replay_of
       ) values (
-        ${runId}, ${input.environmentId}, ${input.deploymentId}, ${input.taskId}, ${sessionId},
+        ${newId("run")}, ${input.environmentId}, ${input.deploymentId}, ${input.taskId}, ${sessionId},
         ${input.scheduleId ?? null}, ${input.scheduleInstanceId ?? null}, ${input.slotAt ?? null},
         ${input.payload === undefined ? null : sql.json(input.payload as never)},
         ${sql.json((input.metadata ?? {}) as never)}, ${input.tags ?? []},
@@ -51,38 +51,22 @@ export async function insertRun(tx: Tx, input: NewRun): Promise<{ run: RunRow; c
         ${input.availableAt ?? sql`now()`}, ${input.expiresAt ?? null}, ${input.replayOf ?? null}
       )
       on conflict (environment_id, idempotency_key) do nothing
-      returning *`
-    if (inserted) {
-      await sql`insert into run_events (run_id, type, data)
-        values (${runId}, 'transition', ${sql.json({ from: null, to: "queued" })})`
-      return { run: inserted, created: true }
-    }
-    const [existing] = await sql<RunRow[]>`
-      select * from runs
-      where environment_id = ${input.environmentId} and idempotency_key = ${input.idempotencyKey ?? null}`
-    if (!existing) throw new Error("run conflict without an existing run")
-    return { run: existing, created: false }
-  }
-  // Inside a transaction: a savepoint; otherwise a transaction of its own. Either way the session
-  // made for a run that turned out to exist already is rolled back with it.
-  const attempt = async (sql: TransactionSql) => {
-    const result = await run(sql)
-    if (!result.created) throw new ExistingRun(result.run)
-    return result
-  }
-  const scoped =
-    "savepoint" in tx ? (tx as TransactionSql).savepoint(attempt) : (tx as Sql).begin(attempt)
-  return scoped.catch((error: unknown) => {
-    if (error instanceof ExistingRun) return { run: error.run, created: false }
-    throw error
-  })
-}
-
-/** Thrown to roll back the session made for a run that already existed. */
-class ExistingRun extends Error {
-  constructor(readonly run: RunRow) {
-    super("existing run")
-  }
+      returning *
+    ), session as (
+      insert into sessions (id, environment_id, task_id)
+      select session_id, environment_id, task_id from run where ${input.sessionId === undefined}
+    ), event as (
+      insert into run_events (run_id, type, data)
+      select id, 'transition', ${sql.json({ from: null, to: "queued" })} from run
+    )
+    select * from run`
+  if (inserted) return { run: inserted, created: true }
+  const [existing] = await sql<RunRow[]>`
+    select * from runs
+    where environment_id = ${input.environmentId} and idempotency_key = ${input.idempotencyKey ?? null}`
+  // No key and no row would mean the insert failed without an error: impossible, but say so.
+  if (!existing) throw new Error("run insert returned nothing and no run holds its idempotency key")
+  return { run: existing, created: false }
 }
 
 export interface TransitionPatch {

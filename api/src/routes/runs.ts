@@ -1,0 +1,91 @@
+import type { RunRow } from "@helmr/migrations/rows"
+import { IDENTIFIER_PATTERN, ListRunsQuery, TriggerBody } from "@helmr/sdk/contract"
+import { Hono } from "hono"
+import { streamSSE } from "hono/streaming"
+import { z } from "zod"
+import type { ApiDeps, AppEnv } from "../env.ts"
+import { ApiError, notFound } from "../errors.ts"
+import { readJson, readQuery } from "../http/validate.ts"
+import { cancelRun } from "../runs/cancel-run.ts"
+import { streamRunEvents } from "../runs/event-stream.ts"
+import { listRuns } from "../runs/list-runs.ts"
+import type { RunNotifier } from "../runs/run-notifier.ts"
+import { toRun, toRunSummary } from "../runs/serialize.ts"
+import type { TaskCatalog } from "../runs/task-catalog.ts"
+import { triggerRun } from "../runs/trigger-run.ts"
+
+export interface RunServices {
+  catalog: TaskCatalog
+  notifier: RunNotifier
+}
+
+const EVENT_ID = /^\d{1,18}$/
+
+/** Triggering tasks and reading, canceling, replaying and following runs of the environment. */
+export function runsRoutes(deps: ApiDeps, services: RunServices): Hono<AppEnv> {
+  const { catalog, notifier } = services
+  const loadRun = async (environmentId: string, runId: string): Promise<RunRow> => {
+    const [run] = await deps.sql<RunRow[]>`
+      select * from runs where id = ${runId} and environment_id = ${environmentId}`
+    if (!run) throw notFound(`run ${runId}`)
+    return run
+  }
+
+  return new Hono<AppEnv>()
+    .post("/tasks/:taskId/trigger", async (c) => {
+      const taskId = c.req.param("taskId")
+      if (!IDENTIFIER_PATTERN.test(taskId)) throw notFound(`task '${taskId}'`)
+      const body = await readJson(c, TriggerBody)
+      const { run, created } = await triggerRun(deps, catalog, c.get("caller"), {
+        taskId,
+        payload: body.payload,
+        options: body.options ?? {},
+      })
+      return created ? c.json({ id: run.id }, 201) : c.json(toRun(run), 200)
+    })
+    .get("/runs", async (c) => {
+      const query = readQuery(c, ListRunsQuery, ["status", "tag"])
+      const page = await listRuns(deps.sql, c.get("caller").environmentId, query)
+      return c.json({ data: page.rows.map(toRunSummary), nextCursor: page.nextCursor })
+    })
+    .get("/runs/:runId", async (c) => {
+      return c.json(toRun(await loadRun(c.get("caller").environmentId, c.req.param("runId"))))
+    })
+    .post("/runs/:runId/cancel", async (c) => {
+      await readJson(c, z.strictObject({}))
+      const run = await cancelRun(
+        deps,
+        notifier,
+        c.get("caller").environmentId,
+        c.req.param("runId"),
+      )
+      return c.json(toRun(run))
+    })
+    .post("/runs/:runId/replay", async (c) => {
+      await readJson(c, z.strictObject({}))
+      const original = await loadRun(c.get("caller").environmentId, c.req.param("runId"))
+      const { run } = await triggerRun(deps, catalog, c.get("caller"), {
+        taskId: original.taskId,
+        payload: original.payload === null ? undefined : original.payload,
+        options: { tags: original.tags, maxAttempts: original.maxAttempts },
+        replayOf: original.id,
+      })
+      return c.json({ id: run.id }, 201)
+    })
+    .get("/runs/:runId/events", async (c) => {
+      const run = await loadRun(c.get("caller").environmentId, c.req.param("runId"))
+      const resumeFrom = c.req.header("last-event-id") ?? c.req.query("lastEventId") ?? "0"
+      if (!EVENT_ID.test(resumeFrom)) {
+        throw new ApiError(422, "validation_failed", "Last-Event-ID must be an event id", [
+          { path: "Last-Event-ID", message: "must be a non-negative integer" },
+        ])
+      }
+      const options = {
+        pollMs: deps.sse?.pollMs ?? 1000,
+        heartbeatMs: deps.sse?.heartbeatMs ?? 8000,
+      }
+      return streamSSE(c, (stream) =>
+        streamRunEvents(stream, deps.sql, notifier, run.id, BigInt(resumeFrom), options),
+      )
+    })
+}

@@ -1,0 +1,111 @@
+import { nextOccurrences } from "@helmr/dispatcher/schedule"
+import { insertRun } from "@helmr/migrations/queries/runs"
+import type { RunRow } from "@helmr/migrations/rows"
+import { enqueueRun } from "@helmr/migrations/valkey"
+import type { TriggerOptions } from "@helmr/sdk/contract"
+import type { ApiDeps, Caller } from "../env.ts"
+import { validationFailed } from "../http/validate.ts"
+import { computeRunTiming } from "./run-timing.ts"
+import type { ResolvedTask, TaskCatalog } from "./task-catalog.ts"
+
+export interface TriggerInput {
+  taskId: string
+  /** `undefined` when the body had no payload (JSON null counts as none). */
+  payload: unknown
+  options: TriggerOptions
+  replayOf?: string
+}
+
+/**
+ * Validates and creates a run in the caller's environment, then enqueues it after the commit.
+ * The idempotency key is enforced by the database; a known key returns the existing run.
+ */
+export async function triggerRun(
+  deps: ApiDeps,
+  catalog: TaskCatalog,
+  caller: Caller,
+  input: TriggerInput,
+  now: Date = new Date(),
+): Promise<{ run: RunRow; created: boolean }> {
+  const resolved = await catalog.resolve(caller, input.taskId)
+  const payload = checkPayload(catalog, resolved, input, now)
+  const timing = computeRunTiming(input.options, now)
+  if (Array.isArray(timing)) throw validationFailed(timing)
+  const result = await insertRun(deps.sql, {
+    environmentId: caller.environmentId,
+    deploymentId: resolved.deploymentId,
+    taskId: input.taskId,
+    payload,
+    idempotencyKey: input.options.idempotencyKey ?? null,
+    tags: [...new Set(input.options.tags ?? [])],
+    maxAttempts: input.options.maxAttempts ?? 1,
+    maxDurationSeconds: resolved.task.maxDuration ?? null,
+    availableAt: timing.availableAt,
+    expiresAt: timing.expiresAt,
+    replayOf: input.replayOf ?? null,
+  })
+  if (result.created) {
+    try {
+      await enqueueRun(deps.valkey, deps.keys, result.run.id, timing.availableAt)
+    } catch (error) {
+      // The run is committed as queued; the dispatcher's repair re-enqueues queued runs missing
+      // from Valkey, so the caller gets its run id rather than an error it would retry.
+      deps.logger.error({ err: error, runId: result.run.id }, "enqueue failed after commit")
+    }
+  }
+  return result
+}
+
+/** The payload to store, or a 422 naming the failing paths. */
+function checkPayload(
+  catalog: TaskCatalog,
+  resolved: ResolvedTask,
+  input: TriggerInput,
+  now: Date,
+): unknown {
+  const { task } = resolved
+  const { payload } = input
+  const given = payload !== undefined && payload !== null
+  if (task.kind === "scheduled") {
+    // A replay keeps the slot it replays: the generated payload of the original run.
+    if (input.replayOf && given) return payload
+    if (given) {
+      throw validationFailed([
+        {
+          path: "payload",
+          message: `scheduled task '${task.id}' takes no payload: Helmr generates it`,
+        },
+      ])
+    }
+    return manualSchedulePayload(resolved, now)
+  }
+  if (task.payloadSchema === null) {
+    if (given) {
+      throw validationFailed([
+        { path: "payload", message: `task '${task.id}' does not accept a payload` },
+      ])
+    }
+    return null
+  }
+  const issues = catalog.validatePayload(resolved, payload)
+  if (issues.length > 0) throw validationFailed(issues)
+  return payload
+}
+
+/**
+ * A scheduled task triggered by hand ("run now") gets the payload a fire would give it, for the
+ * slot `now`, with `scheduleId: "manual"` so the task can tell the two apart.
+ */
+function manualSchedulePayload(resolved: ResolvedTask, now: Date) {
+  const cron = resolved.task.cron
+  const timezone = cron?.timezone ?? "UTC"
+  let upcoming: string[] = []
+  if (cron) {
+    try {
+      upcoming = nextOccurrences(cron.pattern, timezone, now, 5).map((d) => d.toISOString())
+    } catch {
+      upcoming = []
+    }
+  }
+  return { timestamp: now.toISOString(), timezone, scheduleId: "manual", upcoming }
+}

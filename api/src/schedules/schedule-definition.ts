@@ -1,0 +1,91 @@
+import { nextOccurrence, ScheduleError, validateSchedule } from "@helmr/dispatcher/schedule"
+import type { ScheduleRunOptions } from "@helmr/sdk/contract"
+import type { Caller } from "../env.ts"
+import { ApiError } from "../errors.ts"
+import { validationFailed } from "../http/validate.ts"
+import type { TaskCatalog } from "../runs/task-catalog.ts"
+
+const IANA_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/
+
+/** What a write sets on the logical schedule (project-wide) and the instance (this environment). */
+export interface ScheduleDefinition {
+  taskId: string
+  cron: string
+  timezone: string
+  externalId: string | null
+  runOptions: ScheduleRunOptions
+}
+
+/**
+ * Checks a definition before any write: cron and timezone (422 naming the field) and the task,
+ * which must be a scheduled task (`schedules.task`) of the environment's current deployment —
+ * a schedule of a task that cannot run, or one that expects another payload, is refused up front.
+ */
+export async function checkDefinition(
+  catalog: TaskCatalog,
+  caller: Caller,
+  definition: ScheduleDefinition,
+): Promise<void> {
+  // IANA names only: the runtime's Intl also takes offsets such as "+05:00", which are not zones.
+  if (!IANA_NAME.test(definition.timezone)) {
+    throw validationFailed([
+      { path: "timezone", message: `unknown IANA time zone '${definition.timezone}'` },
+    ])
+  }
+  try {
+    validateSchedule(definition.cron, definition.timezone)
+  } catch (error) {
+    if (error instanceof ScheduleError) {
+      throw validationFailed([{ path: error.field, message: error.message }])
+    }
+    throw error
+  }
+  try {
+    nextOccurrence(definition.cron, definition.timezone, new Date())
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error)
+    throw validationFailed([{ path: "cron", message: `cron never fires: ${reason}` }])
+  }
+  let kind: string
+  try {
+    kind = (await catalog.resolve(caller, definition.taskId)).task.kind
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) {
+      throw validationFailed([{ path: "task", message: error.message }])
+    }
+    throw error
+  }
+  if (kind !== "scheduled") {
+    throw validationFailed([
+      {
+        path: "task",
+        message: `task '${definition.taskId}' is not a scheduled task: declare it with schedules.task()`,
+      },
+    ])
+  }
+}
+
+/** True when the project-wide part of two definitions differs. */
+export function logicalChanged(
+  current: { taskId: string; cron: string; timezone: string; externalId: string | null },
+  next: ScheduleDefinition,
+): boolean {
+  return (
+    current.taskId !== next.taskId ||
+    current.cron !== next.cron ||
+    current.timezone !== next.timezone ||
+    current.externalId !== next.externalId
+  )
+}
+
+/** Run options compare by value; key order in jsonb is not meaningful. */
+export function sameRunOptions(a: Record<string, unknown>, b: ScheduleRunOptions): boolean {
+  const canonical = (o: Record<string, unknown>) =>
+    JSON.stringify(
+      Object.keys(o)
+        .filter((k) => o[k] !== undefined)
+        .sort()
+        .map((k) => [k, o[k]]),
+    )
+  return canonical(a) === canonical(b as Record<string, unknown>)
+}

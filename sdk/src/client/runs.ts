@@ -1,0 +1,156 @@
+import { ZodError } from "zod"
+import {
+  type ListRunsQuery,
+  Run,
+  RunEvent,
+  RunList,
+  RunStreamEnd,
+  type TriggerOptions,
+  TriggerResponse,
+} from "../contract/runs.ts"
+import { ConnectionError } from "./errors.ts"
+import { parseSse } from "./sse.ts"
+import type { Transport } from "./transport.ts"
+
+/** Trigger options as the client takes them: `delay` may also be a Date. */
+export type TriggerRunOptions = Omit<TriggerOptions, "delay"> & { delay?: string | Date }
+
+export interface TriggerResult {
+  id: string
+  /** False when the idempotency key matched an existing run (then `run` is that run). */
+  created: boolean
+  run?: Run
+}
+
+export interface EventsOptions {
+  /** Resume after this event id (the SSE `Last-Event-ID`). */
+  lastEventId?: string
+  signal?: AbortSignal
+  /** Reconnections allowed when the connection drops before the run ended (default 5). */
+  maxReconnects?: number
+}
+
+const path = (runId: string) => `/runs/${encodeURIComponent(runId)}`
+
+export function runsNamespace(t: Transport) {
+  return {
+    /**
+     * Starts a run of a task of the environment's current deployment.
+     *
+     * @example
+     * const { id } = await client.runs.trigger("review-pr", { prNumber: 42 }, {
+     *   idempotencyKey: "pr-42", delay: "5m", tags: ["repo:web"],
+     * })
+     */
+    async trigger(
+      taskId: string,
+      payload?: unknown,
+      options: TriggerRunOptions = {},
+    ): Promise<TriggerResult> {
+      const { delay, ...rest } = options
+      const wireOptions = {
+        ...rest,
+        ...(delay === undefined
+          ? {}
+          : { delay: delay instanceof Date ? delay.toISOString() : delay }),
+      }
+      const body = {
+        ...(payload === undefined ? {} : { payload }),
+        ...(Object.keys(wireOptions).length > 0 ? { options: wireOptions } : {}),
+      }
+      const res = await t.json(
+        "POST",
+        `/tasks/${encodeURIComponent(taskId)}/trigger`,
+        // 201 `{ id }` for a new run; 200 with the whole run for a known idempotency key.
+        Run.or(TriggerResponse),
+        { body },
+      )
+      if (res.status === 201 || !("status" in res.data)) return { id: res.data.id, created: true }
+      return { id: res.data.id, created: false, run: res.data }
+    },
+
+    /**
+     * A run with its status, payload, output, error, attempts, metadata and timestamps.
+     *
+     * @example
+     * const run = await client.runs.retrieve(id)
+     * if (run.status === "succeeded") console.log(run.output)
+     */
+    async retrieve(runId: string): Promise<Run> {
+      return (await t.json("GET", path(runId), Run)).data
+    },
+
+    /**
+     * One page of runs, newest first. Pass `nextCursor` back as `cursor` for the next page.
+     *
+     * @example
+     * const page = await client.runs.list({ status: ["failed"], task: "review-pr", limit: 50 })
+     */
+    async list(query: ListRunsQuery = {}): Promise<RunList> {
+      return (await t.json("GET", "/runs", RunList, { query })).data
+    },
+
+    /**
+     * Cancels a run: a queued or waiting run at once, a running one through its runner.
+     *
+     * @example
+     * const run = await client.runs.cancel(id) // run.status or run.cancelRequestedAt tells which
+     */
+    async cancel(runId: string): Promise<Run> {
+      return (await t.json("POST", `${path(runId)}/cancel`, Run)).data
+    },
+
+    /**
+     * Runs the task again with the same payload; the new run's `replayOf` is the original.
+     *
+     * @example
+     * const { id } = await client.runs.replay(failedRunId)
+     */
+    async replay(runId: string): Promise<{ id: string }> {
+      return (await t.json("POST", `${path(runId)}/replay`, TriggerResponse)).data
+    },
+
+    /**
+     * The run's events as they happen, from the first (or after `lastEventId`); ends when the
+     * run is final. Reconnects with `Last-Event-ID` if the connection drops.
+     *
+     * @example
+     * for await (const event of client.runs.events(id)) console.log(event.type, event.data)
+     */
+    async *events(runId: string, options: EventsOptions = {}): AsyncGenerator<RunEvent> {
+      let lastEventId = options.lastEventId
+      let reconnects = 0
+      for (;;) {
+        const response = await t.stream(`${path(runId)}/events`, {
+          ...(lastEventId ? { headers: { "last-event-id": lastEventId } } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+        })
+        if (!response.body) throw new ConnectionError("event stream without a body")
+        try {
+          for await (const message of parseSse(response.body)) {
+            if (message.event === "end") {
+              RunStreamEnd.parse(JSON.parse(message.data))
+              return
+            }
+            if (message.event !== "message") continue
+            const event = RunEvent.parse(JSON.parse(message.data))
+            lastEventId = event.id
+            reconnects = 0
+            yield event
+          }
+        } catch (error) {
+          if (options.signal?.aborted) return
+          // A malformed message is a bug to report; a dropped connection is worth a reconnect.
+          if (error instanceof SyntaxError || error instanceof ZodError) throw error
+        }
+        if (options.signal?.aborted) return
+        reconnects++
+        if (reconnects > (options.maxReconnects ?? 5)) {
+          throw new ConnectionError(`event stream of ${runId} kept dropping`)
+        }
+      }
+    },
+  }
+}
+
+export type RunsNamespace = ReturnType<typeof runsNamespace>

@@ -1,0 +1,104 @@
+import {
+  type CreateScheduleBody,
+  DeletedSchedule,
+  type ListSchedulesQuery,
+  Schedule,
+  ScheduleList,
+  TimezoneList,
+  type UpdateScheduleBody,
+} from "../contract/schedules.ts"
+import type { Transport } from "./transport.ts"
+
+const path = (idOrKey: string) => `/schedules/${encodeURIComponent(idOrKey)}`
+
+export function schedulesNamespace(t: Transport) {
+  return {
+    /**
+     * Creates an imperative schedule, or updates the one with this `deduplicationKey`.
+     *
+     * @example
+     * await client.schedules.create({
+     *   deduplicationKey: "nightly-maintenance-main",
+     *   task: "nightly-maintenance",
+     *   externalId: "main",
+     *   cron: "0 2 * * *",
+     *   timezone: "UTC",
+     * })
+     */
+    async create(body: CreateScheduleBody): Promise<Schedule> {
+      return (await t.json("POST", "/schedules", Schedule, { body })).data
+    },
+
+    /**
+     * One page of the environment's schedules (declarative ones included), oldest first.
+     *
+     * @example
+     * const { data, nextCursor } = await client.schedules.list({ task: "nightly-maintenance" })
+     */
+    async list(query: ListSchedulesQuery = {}): Promise<ScheduleList> {
+      return (await t.json("GET", "/schedules", ScheduleList, { query })).data
+    },
+
+    /**
+     * A schedule by id (`sched_…`) or deduplication key, with its `upcoming` fire times.
+     *
+     * @example
+     * const { upcoming } = await client.schedules.retrieve("nightly-maintenance-main")
+     */
+    async retrieve(idOrDeduplicationKey: string): Promise<Schedule> {
+      return (await t.json("GET", path(idOrDeduplicationKey), Schedule)).data
+    },
+
+    /**
+     * Replaces an imperative schedule's definition.
+     *
+     * @example
+     * await client.schedules.update(id, { task: "nightly-maintenance", cron: "30 2 * * *" })
+     */
+    async update(idOrDeduplicationKey: string, body: UpdateScheduleBody): Promise<Schedule> {
+      return (await t.json("PUT", path(idOrDeduplicationKey), Schedule, { body })).data
+    },
+
+    /**
+     * Starts firing again from the next occurrence.
+     *
+     * @example
+     * await client.schedules.activate(id)
+     */
+    async activate(idOrDeduplicationKey: string): Promise<Schedule> {
+      return (await t.json("POST", `${path(idOrDeduplicationKey)}/activate`, Schedule)).data
+    },
+
+    /**
+     * Stops firing until activated.
+     *
+     * @example
+     * await client.schedules.deactivate(id)
+     */
+    async deactivate(idOrDeduplicationKey: string): Promise<Schedule> {
+      return (await t.json("POST", `${path(idOrDeduplicationKey)}/deactivate`, Schedule)).data
+    },
+
+    /**
+     * Deletes the schedule from this environment.
+     *
+     * @example
+     * await client.schedules.del(id)
+     */
+    async del(idOrDeduplicationKey: string): Promise<DeletedSchedule> {
+      return (await t.json("DELETE", path(idOrDeduplicationKey), DeletedSchedule)).data
+    },
+
+    /**
+     * The IANA time zone names schedules accept.
+     *
+     * @example
+     * const zones = await client.schedules.timezones()
+     */
+    async timezones(): Promise<string[]> {
+      return (await t.json("GET", "/timezones", TimezoneList)).data.timezones
+    },
+  }
+}
+
+export type SchedulesNamespace = ReturnType<typeof schedulesNamespace>

@@ -1,0 +1,122 @@
+import { z } from "zod"
+
+/**
+ * Wire timestamps: ISO-8601 in UTC (`2026-01-02T03:04:05.678Z`).
+ *
+ * @example
+ * ```ts
+ * Timestamp.parse(new Date().toISOString())
+ * ```
+ */
+export const Timestamp = z.iso.datetime()
+
+/**
+ * Timestamps a caller sends may carry an offset (`2026-01-02T04:04:05+01:00`).
+ *
+ * @example
+ * ```ts
+ * TimestampInput.parse("2026-01-02T04:04:05+01:00")
+ * ```
+ */
+export const TimestampInput = z.iso.datetime({ offset: true })
+
+/**
+ * Tags label runs for filtering: up to 10 a run, each 1–128 characters without spaces or commas.
+ *
+ * @example
+ * ```ts
+ * Tag.parse("repo:web")
+ * ```
+ */
+export const Tag = z
+  .string()
+  .regex(/^[^\s,]{1,128}$/, "must be 1-128 characters without whitespace or commas")
+/**
+ * A run's tags: at most 10.
+ *
+ * @example
+ * ```ts
+ * Tags.parse(["repo:web", "priority"])
+ * ```
+ */
+export const Tags = z.array(Tag).max(10, "at most 10 tags")
+
+/**
+ * Attempts a run may take before it fails (1–100).
+ *
+ * @example
+ * ```ts
+ * MaxAttempts.parse(3)
+ * ```
+ */
+export const MaxAttempts = z.number().int().min(1).max(100)
+
+/**
+ * An opaque pagination cursor: pass back `nextCursor` as it was received.
+ *
+ * @example
+ * ```ts
+ * await client.runs.list({ cursor: page.nextCursor ?? undefined })
+ * ```
+ */
+export const Cursor = z.string().min(1).max(512)
+
+/**
+ * Page size of list endpoints (1–100, default 20).
+ *
+ * @example
+ * ```ts
+ * PageLimit.parse("50") // 50
+ * ```
+ */
+export const PageLimit = z.coerce.number<string | number>().int().min(1).max(100)
+
+/**
+ * One page of a list: `nextCursor` is null on the last page.
+ *
+ * @example
+ * ```ts
+ * const RunList = pageOf(RunSummary)
+ * ```
+ */
+export function pageOf<T extends z.ZodType>(item: T) {
+  return z.object({ data: z.array(item), nextCursor: Cursor.nullable() })
+}
+
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
+
+/**
+ * `500ms`, `10s`, `5m`, `2h`, `1d` and sums of them such as `1h30m`.
+ *
+ * @example
+ * ```ts
+ * DURATION_PATTERN.test("1h30m") // true
+ * ```
+ */
+export const DURATION_PATTERN = /^(?:\d{1,9}(?:ms|s|m|h|d))+$/
+
+/**
+ * Milliseconds of a duration string, or null when it is not one.
+ *
+ * @example parseDuration("1h30m") // 5_400_000
+ */
+export function parseDuration(text: string): number | null {
+  if (!DURATION_PATTERN.test(text)) return null
+  let total = 0
+  for (const [, amount, unit] of text.matchAll(/(\d+)(ms|s|m|h|d)/g)) {
+    total += Number(amount) * UNIT_MS[unit as keyof typeof UNIT_MS]
+  }
+  return total
+}
+
+/**
+ * A duration string: `500ms`, `10s`, `5m`, `2h`, `1d` or a sum such as `1h30m`.
+ *
+ * @example
+ * ```ts
+ * DurationString.parse("10m")
+ * ```
+ */
+export const DurationString = z
+  .string()
+  .regex(DURATION_PATTERN, "must be a duration such as 500ms, 10s, 5m, 2h, 1d or 1h30m")

@@ -1,0 +1,170 @@
+import { z } from "zod"
+import { Cursor, MaxAttempts, PageLimit, pageOf, Tags, Timestamp } from "./common.ts"
+import { DeduplicationKey, ScheduleId, TaskId } from "./ids.ts"
+
+/**
+ * Five fields: minute hour day-of-month month day-of-week.
+ *
+ * @example
+ * ```ts
+ * Cron.parse("0 2 * * *")
+ * ```
+ */
+export const Cron = z.string().trim().min(1).max(256)
+
+/**
+ * An IANA time zone name (`GET /api/v1/timezones` lists them); default `UTC`.
+ *
+ * @example
+ * ```ts
+ * Timezone.parse("Europe/Paris")
+ * ```
+ */
+export const Timezone = z.string().min(1).max(64)
+
+/**
+ * Your own reference for the schedule, passed to every run as `payload.externalId`.
+ *
+ * @example
+ * ```ts
+ * ExternalId.parse("customer-42")
+ * ```
+ */
+export const ExternalId = z.string().min(1).max(256)
+
+/**
+ * Options applied to every run the schedule starts in this environment.
+ *
+ * @example
+ * ```ts
+ * ScheduleRunOptions.parse({ tags: ["nightly"], maxAttempts: 2 })
+ * ```
+ */
+export const ScheduleRunOptions = z.strictObject({
+  tags: Tags.optional(),
+  maxAttempts: MaxAttempts.optional(),
+})
+export type ScheduleRunOptions = z.infer<typeof ScheduleRunOptions>
+
+/**
+ * `POST /api/v1/schedules`: upsert by `deduplicationKey`. A new schedule starts active; an existing
+ * one keeps its active state and takes the new definition.
+ */
+export const CreateScheduleBody = z.strictObject({
+  task: TaskId,
+  cron: Cron,
+  timezone: Timezone.optional(),
+  deduplicationKey: DeduplicationKey,
+  externalId: ExternalId.optional(),
+  runOptions: ScheduleRunOptions.optional(),
+})
+export type CreateScheduleBody = z.input<typeof CreateScheduleBody>
+
+/**
+ * `PUT /api/v1/schedules/{id}`: replaces the definition. Omitted `timezone` is UTC, omitted
+ * `externalId` and `runOptions` are cleared.
+ *
+ * @example
+ * ```ts
+ * await client.schedules.update("nightly-main", { task: "nightly-maintenance", cron: "30 2 * * *" })
+ * ```
+ */
+export const UpdateScheduleBody = z.strictObject({
+  task: TaskId,
+  cron: Cron,
+  timezone: Timezone.optional(),
+  externalId: ExternalId.nullable().optional(),
+  runOptions: ScheduleRunOptions.optional(),
+})
+export type UpdateScheduleBody = z.input<typeof UpdateScheduleBody>
+
+/**
+ * `declarative`: owned by task source (read-only here); `imperative`: made through the API.
+ *
+ * @example
+ * ```ts
+ * const readOnly = ScheduleKind.parse(schedule.kind) === "declarative"
+ * ```
+ */
+export const ScheduleKind = z.enum(["declarative", "imperative"])
+export type ScheduleKind = z.infer<typeof ScheduleKind>
+
+/**
+ * A schedule as this environment sees it: the logical schedule joined with its instance here.
+ *
+ * @example
+ * ```ts
+ * const { upcoming } = Schedule.parse(await res.json())
+ * ```
+ */
+export const Schedule = z.object({
+  id: ScheduleId,
+  /** This environment's instance of the project-scoped schedule. */
+  instanceId: z.string(),
+  kind: ScheduleKind,
+  task: TaskId,
+  cron: z.string(),
+  timezone: z.string(),
+  deduplicationKey: z.string(),
+  externalId: z.string().nullable(),
+  active: z.boolean(),
+  runOptions: z.record(z.string(), z.unknown()),
+  /** The exact nominal time of the next slot; null while inactive. */
+  nextRun: Timestamp.nullable(),
+  /** The nominal time of the last fired slot. */
+  lastRun: Timestamp.nullable(),
+  /** The next fire times from now (ISO-8601 UTC); empty while inactive. */
+  upcoming: z.array(Timestamp),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+})
+export type Schedule = z.infer<typeof Schedule>
+
+/**
+ * `GET /api/v1/schedules` filters and paging.
+ *
+ * @example
+ * ```ts
+ * await client.schedules.list({ task: "nightly-maintenance", limit: 50 })
+ * ```
+ */
+export const ListSchedulesQuery = z.strictObject({
+  task: TaskId.optional(),
+  kind: ScheduleKind.optional(),
+  limit: PageLimit.optional(),
+  cursor: Cursor.optional(),
+})
+export type ListSchedulesQuery = z.input<typeof ListSchedulesQuery>
+
+/**
+ * Oldest first.
+ *
+ * @example
+ * ```ts
+ * const { data, nextCursor } = ScheduleList.parse(await res.json())
+ * ```
+ */
+export const ScheduleList = pageOf(Schedule)
+export type ScheduleList = z.infer<typeof ScheduleList>
+
+/**
+ * `DELETE /api/v1/schedules/{id}`: the schedule is gone from this environment.
+ *
+ * @example
+ * ```ts
+ * const { deleted } = DeletedSchedule.parse(await res.json())
+ * ```
+ */
+export const DeletedSchedule = z.object({ id: ScheduleId, deleted: z.literal(true) })
+export type DeletedSchedule = z.infer<typeof DeletedSchedule>
+
+/**
+ * `GET /api/v1/timezones`.
+ *
+ * @example
+ * ```ts
+ * const { timezones } = TimezoneList.parse(await res.json())
+ * ```
+ */
+export const TimezoneList = z.object({ timezones: z.array(z.string()) })
+export type TimezoneList = z.infer<typeof TimezoneList>
