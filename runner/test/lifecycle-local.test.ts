@@ -3,6 +3,7 @@ import { publishCancel } from "../src/testing/cancel.ts"
 import { runEvents, waitForRun } from "../src/testing/deployments.ts"
 import { basicBundle, basicManifest } from "../src/testing/fixtures.ts"
 import { type RunnerHarness, startRunnerHarness } from "../src/testing/harness.ts"
+import { startApiProcess } from "../src/testing/services.ts"
 
 // The run lifecycle with the `local` driver (child processes): fast, no Docker needed.
 
@@ -85,6 +86,12 @@ describe("local driver lifecycle", () => {
   })
 
   test("an unknown export, a process exit, a missing secret", async () => {
+    const ghost = await h.trigger({ deploymentId, taskId: "ghost", maxAttempts: 3 })
+    const missingExport = await waitForRun(h.db.sql, ghost.id, ["failed", "succeeded", "crashed"])
+    expect(missingExport.status).toBe("failed")
+    expect(missingExport.attempt).toBe(1)
+    expect(missingExport.error).toMatchObject({ name: "TaskNotFoundError", retryable: false })
+
     const exits = await h.trigger({ deploymentId, taskId: "exits" })
     const exited = await waitForRun(h.db.sql, exits.id, ["crashed", "failed", "succeeded"])
     expect(exited.status).toBe("crashed")
@@ -111,6 +118,37 @@ describe("local driver lifecycle", () => {
     expect(done.status).toBe("canceled")
     expect(done.error).toMatchObject({ name: "AbortError" })
   })
+
+  test("cancel through the real API (POST /runs/{id}/cancel) ends a running run as canceled", async () => {
+    const api = await startApiProcess(h)
+    try {
+      await h.db.sql`update environments set current_deployment_id = ${deploymentId}
+        where id = ${h.environmentId}`
+      const headers = { authorization: `Bearer ${h.apiKey}`, "content-type": "application/json" }
+      const res = await fetch(`${api.url}/api/v1/tasks/sleeper/trigger`, {
+        method: "POST",
+        headers,
+        body: "{}",
+      })
+      expect(res.status).toBe(201)
+      const { id } = (await res.json()) as { id: string }
+      await waitForRun(h.db.sql, id, ["running"])
+      await waitForEvent(h, id, (e) => e.message === "sleeping")
+      const cancel = await fetch(`${api.url}/api/v1/runs/${id}/cancel`, {
+        method: "POST",
+        headers,
+        body: "{}",
+      })
+      expect(cancel.status).toBe(200)
+      const done = await waitForRun(h.db.sql, id, ["canceled", "failed", "succeeded"])
+      expect(done.status).toBe("canceled")
+      const types = (await runEvents(h.db.sql, id)).map((e) => e.type)
+      expect(types.indexOf("cancel_requested")).toBeGreaterThan(types.indexOf("started"))
+    } finally {
+      api.proc.kill("SIGTERM")
+      await api.proc.exited
+    }
+  }, 60_000)
 
   test("maxDuration aborts, then kills a task that ignores the signal", async () => {
     const run = await h.trigger({ deploymentId, taskId: "stubborn" })

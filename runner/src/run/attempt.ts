@@ -156,6 +156,10 @@ export async function runAttempt(deps: RunnerDeps, run: RunRow, stop: AbortSigna
     )
     const resources = plan.sandbox.resources
     memory = resources?.memory ?? `${deps.defaults.memoryBytes} bytes`
+    // The API may have asked to cancel while this attempt was building: do not start the task then.
+    const [pending] = await deps.sql<{ requested: boolean }[]>`
+      select cancel_requested_at is not null as requested from runs where id = ${run.id}`
+    if (pending?.requested) requestAbort("canceled", "the run was canceled")
     if (state.abort || state.lost) throw new AbortedBeforeStart()
     const nonce = randomBytes(12).toString("hex")
     const sandbox = await deps.driver.start(

@@ -42,6 +42,8 @@ export function basicManifest(
       task("stubborn"),
       task("exits"),
       task("secretive", { secrets: [{ name: "OPENAI_API_KEY", env: "OPENAI_API_KEY" }] }),
+      // Declared in the manifest, missing from the bundle.
+      task("ghost"),
     ],
     sandboxes: [
       {
