@@ -1,14 +1,19 @@
 import { randomBytes } from "node:crypto"
 import type { RunRow } from "@helmr/migrations/rows"
-import { NONCE_ENV, PROTOCOL_VERSION, type SerializedError } from "@helmr/sdk/runtime/protocol"
-import { ImageBuildError } from "../build/build-image.ts"
-import type { OutputStream, Sandbox } from "../sandbox/driver.ts"
-import { parseSandboxLine } from "../sandbox/messages.ts"
+import { NONCE_ENV, PROTOCOL_VERSION } from "@helmr/sdk/runtime/protocol"
+import type { Sandbox } from "../sandbox/driver.ts"
+import {
+  type AbortKind,
+  type AttemptReport,
+  onSandboxOutput,
+  outcomeOf,
+  setupOutcome,
+} from "./attempt-report.ts"
 import type { RunnerDeps } from "./deps.ts"
-import { createEventLog, type EventLog } from "./event-log.ts"
+import { createEventLog } from "./event-log.ts"
 import { finishAttempt } from "./finish.ts"
 import { startHeartbeat } from "./heartbeat.ts"
-import { type AttemptFacts, type AttemptOutcome, decideOutcome } from "./outcome.ts"
+import type { AttemptOutcome } from "./outcome.ts"
 import { loadRunPlan, RunSetupError, resolveSecrets } from "./run-plan.ts"
 import { transitionGuardedRun } from "./transitions.ts"
 
@@ -19,80 +24,10 @@ import { transitionGuardedRun } from "./transitions.ts"
  * grace period if it does not end by itself.
  */
 
-type AbortKind = "canceled" | "timed_out" | "interrupted"
-
-interface AttemptState {
-  abort: { kind: AbortKind; message: string } | null
+interface AttemptState extends AttemptReport {
   sandbox: Sandbox | null
   lost: boolean
-  result: AttemptFacts["result"]
   timers: ReturnType<typeof setTimeout>[]
-}
-
-function setupOutcome(error: unknown): AttemptOutcome {
-  if (error instanceof RunSetupError) {
-    const e: SerializedError = { name: error.name, message: error.message, retryable: false }
-    if (error.data) e.data = error.data
-    return { status: "failed", error: e, retryable: false }
-  }
-  if (error instanceof ImageBuildError) {
-    return {
-      status: "failed",
-      error: { name: error.name, message: error.message, data: error.details },
-      retryable: true,
-    }
-  }
-  const message = error instanceof Error ? error.message : String(error)
-  return {
-    status: "crashed",
-    error: { name: "RunnerError", message: `the runner could not run the task: ${message}` },
-    retryable: true,
-  }
-}
-
-function onOutput(events: EventLog, state: AttemptState, nonce: string, attempt: number) {
-  return (stream: OutputStream, line: string) => {
-    const message = stream === "stdout" ? parseSandboxLine(nonce, line) : null
-    if (!message) {
-      events.add({
-        type: "log",
-        level: stream === "stderr" ? "error" : "info",
-        message: line,
-        data: { stream, attempt },
-      })
-      return
-    }
-    switch (message.type) {
-      case "ready":
-        return
-      case "started":
-        events.add({ type: "started", data: { attempt, at: message.at } })
-        return
-      case "log": {
-        const extra = message.data
-        const fields =
-          extra && typeof extra === "object" && !Array.isArray(extra)
-            ? (extra as Record<string, unknown>)
-            : extra === undefined
-              ? {}
-              : { data: extra }
-        events.add({
-          type: "log",
-          level: message.level,
-          message: message.message,
-          data: { ...fields, attempt },
-        })
-        return
-      }
-      case "result":
-        state.result = message.ok
-          ? { ok: true, output: message.output }
-          : { ok: false, error: message.error }
-        return
-      default:
-        return message satisfies never
-    }
-  }
 }
 
 export async function runAttempt(deps: RunnerDeps, run: RunRow, stop: AbortSignal): Promise<void> {
@@ -176,7 +111,7 @@ export async function runAttempt(deps: RunnerDeps, run: RunRow, stop: AbortSigna
         },
         network: plan.sandbox.network,
       },
-      onOutput(events, state, nonce, run.attempt),
+      onSandboxOutput(events, state, nonce, run.attempt),
     )
     state.sandbox = sandbox
     const running = await transitionGuardedRun(
@@ -251,25 +186,4 @@ class AbortedBeforeStart extends Error {}
 /** Read through a call: the abort changes from callbacks, behind the type checker's back. */
 function readAbort(state: AttemptState): AttemptState["abort"] {
   return state.abort
-}
-
-function outcomeOf(state: AttemptState, facts: Omit<AttemptFacts, "abort">): AttemptOutcome {
-  const abort = state.abort
-  if (abort?.kind === "interrupted") {
-    // A shutdown is not the task's doing: keep a result it managed to return, else retry.
-    const outcome = decideOutcome({ ...facts, abort: null })
-    return outcome.status === "succeeded"
-      ? outcome
-      : {
-          status: "crashed",
-          error: { name: "RunnerShutdownError", message: abort.message },
-          retryable: true,
-        }
-  }
-  return decideOutcome({
-    ...facts,
-    abort: abort
-      ? { reason: abort.kind === "timed_out" ? "timed_out" : "canceled", message: abort.message }
-      : null,
-  })
 }
