@@ -17,7 +17,7 @@ beforeAll(async () => {
     manifest: basicManifest({ maxDuration: { stubborn: 1 } }),
   })
 }, 60_000)
-afterAll(() => h?.stop())
+afterAll(() => h?.stop(), 60_000)
 
 describe("local driver lifecycle", () => {
   test("runs the task: output, ctx, logs (console and raw output), transitions", async () => {
@@ -43,7 +43,7 @@ describe("local driver lifecycle", () => {
     const transitions = events.filter((e) => e.type === "transition").map((e) => e.data?.to)
     expect(transitions).toEqual(["queued", "starting", "running", "succeeded"])
     expect(events.some((e) => e.type === "started")).toBe(true)
-  })
+  }, 60_000)
 
   test("the payload is validated again in the sandbox; a bad one fails without retry", async () => {
     const run = await h.trigger({
@@ -56,7 +56,7 @@ describe("local driver lifecycle", () => {
     expect(done.status).toBe("failed")
     expect(done.attempt).toBe(1)
     expect(done.error).toMatchObject({ name: "PayloadValidationError", retryable: false })
-  })
+  }, 60_000)
 
   test("a thrown error is serialised with name, message and stack", async () => {
     const run = await h.trigger({ deploymentId, taskId: "fails" })
@@ -65,7 +65,7 @@ describe("local driver lifecycle", () => {
     expect(error.name).toBe("TypeError")
     expect(error.message).toBe("this task always fails")
     expect(error.stack).toContain("this task always fails")
-  })
+  }, 60_000)
 
   test("retries with backoff up to maxAttempts, in the same workspace", async () => {
     const run = await h.trigger({ deploymentId, taskId: "flaky", maxAttempts: 3 })
@@ -77,13 +77,13 @@ describe("local driver lifecycle", () => {
     const retries = events.filter((e) => e.type === "transition" && e.data?.reason === "retry")
     expect(retries).toHaveLength(2)
     expect(retries[0]?.data?.error).toEqual({ name: "Error", message: "attempt 1 fails" })
-  })
+  }, 60_000)
 
   test("a task without payload refuses one", async () => {
     const run = await h.trigger({ deploymentId, taskId: "fails", payload: { x: 1 } })
     const done = await waitForRun(h.db.sql, run.id, ["failed"])
     expect(done.error).toMatchObject({ name: "PayloadValidationError" })
-  })
+  }, 60_000)
 
   test("an unknown export, a process exit, a missing secret", async () => {
     const ghost = await h.trigger({ deploymentId, taskId: "ghost", maxAttempts: 3 })
@@ -107,7 +107,7 @@ describe("local driver lifecycle", () => {
     const again = await h.trigger({ deploymentId, taskId: "secretive" })
     const ok = await waitForRun(h.db.sql, again.id, ["failed", "succeeded"])
     expect(ok.output).toEqual({ hasKey: true })
-  })
+  }, 60_000)
 
   test("cancel aborts ctx.signal and ends the run as canceled", async () => {
     const run = await h.trigger({ deploymentId, taskId: "sleeper" })
@@ -117,7 +117,7 @@ describe("local driver lifecycle", () => {
     const done = await waitForRun(h.db.sql, run.id, ["canceled", "failed", "succeeded"])
     expect(done.status).toBe("canceled")
     expect(done.error).toMatchObject({ name: "AbortError" })
-  })
+  }, 60_000)
 
   test("cancel through the real API (POST /runs/{id}/cancel) ends a running run as canceled", async () => {
     const api = await startApiProcess(h)
@@ -160,7 +160,7 @@ describe("local driver lifecycle", () => {
     )
     expect(done.status).toBe("timed_out")
     expect(done.error).toEqual({ name: "TimeoutError", message: "maxDuration of 1s reached" })
-  })
+  }, 60_000)
 })
 
 async function waitForEvent(
