@@ -150,6 +150,36 @@ describe("local driver lifecycle", () => {
     }
   }, 60_000)
 
+  test("a run whose ttl passed before it started expires instead of running", async () => {
+    const run = await h.trigger({
+      deploymentId,
+      taskId: "fails",
+      expiresAt: new Date(Date.now() - 1_000),
+    })
+    const done = await waitForRun(h.db.sql, run.id, ["expired", "failed"])
+    expect(done.status).toBe("expired")
+    expect(done.attempt).toBe(0)
+  }, 60_000)
+
+  test("a runner shutdown interrupts a run past the drain time; it is re-run without using an attempt", async () => {
+    const run = await h.trigger({
+      deploymentId,
+      taskId: "hello",
+      payload: { name: "drain", delayMs: 4_000 },
+    })
+    await waitForRun(h.db.sql, run.id, ["running"])
+    await waitForEvent(h, run.id, (e) => e.message === "hello from the task drain")
+    await h.stopLoop()
+    const requeued = await waitForRun(h.db.sql, run.id, ["queued"])
+    expect(requeued.attempt).toBe(0)
+    h.restartLoop()
+    const done = await waitForRun(h.db.sql, run.id, ["succeeded", "failed", "crashed"])
+    expect(done.status).toBe("succeeded")
+    expect(done.attempt).toBe(1)
+    const reasons = (await runEvents(h.db.sql, run.id)).map((e) => e.data?.reason).filter(Boolean)
+    expect(reasons).toContain("runner shutdown")
+  }, 60_000)
+
   test("maxDuration aborts, then kills a task that ignores the signal", async () => {
     const run = await h.trigger({ deploymentId, taskId: "stubborn" })
     const done = await waitForRun(
