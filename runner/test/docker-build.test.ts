@@ -196,6 +196,22 @@ describe("image graphs", () => {
     expect(error.data.output).toContain("boom-output")
   }, 240_000)
 
+  test("the BuildKit session stays alive through a long build (health checks answered)", async () => {
+    const dockerfile = `FROM ${BASE_IMAGE}\nRUN ["sh","-c","echo ${h.testLabel}; sleep 6"]\n`
+    const result = await buildImage(
+      docker,
+      {
+        tag: `${h.config.HELMR_IMAGE_REPO}:long`,
+        context: createTar([{ path: "Dockerfile", content: enc.encode(dockerfile) }]),
+        labels: { "helmr.test": h.testLabel, "helmr.owner": h.config.HELMR_RUNNER_ID },
+        image: "long",
+      },
+      () => {},
+    )
+    // BuildKit checks the session about every second and drops one that does not answer.
+    expect(result.sessionHealthChecks).toBeGreaterThanOrEqual(3)
+  }, 120_000)
+
   test("concurrent runs needing one new image share a single build", async () => {
     const pkg = packageJson("v1")
     const shared = await h.deploy({
@@ -209,9 +225,9 @@ describe("image graphs", () => {
     expect(a.done.status).toBe("succeeded")
     expect(b.done.status).toBe("succeeded")
     const all = [...builds(a.events), ...builds(b.events)]
+    // One run built it; the other joined and saw the same build finish.
     expect(all.filter((l) => l.startsWith("image review: building"))).toHaveLength(1)
-    expect(
-      all.filter((l) => l.startsWith("image review: waiting for a build in progress")),
-    ).toHaveLength(1)
+    expect(all.filter((l) => l.startsWith("image review: waiting for another run"))).toHaveLength(1)
+    expect(all.filter((l) => l.startsWith("image review: built"))).toHaveLength(2)
   }, 240_000)
 })

@@ -73,8 +73,6 @@ console.log(`up: triggered ${taskId} ${payloadText} → ${id}`)
 await follow(id)
 const run = (await (await fetch(`${api}/api/v1/runs/${id}`, { headers })).json()) as {
   status: string
-  attempt?: number
-  attempts?: number
   output: unknown
   error: unknown
 }

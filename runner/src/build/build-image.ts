@@ -60,7 +60,7 @@ export async function buildImage(
   docker: Docker,
   request: BuildRequest,
   progress: BuildProgress,
-): Promise<{ imageId: string | null }> {
+): Promise<{ imageId: string | null; sessionHealthChecks: number }> {
   const session = await openBuildSession(docker)
   const vertexes = new Map<string, VertexState>()
   let failed: { vertex?: VertexState; error: string } | null = null
@@ -172,5 +172,5 @@ export async function buildImage(
       },
     )
   }
-  return { imageId }
+  return { imageId, sessionHealthChecks: session.healthChecks }
 }

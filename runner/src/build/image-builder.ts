@@ -74,7 +74,7 @@ export function createImageBuilder(options: ImageBuilderOptions): ImageBuilder {
   ): Promise<boolean> {
     const running = inFlight.get(tag)
     if (running) {
-      progress({ level: "info", message: `image ${image}: waiting for a build in progress` })
+      progress({ level: "info", message: `image ${image}: waiting for another run preparing it` })
       running.listeners.add(progress)
       try {
         await running.done
@@ -83,13 +83,14 @@ export function createImageBuilder(options: ImageBuilderOptions): ImageBuilder {
         running.listeners.delete(progress)
       }
     }
-    if (await imageExists(options.docker, tag)) return false
     const listeners = new Set<BuildProgress>([progress])
     const fanOut: BuildProgress = (event) => {
       for (const listener of listeners) listener(event)
     }
+    // Registered before the first await, so a concurrent request for the tag always joins.
     const done = (async () => {
-      fanOut({ level: "info", message: `image ${image}: building ${tag}` })
+      if (await imageExists(options.docker, tag)) return false
+      progress({ level: "info", message: `image ${image}: building ${tag}` })
       const context = await makeContext()
       const started = Date.now()
       await buildImage(
