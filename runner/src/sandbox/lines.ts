@@ -6,7 +6,8 @@
 export type LineSink = (line: string) => void
 
 /** Splits text chunks into lines; a line longer than `maxLine` is cut into pieces. */
-export function createLineSplitter(sink: LineSink, maxLine = 1 << 20) {
+/** 16 MiB: a result frame (the run output) is one line and must not be cut. */
+export function createLineSplitter(sink: LineSink, maxLine = 16 << 20) {
   const decoder = new TextDecoder()
   let buffer = ""
   return {
