@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto"
+import { rm } from "node:fs/promises"
 import { bootstrapProject } from "@helmr/migrations/bootstrap"
 import { parseConfig } from "@helmr/migrations/config"
 import type { NewRun } from "@helmr/migrations/queries/runs"
@@ -130,6 +131,7 @@ export async function startRunnerHarness(
       await loop.stopped.catch(() => {})
       runner.close()
       if (runner.docker) await removeDockerObjects(runner.docker, testLabel, runner)
+      await rm(config.HELMR_RUNNER_ROOT, { recursive: true, force: true })
       await vk.cleanup()
       await db.drop()
     },
