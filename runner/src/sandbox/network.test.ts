@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test"
-import { mkdtempSync, writeFileSync } from "node:fs"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { bridgeNameOf, firewallRules, hostResolvers } from "./network.ts"
@@ -50,6 +50,10 @@ describe("sandbox firewall", () => {
       file,
       "# x\nnameserver 10.0.0.2\nnameserver 127.0.0.53\nnameserver ::1\nsearch local\n",
     )
-    expect(await hostResolvers(file)).toEqual(["10.0.0.2"])
+    try {
+      expect(await hostResolvers(file)).toEqual(["10.0.0.2"])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -12,20 +12,66 @@
  *   → exactly one `result`, then the process exits 0.
  */
 
+/**
+ * Version of this protocol, sent in `start` and `ready`.
+ *
+ * @example
+ * ```ts
+ * if (ready.protocol !== PROTOCOL_VERSION) throw new Error("runtime and runner disagree")
+ * ```
+ */
 export const PROTOCOL_VERSION = 1
 
-/** Start of a framed line; the nonce and a space follow, then the JSON message. */
+/**
+ * Start of a framed line; the nonce and a space follow, then the JSON message.
+ *
+ * @example
+ * ```ts
+ * line.startsWith(`${FRAME_PREFIX}${nonce} `) // a protocol message, not task output
+ * ```
+ */
 export const FRAME_PREFIX = "\u001ehelmr:"
 
-/** Environment variable carrying the nonce of the frames. */
+/**
+ * Environment variable carrying the nonce of the frames.
+ *
+ * @example
+ * ```ts
+ * const nonce = process.env[NONCE_ENV] ?? ""
+ * ```
+ */
 export const NONCE_ENV = "HELMR_RUNTIME_NONCE"
 
-/** Exit code of a runtime whose runner went away (stdin closed) before the task finished. */
+/**
+ * Exit code of a runtime whose runner went away (stdin closed) before the task finished.
+ *
+ * @example
+ * ```ts
+ * if (exit.exitCode === EXIT_RUNNER_LOST) console.log("the runner had gone")
+ * ```
+ */
 export const EXIT_RUNNER_LOST = 70
 
+/**
+ * Why `ctx.signal` aborts.
+ *
+ * @example
+ * ```ts
+ * const reason: AbortReason = "timed_out"
+ * ```
+ */
 export type AbortReason = "canceled" | "timed_out"
 
-/** runner → sandbox, first line on stdin. */
+/**
+ * runner → sandbox, first line on stdin.
+ *
+ * @example
+ * ```ts
+ * const start: StartMessage = { type: "start", protocol: 1, run: { id: "run_…", attempt: 1 },
+ *   task: { id: "review-pr", exportName: "reviewPr", kind: "task" }, session: { id: "sess_…" },
+ *   workspace: "/workspace", entry: "/helmr/app/index.js", payload: { prNumber: 7 } }
+ * ```
+ */
 export interface StartMessage {
   type: "start"
   protocol: number
@@ -39,18 +85,48 @@ export interface StartMessage {
   payload: unknown
 }
 
-/** runner → sandbox: abort `ctx.signal`; the runner kills the sandbox after its grace period. */
+/**
+ * runner → sandbox: abort `ctx.signal`; the runner kills the sandbox after its grace period.
+ *
+ * @example
+ * ```ts
+ * sandbox.send({ type: "abort", reason: "canceled", message: "the run was canceled" })
+ * ```
+ */
 export interface AbortMessage {
   type: "abort"
   reason: AbortReason
   message: string
 }
 
+/**
+ * Any runner → sandbox line.
+ *
+ * @example
+ * ```ts
+ * const message: RunnerMessage = { type: "abort", reason: "timed_out", message: "maxDuration" }
+ * ```
+ */
 export type RunnerMessage = StartMessage | AbortMessage
 
+/**
+ * Level of a log record.
+ *
+ * @example
+ * ```ts
+ * const level: LogLevel = "warn"
+ * ```
+ */
 export type LogLevel = "debug" | "info" | "warn" | "error"
 
-/** An error that crossed the sandbox boundary; one shape everywhere (run.error, events). */
+/**
+ * An error that crossed the sandbox boundary; one shape everywhere (run.error, events).
+ *
+ * @example
+ * ```ts
+ * const error: SerializedError = { name: "TypeError", message: "x is undefined", stack: "…" }
+ * ```
+ */
 export interface SerializedError {
   name: string
   message: string
@@ -60,6 +136,14 @@ export interface SerializedError {
   data?: unknown
 }
 
+/**
+ * Any sandbox → runner frame.
+ *
+ * @example
+ * ```ts
+ * const done: SandboxMessage = { type: "result", ok: true, output: { ok: true } }
+ * ```
+ */
 export type SandboxMessage =
   | { type: "ready"; protocol: number; at: number }
   | { type: "started"; at: number }
@@ -67,7 +151,14 @@ export type SandboxMessage =
   | { type: "result"; ok: true; output: unknown }
   | { type: "result"; ok: false; error: SerializedError }
 
-/** Frames one message for stdout. */
+/**
+ * Frames one message for stdout.
+ *
+ * @example
+ * ```ts
+ * process.stdout.write(frameMessage(nonce, { type: "started", at: Date.now() }))
+ * ```
+ */
 export function frameMessage(nonce: string, message: SandboxMessage): string {
   return `${FRAME_PREFIX}${nonce} ${JSON.stringify(message)}\n`
 }
@@ -75,13 +166,26 @@ export function frameMessage(nonce: string, message: SandboxMessage): string {
 /**
  * Reads a line of sandbox stdout: the message's JSON text when the line is a frame with this
  * nonce, else null (plain output).
+ *
+ * @example
+ * ```ts
+ * const json = unframeLine(nonce, line)
+ * if (json === null) recordOutput(line)
+ * ```
  */
 export function unframeLine(nonce: string, line: string): string | null {
   const head = `${FRAME_PREFIX}${nonce} `
   return line.startsWith(head) ? line.slice(head.length) : null
 }
 
-/** Turns anything thrown into the one serialised error shape. */
+/**
+ * Turns anything thrown into the one serialised error shape.
+ *
+ * @example
+ * ```ts
+ * serializeError(new TypeError("bad")) // { name: "TypeError", message: "bad", stack: "…" }
+ * ```
+ */
 export function serializeError(error: unknown): SerializedError {
   if (error instanceof Error) {
     const out: SerializedError = { name: error.name || "Error", message: error.message }
