@@ -4,17 +4,33 @@ import { migrate } from "@helmr/migrations/migrate"
 import { checkDependencies, shutdownSignal } from "@helmr/migrations/service"
 import { createValkey } from "@helmr/migrations/valkey"
 import pino from "pino"
+import { composeRunner } from "./src/compose.ts"
 import { RunnerConfig } from "./src/config.ts"
+import { startRunLoop } from "./src/run/run-loop.ts"
 
 /** The runner's composition root: config once, clients here, everything else receives them. */
 async function main(): Promise<void> {
   const config = parseConfig(RunnerConfig)
-  const logger = pino({ level: config.HELMR_LOG_LEVEL, base: { service: "runner" } })
+  const logger = pino({
+    level: config.HELMR_LOG_LEVEL,
+    base: { service: "runner", runner: config.HELMR_RUNNER_ID },
+  })
   const { signal, stopped } = shutdownSignal()
   const sql = createDb(config.HELMR_DATABASE_URL, { applicationName: "helmr-runner" })
   if (config.HELMR_MIGRATE_ON_START === "true")
     await migrate(sql, { log: (line) => logger.info(line) })
   const valkey = createValkey(config.HELMR_VALKEY_URL, { name: "helmr-runner" })
+  const runner = await composeRunner(config, { sql, valkey, logger })
+  const loop = startRunLoop(
+    runner.deps,
+    {
+      concurrency: config.HELMR_RUNNER_CONCURRENCY,
+      pollMs: config.HELMR_RUNNER_POLL_MS,
+      sweepMs: config.HELMR_RUNNER_SWEEP_MS,
+      drainMs: config.HELMR_RUNNER_DRAIN_MS,
+    },
+    signal,
+  )
 
   const health = Bun.serve({
     port: config.HELMR_RUNNER_PORT,
@@ -22,13 +38,32 @@ async function main(): Promise<void> {
       if (new URL(req.url).pathname !== "/healthz")
         return new Response("not found", { status: 404 })
       const { ok, ...parts } = await checkDependencies(sql, valkey)
-      return Response.json({ status: ok ? "ok" : "degraded", ...parts }, { status: ok ? 200 : 503 })
+      const docker = runner.docker
+        ? await runner.docker.ping().then(
+            () => "ok" as const,
+            () => "down" as const,
+          )
+        : "unused"
+      const healthy = ok && docker !== "down"
+      return Response.json(
+        {
+          status: healthy ? "ok" : "degraded",
+          ...parts,
+          docker,
+          driver: runner.deps.driver.kind,
+          firewall: runner.network ? runner.network.firewall : null,
+          active: loop.active(),
+        },
+        { status: healthy ? 200 : 503 },
+      )
     },
   })
-  logger.info({ url: health.url.toString(), aborted: signal.aborted }, "runner started")
+  logger.info({ url: health.url.toString(), driver: runner.deps.driver.kind }, "runner started")
 
   logger.info({ signal: await stopped }, "draining")
+  await loop.stopped
   await health.stop()
+  runner.close()
   await sql.end({ timeout: 5 })
   valkey.disconnect()
 }

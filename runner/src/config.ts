@@ -1,15 +1,83 @@
+import { hostname } from "node:os"
 import { configFields } from "@helmr/migrations/config"
 import { z } from "zod"
+
+const UNITS: Record<string, number> = { Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 }
+
+/** `512Mi`, `4Gi` → bytes; null when it is not such a size. */
+export function parseMemory(value: string): number | null {
+  const match = /^(\d+)(Ki|Mi|Gi)$/.exec(value)
+  if (!match?.[1] || !match[2]) return null
+  return Number(match[1]) * (UNITS[match[2]] ?? 0)
+}
+
+const milliseconds = (fallback: number) => z.coerce.number().int().min(10).default(fallback)
 
 export const RunnerConfig = z.object({
   HELMR_DATABASE_URL: configFields.databaseUrl,
   HELMR_VALKEY_URL: configFields.valkeyUrl,
   HELMR_KEY_PREFIX: configFields.keyPrefix.default("helmr"),
   HELMR_LOG_LEVEL: configFields.logLevel.default("info"),
-  /** Port of the health and metrics endpoint. */
+  /** Port of the health endpoint. */
   HELMR_RUNNER_PORT: configFields.port.default(3002),
   HELMR_ENCRYPTION_KEY: configFields.encryptionKey,
   HELMR_DOCKER_SOCKET: z.string().min(1).default("/var/run/docker.sock"),
   HELMR_MIGRATE_ON_START: z.enum(["true", "false"]).default("true"),
+  /** Stable across restarts: a restarted runner recovers the runs and containers of its id. */
+  HELMR_RUNNER_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, "must be letters, digits, '.', '_' or '-'")
+    .default(
+      hostname()
+        .replace(/[^A-Za-z0-9._-]/g, "-")
+        .slice(0, 63) || "runner",
+    ),
+  HELMR_RUNNER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
+  HELMR_SANDBOX_DRIVER: z.enum(["docker", "local"]).default("docker"),
+  HELMR_SANDBOX_NETWORK: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/)
+    .default("helmr-sandbox"),
+  /** CIDRs sandboxes may not reach (comma-separated; empty: none besides the host itself). */
+  HELMR_SANDBOX_BLOCKED_CIDRS: z
+    .string()
+    .default("10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,169.254.0.0/16,100.64.0.0/10"),
+  HELMR_SANDBOX_PIDS_LIMIT: z.coerce.number().int().min(16).default(512),
+  HELMR_SANDBOX_DEFAULT_CPU: z.coerce.number().positive().default(1),
+  HELMR_SANDBOX_DEFAULT_MEMORY: z
+    .string()
+    .refine((v) => parseMemory(v) !== null, "must be a size like 512Mi or 1Gi")
+    .default("1Gi"),
+  /** Repository of the images the runner builds. */
+  HELMR_IMAGE_REPO: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._/-]{0,100}$/)
+    .default("helmr/img"),
+  /** `never`: base images must exist on the machine (no registry reachable). */
+  HELMR_BUILD_PULL: z.enum(["never", "missing"]).default("missing"),
+  HELMR_RUNNER_LEASE_MS: milliseconds(30_000),
+  HELMR_RUNNER_GRACE_MS: milliseconds(10_000),
+  HELMR_RUNNER_POLL_MS: milliseconds(50),
+  HELMR_RUNNER_DRAIN_MS: milliseconds(30_000),
+  HELMR_RUNNER_SWEEP_MS: milliseconds(15_000),
+  HELMR_RETRY_BASE_MS: milliseconds(2_000),
+  HELMR_RETRY_MAX_MS: milliseconds(300_000),
+  /** Folder of the local driver's code and workspaces. */
+  HELMR_RUNNER_ROOT: z.string().min(1).default(".helmr/runner"),
+  HELMR_KEEP_WORKSPACES: z.enum(["true", "false"]).default("false"),
+  /** Extra labels on everything the runner creates in Docker: `key=value,key=value`. */
+  HELMR_RUNNER_LABELS: z
+    .string()
+    .regex(/^([A-Za-z0-9._-]+=[^,]*)?(,[A-Za-z0-9._-]+=[^,]*)*$/, "must be key=value,key=value")
+    .default(""),
 })
 export type RunnerConfig = z.infer<typeof RunnerConfig>
+
+export function parseLabels(value: string): Record<string, string> {
+  const labels: Record<string, string> = {}
+  for (const pair of value.split(",").filter(Boolean)) {
+    const at = pair.indexOf("=")
+    labels[pair.slice(0, at)] = pair.slice(at + 1)
+  }
+  return labels
+}

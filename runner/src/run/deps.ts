@@ -1,0 +1,28 @@
+import type { Sql } from "@helmr/migrations/db"
+import type { Keyring } from "@helmr/migrations/secrets"
+import type { Valkey, ValkeyKeys } from "@helmr/migrations/valkey"
+import type { Logger } from "pino"
+import type { SandboxDriver } from "../sandbox/driver.ts"
+import type { CancelWatch } from "./cancel-watch.ts"
+import type { RetryPolicy } from "./outcome.ts"
+
+/** What the run lifecycle needs; built once in main.ts (or a test) and passed down. */
+export interface RunnerDeps {
+  sql: Sql
+  valkey: Valkey
+  keys: ValkeyKeys
+  keyring: Keyring
+  driver: SandboxDriver
+  logger: Logger
+  cancelWatch: CancelWatch
+  runnerId: string
+  /** Runner lease on a run (Valkey score and `runs.lease_expires_at`); heartbeats every third. */
+  leaseMs: number
+  /** Time between aborting `ctx.signal` and killing the sandbox. */
+  graceMs: number
+  retry: RetryPolicy
+  /** Resources of sandboxes that declare none. */
+  defaults: { cpu: number; memoryBytes: number }
+  /** Keep a session's workspace after its last run finished (default: removed). */
+  keepWorkspaces: boolean
+}

@@ -1,0 +1,91 @@
+import type { RunRow } from "@helmr/migrations/rows"
+import { FINAL_RUN_STATUSES } from "@helmr/migrations/rows"
+import { dequeueRun, enqueueRun } from "@helmr/migrations/valkey"
+import type { RunnerDeps } from "./deps.ts"
+import type { EventLog } from "./event-log.ts"
+import { type AttemptOutcome, retryDelayMs, shouldRetry } from "./outcome.ts"
+import { transitionGuardedRun } from "./transitions.ts"
+
+/**
+ * Ends an attempt: either back to `queued` with a backoff (a retryable failure with attempts
+ * left, or a runner shutdown, which does not use up an attempt), or the final status. Guarded by
+ * runner and attempt, so a runner that lost the run changes nothing.
+ */
+export async function finishAttempt(
+  deps: RunnerDeps,
+  run: RunRow,
+  outcome: AttemptOutcome,
+  events: EventLog,
+  interrupted: boolean,
+): Promise<void> {
+  const guard = { runnerId: deps.runnerId, attempt: run.attempt }
+  const from = ["starting", "running"] as const
+  const brief = outcome.error ? { name: outcome.error.name, message: outcome.error.message } : null
+  if (interrupted && outcome.status !== "succeeded") {
+    const requeued = await transitionGuardedRun(
+      deps.sql,
+      run.id,
+      from,
+      "queued",
+      guard,
+      { runnerId: null, leaseExpiresAt: null, attempt: run.attempt - 1, availableAt: new Date() },
+      { reason: "runner shutdown", attempt: run.attempt },
+    )
+    if (requeued) await enqueueRun(deps.valkey, deps.keys, run.id)
+    return
+  }
+  if (shouldRetry(outcome, run.attempt, run.maxAttempts)) {
+    const delay = retryDelayMs(run.attempt, deps.retry)
+    const availableAt = new Date(Date.now() + delay)
+    events.add({
+      type: "log",
+      level: "warn",
+      message: `attempt ${run.attempt} of ${run.maxAttempts} ${outcome.status}: ${brief?.name}: ${brief?.message}; retrying in ${(delay / 1000).toFixed(1)}s`,
+      data: { attempt: run.attempt },
+    })
+    await events.flush()
+    const requeued = await transitionGuardedRun(
+      deps.sql,
+      run.id,
+      from,
+      "queued",
+      guard,
+      { error: outcome.error, runnerId: null, leaseExpiresAt: null, availableAt },
+      {
+        reason: "retry",
+        attempt: run.attempt,
+        outcome: outcome.status,
+        error: brief,
+        retryInMs: delay,
+      },
+    )
+    if (requeued) await enqueueRun(deps.valkey, deps.keys, run.id, availableAt)
+    await publish(deps, run.id)
+    return
+  }
+  await events.flush()
+  const patch =
+    outcome.status === "succeeded"
+      ? { output: outcome.output, error: undefined, leaseExpiresAt: null }
+      : { error: outcome.error, leaseExpiresAt: null }
+  const done = await transitionGuardedRun(deps.sql, run.id, from, outcome.status, guard, patch, {
+    attempt: run.attempt,
+    ...(brief ? { error: brief } : {}),
+  })
+  await dequeueRun(deps.valkey, deps.keys, run.id)
+  await publish(deps, run.id)
+  if (done && !deps.keepWorkspaces) await removeIdleWorkspace(deps, run.sessionId)
+}
+
+async function publish(deps: RunnerDeps, runId: string): Promise<void> {
+  await deps.valkey.publish(deps.keys.runChannel(runId), "status").catch(() => 0)
+}
+
+/** A session's workspace goes when no run of the session is still going. */
+async function removeIdleWorkspace(deps: RunnerDeps, sessionId: string): Promise<void> {
+  const [active] = await deps.sql`
+    select 1 from runs
+    where session_id = ${sessionId} and status not in ${deps.sql(FINAL_RUN_STATUSES as string[])}
+    limit 1`
+  if (!active) await deps.driver.removeWorkspace(sessionId)
+}

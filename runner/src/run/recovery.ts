@@ -1,0 +1,80 @@
+import type { RunRow } from "@helmr/migrations/rows"
+import { dequeueRun, enqueueRun } from "@helmr/migrations/valkey"
+import type { RunnerDeps } from "./deps.ts"
+import { retryDelayMs } from "./outcome.ts"
+import { transitionGuardedRun } from "./transitions.ts"
+
+/**
+ * Runs whose runner died are never left `starting`/`running`: once their lease lapsed (or at once,
+ * when the runner that owned them restarts) they are retried if attempts are left, else `crashed`.
+ * The guard (same runner, same attempt, lease still lapsed) makes this safe against the owner
+ * coming back and against another runner doing the same.
+ */
+export async function recoverStaleRun(
+  deps: RunnerDeps,
+  run: RunRow,
+  cause: "lease expired" | "runner restarted",
+): Promise<"retried" | "crashed" | null> {
+  const error = {
+    name: "RunnerLostError",
+    message: `runner ${run.runnerId ?? "?"} stopped during attempt ${run.attempt} (${cause})`,
+  }
+  const guard = {
+    runnerId: run.runnerId,
+    attempt: run.attempt,
+    ...(cause === "lease expired" ? { leaseExpiredBefore: new Date() } : {}),
+  }
+  const from = ["starting", "running"] as const
+  if (run.attempt < run.maxAttempts) {
+    const availableAt = new Date(Date.now() + retryDelayMs(run.attempt, deps.retry))
+    const row = await transitionGuardedRun(
+      deps.sql,
+      run.id,
+      from,
+      "queued",
+      guard,
+      { error, runnerId: null, leaseExpiresAt: null, availableAt },
+      { reason: "retry", cause, attempt: run.attempt, error },
+    )
+    if (!row) return null
+    await enqueueRun(deps.valkey, deps.keys, run.id, availableAt)
+    return "retried"
+  }
+  const row = await transitionGuardedRun(
+    deps.sql,
+    run.id,
+    from,
+    "crashed",
+    guard,
+    { error, leaseExpiresAt: null },
+    { cause, attempt: run.attempt, error },
+  )
+  if (!row) return null
+  await dequeueRun(deps.valkey, deps.keys, run.id)
+  return "crashed"
+}
+
+/** After a restart: every run this runner id still holds died with the previous process. */
+export async function recoverOwnRuns(deps: RunnerDeps): Promise<number> {
+  const runs = await deps.sql<RunRow[]>`
+    select * from runs where runner_id = ${deps.runnerId} and status in ('starting', 'running')`
+  let recovered = 0
+  for (const run of runs) {
+    if (await recoverStaleRun(deps, run, "runner restarted")) recovered += 1
+  }
+  return recovered
+}
+
+/** Finds runs whose lease lapsed even if their queue entry is gone (Valkey lost it). */
+export async function sweepStaleRuns(deps: RunnerDeps, limit = 100): Promise<number> {
+  const runs = await deps.sql<RunRow[]>`
+    select * from runs
+    where status in ('starting', 'running') and lease_expires_at < now()
+    order by lease_expires_at
+    limit ${limit}`
+  let recovered = 0
+  for (const run of runs) {
+    if (await recoverStaleRun(deps, run, "lease expired")) recovered += 1
+  }
+  return recovered
+}

@@ -1,0 +1,66 @@
+import type { RunnerMessage } from "@helmr/sdk/runtime/protocol"
+import type { BuildProgress } from "../build/build-image.ts"
+import type { SandboxImageRequest } from "../build/image-builder.ts"
+
+/**
+ * How a run's task process is started and supervised. `docker` (the default) runs it in a hardened
+ * container; `local` runs it as a child process for machines without Docker (no isolation).
+ */
+
+/** What the driver needs to start a run's sandbox. */
+export interface SandboxLaunch {
+  runId: string
+  sessionId: string
+  attempt: number
+  /** From `prepare`. */
+  prepared: PreparedCode
+  /** Absolute workspace path inside the sandbox (the sandbox spec's `workspace`). */
+  workspace: string
+  /** Declared secrets (env name → value) and the runtime's own variables. */
+  env: Record<string, string>
+  resources: { cpu: number; memoryBytes: number }
+  network: "bridge" | "none"
+}
+
+/** A prepared image or code directory; opaque outside its driver. */
+export interface PreparedCode {
+  ref: string
+  /** Path of the bundle's entry module as the runtime sees it. */
+  entry: string
+}
+
+export type OutputStream = "stdout" | "stderr"
+
+export interface SandboxExit {
+  exitCode: number | null
+  oomKilled: boolean
+}
+
+export interface Sandbox {
+  /** Container id or process id. */
+  id: string
+  /** The workspace path the task sees (`ctx.workspace`). */
+  workspace: string
+  /** Writes one JSON line to the runtime's stdin. */
+  send(message: RunnerMessage): void
+  /** Resolves when the process ends. */
+  readonly exited: Promise<SandboxExit>
+  /** SIGKILL now. */
+  kill(): Promise<void>
+  /** Removes the container or process leftovers (never the workspace). */
+  remove(): Promise<void>
+}
+
+export interface SandboxDriver {
+  readonly kind: "docker" | "local"
+  /** Builds or reuses what the run's code needs (image, code directory). */
+  prepare(request: SandboxImageRequest, progress: BuildProgress): Promise<PreparedCode>
+  start(
+    launch: SandboxLaunch,
+    onLine: (stream: OutputStream, line: string) => void,
+  ): Promise<Sandbox>
+  /** Deletes a session's workspace. */
+  removeWorkspace(sessionId: string): Promise<void>
+  /** Removes every sandbox and workspace this runner left behind (after a restart). */
+  removeOrphans(): Promise<{ sandboxes: number; workspaces: number }>
+}

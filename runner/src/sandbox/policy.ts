@@ -1,0 +1,86 @@
+import type { ContainerCreateOptions } from "dockerode"
+import type { SandboxLaunch } from "./driver.ts"
+
+/**
+ * The hardening policy of a sandbox container, as Engine API create options. Pure, so the test
+ * beside it and the `docker inspect` tests check one definition.
+ */
+
+export const SANDBOX_USER = "1000:1000"
+
+export interface SandboxPolicy {
+  /** Helmr's sandbox bridge network (outbound only). */
+  network: string
+  pidsLimit: number
+  /** Upper bound of the /tmp tmpfs, bytes. */
+  tmpSizeBytes: number
+  labels: Record<string, string>
+}
+
+export function workspaceVolumeName(sessionId: string): string {
+  return `helmr-ws-${sessionId}`
+}
+
+export function containerName(runId: string, attempt: number): string {
+  return `helmr-sb-${runId}-a${attempt}`
+}
+
+export function sandboxCreateOptions(
+  launch: SandboxLaunch,
+  policy: SandboxPolicy,
+): ContainerCreateOptions {
+  const memory = launch.resources.memoryBytes
+  const tmp = Math.min(policy.tmpSizeBytes, Math.max(16 << 20, Math.floor(memory / 4)))
+  return {
+    name: containerName(launch.runId, launch.attempt),
+    Image: launch.prepared.ref,
+    Entrypoint: ["bun", "/helmr/runtime.js"],
+    Cmd: [],
+    User: SANDBOX_USER,
+    WorkingDir: launch.workspace,
+    Env: Object.entries(launch.env).map(([k, v]) => `${k}=${v}`),
+    Hostname: "sandbox",
+    Labels: {
+      ...policy.labels,
+      "helmr.kind": "sandbox",
+      "helmr.run": launch.runId,
+      "helmr.session": launch.sessionId,
+      "helmr.attempt": String(launch.attempt),
+    },
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+    OpenStdin: true,
+    StdinOnce: true,
+    Tty: false,
+    NetworkDisabled: false,
+    HostConfig: {
+      NetworkMode: launch.network === "none" ? "none" : policy.network,
+      // Memory and memory+swap equal: no swap.
+      Memory: memory,
+      MemorySwap: memory,
+      NanoCpus: Math.round(launch.resources.cpu * 1e9),
+      PidsLimit: policy.pidsLimit,
+      CapDrop: ["ALL"],
+      // The default seccomp profile applies unless overridden; it is never overridden here.
+      SecurityOpt: ["no-new-privileges:true"],
+      ReadonlyRootfs: true,
+      Tmpfs: { "/tmp": `rw,nosuid,nodev,size=${tmp}` },
+      Mounts: [
+        {
+          Type: "volume",
+          Source: workspaceVolumeName(launch.sessionId),
+          Target: launch.workspace,
+          ReadOnly: false,
+        },
+      ],
+      Privileged: false,
+      Init: true,
+      IpcMode: "private",
+      OomScoreAdj: 500,
+      LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "1" } },
+      RestartPolicy: { Name: "no" },
+      AutoRemove: false,
+    },
+  }
+}

@@ -1,0 +1,59 @@
+import { join } from "node:path"
+import { bundleProject } from "./deployments.ts"
+
+/** The `basic` fixture project and a manifest for it (no SDK needed). */
+
+export const BASE_IMAGE = process.env.HELMR_BASE_IMAGE ?? "helmr-local/bun:1.4.5"
+
+export function basicBundle(): Promise<Uint8Array> {
+  return bundleProject(join(import.meta.dir, "fixtures", "basic"))
+}
+
+const helloPayload = {
+  type: "object",
+  properties: { name: { type: "string" }, delayMs: { type: "integer" } },
+  required: ["name"],
+}
+
+export function basicManifest(
+  options: {
+    sandbox?: Record<string, unknown>
+    image?: Record<string, unknown>
+    maxDuration?: Record<string, number>
+  } = {},
+) {
+  const task = (id: string, extra: Record<string, unknown> = {}) => ({
+    id,
+    kind: "task",
+    exportName: id,
+    sandbox: "sb",
+    payloadSchema: null,
+    ...(options.maxDuration?.[id] ? { maxDuration: options.maxDuration[id] } : {}),
+    ...extra,
+  })
+  return {
+    version: 1,
+    entry: "index.js",
+    tasks: [
+      task("hello", { payloadSchema: helloPayload }),
+      task("fails"),
+      task("flaky"),
+      task("sleeper"),
+      task("stubborn"),
+      task("exits"),
+      task("secretive", { secrets: [{ name: "OPENAI_API_KEY", env: "OPENAI_API_KEY" }] }),
+      // Declared in the manifest, missing from the bundle.
+      task("ghost"),
+    ],
+    sandboxes: [
+      {
+        name: "sb",
+        image: "img",
+        workspace: "/workspace",
+        resources: { cpu: 1, memory: "256Mi", memoryBytes: 256 * 1024 ** 2 },
+        ...options.sandbox,
+      },
+    ],
+    images: [{ name: "img", from: BASE_IMAGE, steps: [], ...options.image }],
+  }
+}

@@ -1,0 +1,190 @@
+import { formatWithOptions } from "node:util"
+import { type LogRecord, setLogSink } from "./logger.ts"
+import {
+  type AbortMessage,
+  EXIT_RUNNER_LOST,
+  frameMessage,
+  type LogLevel,
+  NONCE_ENV,
+  PROTOCOL_VERSION,
+  type SandboxMessage,
+  type SerializedError,
+  type StartMessage,
+  serializeError,
+} from "./protocol.ts"
+
+/**
+ * The in-sandbox runtime: `bun runtime.js`, bundled by the runner into every sandbox. It reads the
+ * start message from stdin, loads the deployment's bundle, finds the task by its export, validates
+ * the payload again and calls `run(payload, ctx)`. See protocol.ts for the wire format.
+ */
+
+const nonce = process.env[NONCE_ENV] ?? ""
+const rawWrite = process.stdout.write.bind(process.stdout)
+
+function send(message: SandboxMessage): Promise<void> {
+  return new Promise((resolve) => rawWrite(frameMessage(nonce, message), () => resolve()))
+}
+
+function log(level: LogLevel, message: string, data?: unknown): void {
+  const record: SandboxMessage = { type: "log", level, message, at: Date.now() }
+  if (data !== undefined) record.data = toJsonSafe(data)
+  void send(record)
+}
+
+function toJsonSafe(value: unknown): unknown {
+  try {
+    return JSON.parse(JSON.stringify(value))
+  } catch {
+    return formatWithOptions({ depth: 4 }, "%O", value)
+  }
+}
+
+/** `console.*` becomes log records with a level; raw stdout/stderr writes stay plain output. */
+function captureConsole(): void {
+  const levels: [keyof Console, LogLevel][] = [
+    ["debug", "debug"],
+    ["log", "info"],
+    ["info", "info"],
+    ["warn", "warn"],
+    ["error", "error"],
+  ]
+  for (const [method, level] of levels) {
+    Object.defineProperty(console, method, {
+      value: (...args: unknown[]) => log(level, formatWithOptions({ colors: false }, ...args)),
+      configurable: true,
+      writable: true,
+    })
+  }
+  // The SDK's `logger` (the bundle's own copy) finds this sink through a registered symbol.
+  setLogSink((record: LogRecord) => {
+    const text = formatWithOptions({ colors: false }, record.message, ...record.args)
+    log(record.level, text, record.args.length > 0 ? { args: record.args } : undefined)
+  })
+}
+
+/** Lines of stdin, as parsed JSON messages, then null at end of input. */
+async function* readMessages(): AsyncGenerator<unknown> {
+  const decoder = new TextDecoder()
+  let buffer = ""
+  for await (const chunk of process.stdin as AsyncIterable<Uint8Array>) {
+    buffer += decoder.decode(chunk, { stream: true })
+    let newline = buffer.indexOf("\n")
+    while (newline !== -1) {
+      const line = buffer.slice(0, newline).trim()
+      buffer = buffer.slice(newline + 1)
+      if (line) yield JSON.parse(line)
+      newline = buffer.indexOf("\n")
+    }
+  }
+}
+
+interface TaskLike {
+  id: string
+  payload?: { safeParse(value: unknown): { success: boolean; data?: unknown; error?: unknown } }
+  run(payload: unknown, ctx: unknown): unknown
+}
+
+function isTask(value: unknown): value is TaskLike {
+  const v = value as Partial<TaskLike> | null
+  return typeof v === "object" && v !== null && typeof v.run === "function"
+}
+
+function failure(name: string, message: string, extra: Partial<SerializedError> = {}) {
+  return { type: "result", ok: false, error: { name, message, ...extra } } as const
+}
+
+async function runTask(start: StartMessage, signal: AbortSignal): Promise<SandboxMessage> {
+  let mod: Record<string, unknown>
+  try {
+    mod = await import(start.entry)
+  } catch (error) {
+    const e = serializeError(error)
+    return failure("ModuleLoadError", `loading the bundle failed: ${e.name}: ${e.message}`, {
+      ...(e.stack ? { stack: e.stack } : {}),
+    })
+  }
+  const task = mod[start.task.exportName]
+  if (!isTask(task)) {
+    return failure(
+      "TaskNotFoundError",
+      `the bundle has no task exported as ${start.task.exportName} (task ${start.task.id})`,
+      { retryable: false },
+    )
+  }
+  let payload = start.payload
+  if (start.task.kind === "scheduled") {
+    // Generated at fire time with ISO strings; the task receives Dates. Loaded only when needed.
+    const { ScheduledTaskPayload } = await import("../contract/scheduled-payload.ts")
+    const parsed = ScheduledTaskPayload.safeParse(start.payload)
+    if (!parsed.success) {
+      return failure("PayloadValidationError", `invalid schedule payload for ${start.task.id}`, {
+        retryable: false,
+        data: toJsonSafe(parsed.error),
+      })
+    }
+    payload = parsed.data
+  } else if (task.payload) {
+    const parsed = task.payload.safeParse(start.payload)
+    if (!parsed.success) {
+      return failure("PayloadValidationError", `payload does not match task ${start.task.id}`, {
+        retryable: false,
+        data: toJsonSafe(parsed.error),
+      })
+    }
+    payload = parsed.data
+  } else if (start.payload !== null && start.payload !== undefined) {
+    return failure("PayloadValidationError", `task ${start.task.id} takes no payload`, {
+      retryable: false,
+    })
+  }
+  const ctx = Object.freeze({
+    signal,
+    run: Object.freeze({ id: start.run.id }),
+    task: Object.freeze({ id: start.task.id }),
+    workspace: start.workspace,
+    session: Object.freeze({ id: start.session.id }),
+  })
+  await send({ type: "started", at: Date.now() })
+  try {
+    const output = await task.run(payload, ctx)
+    const text = JSON.stringify(output === undefined ? null : output)
+    return { type: "result", ok: true, output: JSON.parse(text) }
+  } catch (error) {
+    return { type: "result", ok: false, error: serializeError(error) }
+  }
+}
+
+function abortReason(message: AbortMessage): DOMException {
+  return new DOMException(
+    message.message,
+    message.reason === "timed_out" ? "TimeoutError" : "AbortError",
+  )
+}
+
+async function main(): Promise<void> {
+  captureConsole()
+  await send({ type: "ready", protocol: PROTOCOL_VERSION, at: Date.now() })
+  const controller = new AbortController()
+  const messages = readMessages()
+  const first = await messages.next()
+  if (first.done) process.exit(EXIT_RUNNER_LOST)
+  const start = first.value as StartMessage
+  // Control messages keep arriving while the task runs.
+  void (async () => {
+    for await (const message of messages) {
+      const m = message as AbortMessage
+      if (m.type === "abort") controller.abort(abortReason(m))
+    }
+    controller.abort(new DOMException("the runner went away", "AbortError"))
+    setTimeout(() => process.exit(EXIT_RUNNER_LOST), 2_000).unref()
+  })().catch(() => process.exit(EXIT_RUNNER_LOST))
+  const result = await runTask(start, controller.signal)
+  await send(result)
+  process.exit(0)
+}
+
+await main().catch(async (error: unknown) => {
+  await send({ type: "result", ok: false, error: serializeError(error) })
+  process.exit(1)
+})

@@ -1,0 +1,208 @@
+/**
+ * The runner ⇄ sandbox protocol (version 1). Imports nothing: the in-sandbox runtime bundles it and
+ * must start fast.
+ *
+ * - The runner starts `bun /helmr/runtime.js` with `HELMR_RUNTIME_NONCE` set and keeps the
+ *   process's stdin open. It writes JSON lines: first one `start`, later at most one `abort`.
+ *   Closing stdin means the runner is gone: the runtime aborts the task and exits.
+ * - The runtime answers on stdout with framed lines: `FRAME_PREFIX + nonce + " " + JSON + "\n"`.
+ *   Anything else on stdout or stderr is plain task output (recorded as log lines). The nonce keeps
+ *   a task's own output from being mistaken for a protocol message by accident.
+ * - Order: `ready` (runtime loaded) → `started` (the task's `run` is called) → any number of `log`
+ *   → exactly one `result`, then the process exits 0.
+ */
+
+/**
+ * Version of this protocol, sent in `start` and `ready`.
+ *
+ * @example
+ * ```ts
+ * if (ready.protocol !== PROTOCOL_VERSION) throw new Error("runtime and runner disagree")
+ * ```
+ */
+export const PROTOCOL_VERSION = 1
+
+/**
+ * Start of a framed line; the nonce and a space follow, then the JSON message.
+ *
+ * @example
+ * ```ts
+ * line.startsWith(`${FRAME_PREFIX}${nonce} `) // a protocol message, not task output
+ * ```
+ */
+export const FRAME_PREFIX = "\u001ehelmr:"
+
+/**
+ * Environment variable carrying the nonce of the frames.
+ *
+ * @example
+ * ```ts
+ * const nonce = process.env[NONCE_ENV] ?? ""
+ * ```
+ */
+export const NONCE_ENV = "HELMR_RUNTIME_NONCE"
+
+/**
+ * Exit code of a runtime whose runner went away (stdin closed) before the task finished.
+ *
+ * @example
+ * ```ts
+ * if (exit.exitCode === EXIT_RUNNER_LOST) console.log("the runner had gone")
+ * ```
+ */
+export const EXIT_RUNNER_LOST = 70
+
+/**
+ * Why `ctx.signal` aborts.
+ *
+ * @example
+ * ```ts
+ * const reason: AbortReason = "timed_out"
+ * ```
+ */
+export type AbortReason = "canceled" | "timed_out"
+
+/**
+ * runner → sandbox, first line on stdin.
+ *
+ * @example
+ * ```ts
+ * const start: StartMessage = { type: "start", protocol: 1, run: { id: "run_…", attempt: 1 },
+ *   task: { id: "review-pr", exportName: "reviewPr", kind: "task" }, session: { id: "sess_…" },
+ *   workspace: "/workspace", entry: "/helmr/app/index.js", payload: { prNumber: 7 } }
+ * ```
+ */
+export interface StartMessage {
+  type: "start"
+  protocol: number
+  run: { id: string; attempt: number }
+  task: { id: string; exportName: string; kind: "task" | "scheduled" }
+  session: { id: string }
+  /** Absolute path of the workspace (the process's working directory). */
+  workspace: string
+  /** Absolute path of the bundle's entry module. */
+  entry: string
+  payload: unknown
+}
+
+/**
+ * runner → sandbox: abort `ctx.signal`; the runner kills the sandbox after its grace period.
+ *
+ * @example
+ * ```ts
+ * sandbox.send({ type: "abort", reason: "canceled", message: "the run was canceled" })
+ * ```
+ */
+export interface AbortMessage {
+  type: "abort"
+  reason: AbortReason
+  message: string
+}
+
+/**
+ * Any runner → sandbox line.
+ *
+ * @example
+ * ```ts
+ * const message: RunnerMessage = { type: "abort", reason: "timed_out", message: "maxDuration" }
+ * ```
+ */
+export type RunnerMessage = StartMessage | AbortMessage
+
+/**
+ * Level of a log record.
+ *
+ * @example
+ * ```ts
+ * const level: LogLevel = "warn"
+ * ```
+ */
+export type LogLevel = "debug" | "info" | "warn" | "error"
+
+/**
+ * An error that crossed the sandbox boundary; one shape everywhere (run.error, events).
+ *
+ * @example
+ * ```ts
+ * const error: SerializedError = { name: "TypeError", message: "x is undefined", stack: "…" }
+ * ```
+ */
+export interface SerializedError {
+  name: string
+  message: string
+  stack?: string
+  /** false: retrying cannot help (bad payload, unknown task, `NonRetriableError`). */
+  retryable?: boolean
+  data?: unknown
+}
+
+/**
+ * Any sandbox → runner frame.
+ *
+ * @example
+ * ```ts
+ * const done: SandboxMessage = { type: "result", ok: true, output: { ok: true } }
+ * ```
+ */
+export type SandboxMessage =
+  | { type: "ready"; protocol: number; at: number }
+  | { type: "started"; at: number }
+  | { type: "log"; level: LogLevel; message: string; data?: unknown; at: number }
+  | { type: "result"; ok: true; output: unknown }
+  | { type: "result"; ok: false; error: SerializedError }
+
+/**
+ * Frames one message for stdout.
+ *
+ * @example
+ * ```ts
+ * process.stdout.write(frameMessage(nonce, { type: "started", at: Date.now() }))
+ * ```
+ */
+export function frameMessage(nonce: string, message: SandboxMessage): string {
+  return `${FRAME_PREFIX}${nonce} ${JSON.stringify(message)}\n`
+}
+
+/**
+ * Reads a line of sandbox stdout: the message's JSON text when the line is a frame with this
+ * nonce, else null (plain output).
+ *
+ * @example
+ * ```ts
+ * const json = unframeLine(nonce, line)
+ * if (json === null) recordOutput(line)
+ * ```
+ */
+export function unframeLine(nonce: string, line: string): string | null {
+  const head = `${FRAME_PREFIX}${nonce} `
+  return line.startsWith(head) ? line.slice(head.length) : null
+}
+
+/**
+ * Turns anything thrown into the one serialised error shape.
+ *
+ * @example
+ * ```ts
+ * serializeError(new TypeError("bad")) // { name: "TypeError", message: "bad", stack: "…" }
+ * ```
+ */
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof Error) {
+    const out: SerializedError = { name: error.name || "Error", message: error.message }
+    if (error.stack) out.stack = error.stack
+    if (error.name === "NonRetriableError") out.retryable = false
+    return out
+  }
+  if (typeof error === "object" && error !== null) {
+    const { name, message } = error as { name?: unknown; message?: unknown }
+    if (typeof message === "string")
+      return { name: typeof name === "string" ? name : "Error", message }
+  }
+  let text: string
+  try {
+    text = typeof error === "string" ? error : JSON.stringify(error)
+  } catch {
+    text = String(error)
+  }
+  return { name: "Error", message: `non-error thrown: ${text}` }
+}
