@@ -91,4 +91,58 @@ describe("transitionRun", () => {
     )
     expect(results.filter((r) => r !== null)).toHaveLength(1)
   })
+
+  test("a guard makes the compare-and-set also require the owner, the attempt or a lapsed lease", async () => {
+    const { run } = await insertRun(db.sql, base())
+    const lease = new Date(Date.now() + 60_000)
+    await transitionRun(db.sql, run.id, ["queued"], "running", {
+      runnerId: "r1",
+      attempt: 1,
+      leaseExpiresAt: lease,
+    })
+    const wrongRunner = await transitionRun(
+      db.sql,
+      run.id,
+      ["running"],
+      "failed",
+      {},
+      {},
+      { runnerId: "r2" },
+    )
+    expect(wrongRunner).toBeNull()
+    const wrongAttempt = await transitionRun(
+      db.sql,
+      run.id,
+      ["running"],
+      "failed",
+      {},
+      {},
+      { attempt: 2 },
+    )
+    expect(wrongAttempt).toBeNull()
+    const leaseHeld = await transitionRun(
+      db.sql,
+      run.id,
+      ["running"],
+      "crashed",
+      {},
+      {},
+      { leaseExpiredBefore: new Date() },
+    )
+    expect(leaseHeld).toBeNull()
+    const owner = await transitionRun(
+      db.sql,
+      run.id,
+      ["running"],
+      "succeeded",
+      { output: 1 },
+      { note: "x" },
+      { runnerId: "r1", attempt: 1 },
+    )
+    expect(owner?.status).toBe("succeeded")
+    expect(owner).not.toHaveProperty("previousStatus")
+    const [last] = await db.sql<{ data: unknown }[]>`
+      select data from run_events where run_id = ${run.id} order by id desc limit 1`
+    expect(last?.data).toEqual({ from: "running", to: "succeeded", note: "x" })
+  })
 })

@@ -1,6 +1,6 @@
 import type { Sql, TransactionSql } from "../db.ts"
 import { newId } from "../ids.ts"
-import type { RunRow, RunStatus } from "../rows.ts"
+import { FINAL_RUN_STATUSES, type RunRow, type RunStatus } from "../rows.ts"
 
 type Tx = Sql | TransactionSql
 
@@ -79,46 +79,70 @@ export interface TransitionPatch {
 }
 
 /**
- * Compare-and-set of a run's status: moves the run to `to` only if its status is one of `from`,
- * and records a transition event in the same transaction. Returns the updated run, or null when
- * the run was not in an expected state (someone else moved it first).
+ * Extra conditions of a compare-and-set, so a runner that lost its lease (a slow heartbeat, a
+ * network split) can never overwrite what the run's new owner did.
+ */
+export interface RunGuard {
+  /** Only while this runner holds the run (null: no runner). */
+  runnerId?: string | null
+  /** Only while the run is at this attempt. */
+  attempt?: number
+  /** Only when the runner lease expired before this time (or there is none). */
+  leaseExpiredBefore?: Date
+}
+
+/**
+ * Compare-and-set of a run's status: moves the run to `to` only if its status is one of `from`
+ * (and the guard holds), and records a transition event, in one statement. Returns the updated
+ * run, or null when the run was not in an expected state (someone else moved it first).
  */
 export async function transitionRun(
-  sql: Sql,
+  sql: Tx,
   runId: string,
   from: readonly RunStatus[],
   to: RunStatus,
   patch: TransitionPatch = {},
   eventData: Record<string, unknown> = {},
+  guard: RunGuard = {},
 ): Promise<RunRow | null> {
-  return sql.begin(async (tx) => {
-    const [before] = await tx<{ status: RunStatus }[]>`
-      select status from runs where id = ${runId} and status in ${tx(from as RunStatus[])} for update`
-    if (!before) return null
-    const finished = [
-      "succeeded",
-      "failed",
-      "canceled",
-      "timed_out",
-      "crashed",
-      "expired",
-    ].includes(to)
-    const [row] = await tx<RunRow[]>`
-      update runs set
+  const finished = FINAL_RUN_STATUSES.includes(to)
+  const json = (value: unknown) => (value === undefined ? null : sql.json(value as never))
+  // FOR UPDATE re-checks the conditions on the newest row version after waiting for a concurrent
+  // writer, so of racing transitions exactly one finds the row.
+  const [row] = await sql<(RunRow & { previousStatus: RunStatus })[]>`
+    with before as (
+      select id, status from runs
+      where id = ${runId} and status in ${sql(from as RunStatus[])}
+        and (${guard.runnerId === undefined} or runner_id is not distinct from ${guard.runnerId ?? null})
+        and (${guard.attempt === undefined} or attempt = ${guard.attempt ?? 0})
+        and (${guard.leaseExpiredBefore === undefined}
+          or lease_expires_at is null
+          or lease_expires_at < ${guard.leaseExpiredBefore ?? new Date(0)}::timestamptz)
+      for update
+    ), updated as (
+      update runs r set
         status = ${to},
-        output = case when ${"output" in patch} then ${patch.output === undefined ? null : tx.json(patch.output as never)}::jsonb else output end,
-        error = case when ${"error" in patch} then ${patch.error === undefined ? null : tx.json(patch.error as never)}::jsonb else error end,
-        runner_id = case when ${"runnerId" in patch} then ${patch.runnerId ?? null} else runner_id end,
-        lease_expires_at = case when ${"leaseExpiresAt" in patch} then ${patch.leaseExpiresAt ?? null}::timestamptz else lease_expires_at end,
-        attempt = coalesce(${patch.attempt ?? null}, attempt),
-        available_at = coalesce(${patch.availableAt ?? null}::timestamptz, available_at),
-        started_at = case when ${to === "running"} and started_at is null then now() else started_at end,
-        finished_at = case when ${finished} then now() else finished_at end,
+        output = case when ${"output" in patch} then ${json(patch.output)}::jsonb else r.output end,
+        error = case when ${"error" in patch} then ${json(patch.error)}::jsonb else r.error end,
+        runner_id = case when ${"runnerId" in patch} then ${patch.runnerId ?? null} else r.runner_id end,
+        lease_expires_at = case when ${"leaseExpiresAt" in patch}
+          then ${patch.leaseExpiresAt ?? null}::timestamptz else r.lease_expires_at end,
+        attempt = coalesce(${patch.attempt ?? null}, r.attempt),
+        available_at = coalesce(${patch.availableAt ?? null}::timestamptz, r.available_at),
+        started_at = case when ${to === "running"} and r.started_at is null then now() else r.started_at end,
+        finished_at = case when ${finished} then now() else r.finished_at end,
         updated_at = now()
-      where id = ${runId}
-      returning *`
-    await tx`insert into run_events (run_id, type, data)
-      values (${runId}, 'transition', ${tx.json({ from: before.status, to, ...eventData } as never)})`
-    return row ?? null
-  })
+      from before
+      where r.id = before.id
+      returning r.*, before.status as previous_status
+    ), event as (
+      insert into run_events (run_id, type, data)
+      select id, 'transition',
+        jsonb_build_object('from', previous_status, 'to', ${to}::text) || ${sql.json(eventData as never)}::jsonb
+      from updated
+    )
+    select * from updated`
+  if (!row) return null
+  const { previousStatus: _, ...run } = row
+  return run
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto"
+import { transitionRun } from "@helmr/migrations/queries/runs"
 import type { RunRow } from "@helmr/migrations/rows"
 import { NONCE_ENV, PROTOCOL_VERSION } from "@helmr/sdk/runtime/protocol"
 import type { Sandbox } from "../sandbox/driver.ts"
@@ -15,7 +16,6 @@ import { finishAttempt } from "./finish.ts"
 import { startHeartbeat } from "./heartbeat.ts"
 import type { AttemptOutcome } from "./outcome.ts"
 import { loadRunPlan, RunSetupError, resolveSecrets } from "./run-plan.ts"
-import { transitionGuardedRun } from "./transitions.ts"
 
 /**
  * One attempt of a claimed run (status `starting`, owned by this runner): build, start the
@@ -114,14 +114,14 @@ export async function runAttempt(deps: RunnerDeps, run: RunRow, stop: AbortSigna
       onSandboxOutput(events, state, nonce, run.attempt),
     )
     state.sandbox = sandbox
-    const running = await transitionGuardedRun(
+    const running = await transitionRun(
       deps.sql,
       run.id,
       ["starting"],
       "running",
-      { runnerId: deps.runnerId, attempt: run.attempt },
       {},
       { attempt: run.attempt, sandbox: sandbox.id.slice(0, 12) },
+      { runnerId: deps.runnerId, attempt: run.attempt },
     )
     if (!running) {
       state.lost = true

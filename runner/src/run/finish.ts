@@ -1,10 +1,10 @@
+import { transitionRun } from "@helmr/migrations/queries/runs"
 import type { RunRow } from "@helmr/migrations/rows"
 import { FINAL_RUN_STATUSES } from "@helmr/migrations/rows"
 import { dequeueRun, enqueueRun } from "@helmr/migrations/valkey"
 import type { RunnerDeps } from "./deps.ts"
 import type { EventLog } from "./event-log.ts"
 import { type AttemptOutcome, retryDelayMs, shouldRetry } from "./outcome.ts"
-import { transitionGuardedRun } from "./transitions.ts"
 
 /**
  * Ends an attempt: either back to `queued` with a backoff (a retryable failure with attempts
@@ -22,14 +22,14 @@ export async function finishAttempt(
   const from = ["starting", "running"] as const
   const brief = outcome.error ? { name: outcome.error.name, message: outcome.error.message } : null
   if (interrupted && outcome.status !== "succeeded") {
-    const requeued = await transitionGuardedRun(
+    const requeued = await transitionRun(
       deps.sql,
       run.id,
       from,
       "queued",
-      guard,
       { runnerId: null, leaseExpiresAt: null, attempt: run.attempt - 1, availableAt: new Date() },
       { reason: "runner shutdown", attempt: run.attempt },
+      guard,
     )
     if (requeued) await enqueueRun(deps.valkey, deps.keys, run.id)
     return
@@ -44,12 +44,11 @@ export async function finishAttempt(
       data: { attempt: run.attempt },
     })
     await events.flush()
-    const requeued = await transitionGuardedRun(
+    const requeued = await transitionRun(
       deps.sql,
       run.id,
       from,
       "queued",
-      guard,
       { error: outcome.error, runnerId: null, leaseExpiresAt: null, availableAt },
       {
         reason: "retry",
@@ -58,6 +57,7 @@ export async function finishAttempt(
         error: brief,
         retryInMs: delay,
       },
+      guard,
     )
     if (requeued) await enqueueRun(deps.valkey, deps.keys, run.id, availableAt)
     await publish(deps, run.id)
@@ -68,10 +68,18 @@ export async function finishAttempt(
     outcome.status === "succeeded"
       ? { output: outcome.output, error: undefined, leaseExpiresAt: null }
       : { error: outcome.error, leaseExpiresAt: null }
-  const done = await transitionGuardedRun(deps.sql, run.id, from, outcome.status, guard, patch, {
-    attempt: run.attempt,
-    ...(brief ? { error: brief } : {}),
-  })
+  const done = await transitionRun(
+    deps.sql,
+    run.id,
+    from,
+    outcome.status,
+    patch,
+    {
+      attempt: run.attempt,
+      ...(brief ? { error: brief } : {}),
+    },
+    guard,
+  )
   await dequeueRun(deps.valkey, deps.keys, run.id)
   await publish(deps, run.id)
   if (done && !deps.keepWorkspaces) await removeIdleWorkspace(deps, run.sessionId)

@@ -1,8 +1,8 @@
+import { transitionRun } from "@helmr/migrations/queries/runs"
 import type { RunRow } from "@helmr/migrations/rows"
 import { dequeueRun, enqueueRun } from "@helmr/migrations/valkey"
 import type { RunnerDeps } from "./deps.ts"
 import { retryDelayMs } from "./outcome.ts"
-import { transitionGuardedRun } from "./transitions.ts"
 
 /**
  * Runs whose runner died are never left `starting`/`running`: once their lease lapsed (or at once,
@@ -27,27 +27,27 @@ export async function recoverStaleRun(
   const from = ["starting", "running"] as const
   if (run.attempt < run.maxAttempts) {
     const availableAt = new Date(Date.now() + retryDelayMs(run.attempt, deps.retry))
-    const row = await transitionGuardedRun(
+    const row = await transitionRun(
       deps.sql,
       run.id,
       from,
       "queued",
-      guard,
       { error, runnerId: null, leaseExpiresAt: null, availableAt },
       { reason: "retry", cause, attempt: run.attempt, error },
+      guard,
     )
     if (!row) return null
     await enqueueRun(deps.valkey, deps.keys, run.id, availableAt)
     return "retried"
   }
-  const row = await transitionGuardedRun(
+  const row = await transitionRun(
     deps.sql,
     run.id,
     from,
     "crashed",
-    guard,
     { error, leaseExpiresAt: null },
     { cause, attempt: run.attempt, error },
+    guard,
   )
   if (!row) return null
   await dequeueRun(deps.valkey, deps.keys, run.id)
