@@ -1,3 +1,5 @@
+import type { RunStatus } from "@helmr/sdk/contract"
+import { RunStatus as RunStatusSchema } from "@helmr/sdk/contract"
 /** Row types of the tables in ../sql, as postgres.js returns them (camelCased column names). */
 
 export interface ProjectRow {
@@ -112,27 +114,10 @@ export interface SessionRow {
   createdAt: Date
 }
 
-export const RUN_STATUSES = [
-  "queued",
-  "starting",
-  "running",
-  "waiting",
-  "succeeded",
-  "failed",
-  "canceled",
-  "timed_out",
-  "crashed",
-  "expired",
-] as const
-export type RunStatus = (typeof RUN_STATUSES)[number]
-export const FINAL_RUN_STATUSES: readonly RunStatus[] = [
-  "succeeded",
-  "failed",
-  "canceled",
-  "timed_out",
-  "crashed",
-  "expired",
-]
+/** The wire contract owns the run statuses; the table's check constraint lists the same. */
+export { FINAL_RUN_STATUSES } from "@helmr/sdk/contract"
+export type { RunStatus }
+export const RUN_STATUSES = RunStatusSchema.options
 
 export interface RunRow {
   id: string

@@ -58,63 +58,46 @@ async function ensureTemplate(): Promise<string> {
   }
 }
 
-/** A fresh, migrated database of its own. */
-export async function createTestDatabase(label = "t"): Promise<TestDatabase> {
-  templatePromise ??= ensureTemplate()
-  const template = await templatePromise
-  const name = `helmr_${label
-    .replace(/[^a-z0-9]/gi, "")
-    .toLowerCase()
-    .slice(0, 20)}_${randomBytes(6).toString("hex")}`
+/** Runs one statement on the maintenance database (CREATE/DROP DATABASE cannot run elsewhere). */
+async function onAdmin(statement: string): Promise<void> {
   const admin = postgres(TEST_ADMIN_URL, { max: 1, onnotice: () => {} })
   try {
-    await admin.unsafe(`create database "${name}" template "${template}"`)
+    await admin.unsafe(statement)
   } finally {
     await admin.end()
   }
+}
+
+/** Creates a database (empty, or cloned from `template`) with a client that drops it. */
+async function openDatabase(label: string, template?: string): Promise<TestDatabase> {
+  const slug = label
+    .replace(/[^a-z0-9]/gi, "")
+    .toLowerCase()
+    .slice(0, 20)
+  const name = `helmr_${slug}_${randomBytes(6).toString("hex")}`
+  await onAdmin(`create database "${name}"${template ? ` template "${template}"` : ""}`)
   const url = urlFor(name)
-  const sql = createDb(url, { max: 5, applicationName: `helmr-test-${label}` })
+  const sql = createDb(url, { max: 5, applicationName: `helmr-test-${slug}` })
   return {
     name,
     url,
     sql,
     async drop() {
       await sql.end({ timeout: 1 })
-      const a = postgres(TEST_ADMIN_URL, { max: 1, onnotice: () => {} })
-      try {
-        await a.unsafe(`drop database if exists "${name}" with (force)`)
-      } finally {
-        await a.end()
-      }
+      await onAdmin(`drop database if exists "${name}" with (force)`)
     },
   }
 }
 
+/** A fresh, migrated database of its own. */
+export async function createTestDatabase(label = "t"): Promise<TestDatabase> {
+  templatePromise ??= ensureTemplate()
+  return openDatabase(label, await templatePromise)
+}
+
 /** An empty database (not migrated): for testing the migrator itself. */
-export async function createEmptyDatabase(label = "empty"): Promise<TestDatabase> {
-  const name = `helmr_${label}_${randomBytes(6).toString("hex")}`
-  const admin = postgres(TEST_ADMIN_URL, { max: 1, onnotice: () => {} })
-  try {
-    await admin.unsafe(`create database "${name}"`)
-  } finally {
-    await admin.end()
-  }
-  const url = urlFor(name)
-  const sql = createDb(url, { max: 5 })
-  return {
-    name,
-    url,
-    sql,
-    async drop() {
-      await sql.end({ timeout: 1 })
-      const a = postgres(TEST_ADMIN_URL, { max: 1, onnotice: () => {} })
-      try {
-        await a.unsafe(`drop database if exists "${name}" with (force)`)
-      } finally {
-        await a.end()
-      }
-    },
-  }
+export function createEmptyDatabase(label = "empty"): Promise<TestDatabase> {
+  return openDatabase(label)
 }
 
 export interface TestValkey {
