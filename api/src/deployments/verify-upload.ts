@@ -6,8 +6,8 @@ import {
   type FieldIssue,
   type Manifest,
 } from "@helmr/sdk/contract"
+import { validationFailed } from "../http/validate.ts"
 import { contentDigest, sha256Digest } from "./digest.ts"
-import { validationFailed } from "./read-body.ts"
 
 /** An upload whose digests, references and schedules all check out. */
 export interface VerifiedUpload {
@@ -77,7 +77,7 @@ export function verifyUpload(body: CreateDeploymentBody): VerifiedUpload {
 
   if (issues.length > 0) {
     const first = issues[0] as FieldIssue
-    throw validationFailed(`invalid deployment: ${first.path}: ${first.message}`, issues)
+    throw validationFailed(issues, `invalid deployment: ${first.path}: ${first.message}`)
   }
   const files = [...uploaded].map(([path, f]) => ({ path, digest: f.digest, content: f.content }))
   return {

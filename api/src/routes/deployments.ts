@@ -8,11 +8,11 @@ import { z } from "zod"
 import { presentDeployment, presentDeploymentDetail } from "../deployments/present.ts"
 import { promoteDeployment } from "../deployments/promote.ts"
 import { findDeployment, listDeploymentFiles, listDeployments } from "../deployments/queries.ts"
-import { readJsonBody, toFieldIssues, validationFailed } from "../deployments/read-body.ts"
 import { storeDeployment } from "../deployments/store.ts"
 import { verifyUpload } from "../deployments/verify-upload.ts"
 import type { ApiDeps, AppEnv } from "../env.ts"
 import { notFound } from "../errors.ts"
+import { readJson, readQuery } from "../http/validate.ts"
 
 const ListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
@@ -30,7 +30,7 @@ const ListQuery = z.object({
 export function deploymentRoutes(deps: ApiDeps): Hono<AppEnv> {
   return new Hono<AppEnv>()
     .post("/", async (c) => {
-      const body = await readJsonBody(c, CreateDeploymentBody)
+      const body = await readJson(c, CreateDeploymentBody)
       const upload = verifyUpload(body)
       const caller = c.get("caller")
       const { deployment, created } = await storeDeployment(deps.sql, caller, upload)
@@ -40,11 +40,7 @@ export function deploymentRoutes(deps: ApiDeps): Hono<AppEnv> {
       return c.json(presentDeployment(view), created ? 201 : 200)
     })
     .get("/", async (c) => {
-      const query = ListQuery.safeParse(c.req.query())
-      if (!query.success) {
-        throw validationFailed("invalid query parameters", toFieldIssues(query.error))
-      }
-      const { limit, cursor } = query.data
+      const { limit, cursor } = readQuery(c, ListQuery)
       const rows = await listDeployments(deps.sql, c.get("caller").environmentId, {
         limit: limit + 1,
         beforeVersion: cursor,
