@@ -1,0 +1,53 @@
+import { earliestScheduleDue, leaseScheduleEntries } from "@helmr/migrations/valkey"
+import { type EngineDeps, sleep } from "./deps.ts"
+import { errorMessage } from "./errors.ts"
+import { fireLeases } from "./fire.ts"
+
+/**
+ * Leases due schedule entries and fires them, up to `concurrency` batches in flight. Idle, it
+ * sleeps until the earliest entry is due, but never longer than `pollMs`, so an entry written
+ * meanwhile (an API create) is seen that soon. On abort it stops leasing and waits for the
+ * batches in flight: nothing it leased is left half-fired.
+ */
+export async function runScheduleLoop(deps: EngineDeps, signal: AbortSignal): Promise<void> {
+  const { settings } = deps
+  const inFlight = new Set<Promise<void>>()
+  let failures = 0
+  while (!signal.aborted) {
+    if (inFlight.size >= settings.concurrency) {
+      await Promise.race(inFlight)
+      continue
+    }
+    try {
+      const leases = await leaseScheduleEntries(deps.valkey, deps.keys, {
+        now: deps.now(),
+        leaseMs: settings.leaseMs,
+        limit: settings.batchSize,
+      })
+      failures = 0
+      if (leases.length > 0) {
+        const batch: Promise<void> = fireLeases(deps, leases)
+          .catch((error: unknown) => {
+            deps.metrics.errors.inc({ loop: "fire" })
+            deps.logger.error({ err: errorMessage(error) }, "fire batch failed")
+          })
+          .finally(() => inFlight.delete(batch))
+        inFlight.add(batch)
+        // A full batch means more may be due right now: lease again at once.
+        if (leases.length >= settings.batchSize) continue
+      }
+      const earliest = await earliestScheduleDue(deps.valkey, deps.keys)
+      const wait =
+        earliest === null ? settings.pollMs : Math.min(settings.pollMs, earliest - deps.now())
+      if (wait > 0) await Promise.race([sleep(wait, signal), ...inFlight])
+    } catch (error) {
+      failures++
+      deps.metrics.errors.inc({ loop: "schedules" })
+      if (failures === 1 || failures % 50 === 0) {
+        deps.logger.warn({ err: errorMessage(error), failures }, "cannot lease schedule entries")
+      }
+      await sleep(Math.min(settings.pollMs * 2 ** Math.min(failures, 6), 2_000), signal)
+    }
+  }
+  await Promise.allSettled(inFlight)
+}
