@@ -57,6 +57,9 @@ async function applyDecisions(
   failures: Map<string, string>,
 ): Promise<Applied> {
   return deps.sql.begin(async (tx) => {
+    // A dispatcher that stalls mid-transaction (SIGSTOP, a long GC pause) must not hold the rows
+    // locked past its lease: Postgres ends such a transaction, the next holder proceeds.
+    await tx`select set_config('idle_in_transaction_session_timeout', ${String(deps.settings.leaseMs)}, true)`
     const instances = await lockInstances(
       tx,
       leases.map((l) => l.instanceId),
