@@ -24,6 +24,13 @@ async function main(): Promise<void> {
   if (config.HELMR_MIGRATE_ON_START === "true")
     await migrate(sql, { log: (line) => logger.info(line) })
   const valkey = createValkey(config.HELMR_VALKEY_URL, { name: "helmr-dispatcher" })
+  // ioredis reconnects by itself; say so once in a while instead of once per attempt.
+  let lastValkeyError = 0
+  valkey.on("error", (error: Error) => {
+    if (Date.now() - lastValkeyError < 10_000) return
+    lastValkeyError = Date.now()
+    logger.warn({ err: error.message }, "valkey unavailable")
+  })
   const dispatcher = createDispatcher({
     sql,
     valkey,

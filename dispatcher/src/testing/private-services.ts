@@ -27,6 +27,8 @@ export async function startPrivateValkey(): Promise<PrivateValkey> {
   )
   const url = `redis://127.0.0.1:${port}`
   const client = createValkey(url, { name: "i5-test" })
+  // Refused connections while the server starts are expected; the loop below retries.
+  client.on("error", () => {})
   const deadline = Date.now() + 15_000
   for (;;) {
     try {
