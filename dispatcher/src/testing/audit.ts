@@ -16,6 +16,11 @@ export interface AuditedInstance {
   timezone: string
   /** The cursor the instance started from (its first slot). */
   firstSlot: Date
+  /**
+   * Slots of an earlier definition (before an edit moved the cursor) that may hold one run
+   * each but are not owed: fired before the edit, or superseded by it.
+   */
+  alsoAllowed?: readonly Date[]
 }
 
 export interface AuditResult {
@@ -106,9 +111,12 @@ export async function auditSlots(
     const inRange = (t: number) =>
       ranges.some((r) => r.slotAt.getTime() <= t && t <= (r.lastSlotAt ?? r.slotAt).getTime())
     const owedSet = new Set(owed)
+    const allowed = new Set((instance.alsoAllowed ?? []).map((d) => d.getTime()))
     for (const [t, count] of runCount) {
       if (count > 1) result.duplicates.push(label(t))
-      if (!owedSet.has(t) || !fired.has(t)) result.unexpected.push(`run ${label(t)}`)
+      if (!(owedSet.has(t) || allowed.has(t)) || !fired.has(t)) {
+        result.unexpected.push(`run ${label(t)}`)
+      }
     }
     for (const t of owed) {
       result.expectedSlots++
