@@ -22,14 +22,19 @@ export const DispatcherConfig = z.object({
         .replace(/[^A-Za-z0-9._-]/g, "-")
         .slice(0, 40)}-${process.pid}`,
     ),
-  /** Postgres connections of this dispatcher. */
-  HELMR_DISPATCHER_DB_POOL: z.coerce.number().int().min(2).max(100).default(6),
+  /** Postgres connections of this dispatcher (fires in flight hold one each). */
+  HELMR_DISPATCHER_DB_POOL: z.coerce.number().int().min(2).max(100).default(10),
   /** How long a leased schedule slot or timer stays hidden from other dispatchers. */
   HELMR_SCHEDULE_LEASE_MS: ms(200, 600_000, 30_000),
   /** Entries leased (and fired in one transaction) at a time. */
-  HELMR_SCHEDULE_BATCH_SIZE: ms(1, 5_000, 500),
-  /** Batches fired at once by one dispatcher. */
-  HELMR_FIRE_CONCURRENCY: ms(1, 64, 4),
+  HELMR_SCHEDULE_BATCH_SIZE: ms(1, 5_000, 1_000),
+  /** Batches in flight in one dispatcher (keep it below the pool: timers and repair need one). */
+  HELMR_FIRE_CONCURRENCY: ms(1, 64, 8),
+  /**
+   * How early a slot is staged: its fire transaction is prepared this long before the slot and
+   * committed at the slot, so a burst of thousands commits on time. 0 stages nothing.
+   */
+  HELMR_FIRE_PREFETCH_MS: ms(0, 10_000, 1_500),
   /** A slot whose run cannot be started is retried up to this many attempts, then failed. */
   HELMR_FIRE_MAX_ATTEMPTS: ms(1, 100, 5),
   /** Backoff of those retries: base × 2^(attempt − 1), capped. */
@@ -52,6 +57,7 @@ export interface DispatcherSettings {
   leaseMs: number
   batchSize: number
   concurrency: number
+  prefetchMs: number
   maxAttempts: number
   retryBaseMs: number
   retryMaxMs: number
@@ -67,6 +73,7 @@ export function settingsFromConfig(config: DispatcherConfig): DispatcherSettings
     leaseMs: config.HELMR_SCHEDULE_LEASE_MS,
     batchSize: config.HELMR_SCHEDULE_BATCH_SIZE,
     concurrency: config.HELMR_FIRE_CONCURRENCY,
+    prefetchMs: config.HELMR_FIRE_PREFETCH_MS,
     maxAttempts: config.HELMR_FIRE_MAX_ATTEMPTS,
     retryBaseMs: config.HELMR_FIRE_RETRY_BASE_MS,
     retryMaxMs: config.HELMR_FIRE_RETRY_MAX_MS,

@@ -111,6 +111,8 @@ export function decideLease(
     if (!(error instanceof ScheduleError)) throw error
     return decideFailure(lease, instance, slot, now, error.message, token.attempt + 1)
   }
+  // A staged fire (before its slot) makes the run available at the slot, not before.
+  const availableAt = new Date(Math.max(now.getTime(), slot.getTime()))
   const options = ScheduleRunOptions.parse(instance.runOptions ?? {})
   const ttl = options.ttl === undefined ? Number.NaN : durationSeconds(options.ttl)
   const runId = newId("run")
@@ -135,8 +137,8 @@ export function decideLease(
     tags: options.tags ?? [],
     maxAttempts: options.maxAttempts ?? 1,
     maxDurationSeconds: options.maxDuration ?? taskMaxDuration(instance.task),
-    availableAt: now,
-    expiresAt: Number.isFinite(ttl) ? new Date(now.getTime() + ttl * 1000) : null,
+    availableAt,
+    expiresAt: Number.isFinite(ttl) ? new Date(availableAt.getTime() + ttl * 1000) : null,
   }
   return {
     kind: "fire",

@@ -37,26 +37,36 @@ export async function lockInstances(
   tx: TransactionSql,
   ids: readonly string[],
 ): Promise<Map<string, InstanceSnapshot>> {
+  // The manifest is read once per (deployment, task) of the batch, not once per instance: a
+  // batch is usually hundreds of instances of a few tasks of one deployment.
   const rows = await tx<InstanceSnapshot[]>`
-    select si.id, si.version, si.active, si.next_fire_at, si.last_fired_at, si.run_options,
-      si.environment_id, s.id as schedule_id, s.task_id, s.cron, s.timezone, s.external_id,
-      e.current_deployment_id as deployment_id, t.task
-    from schedule_instances si
-    join schedules s on s.id = si.schedule_id
-    join environments e on e.id = si.environment_id
-    left join deployments d on d.id = e.current_deployment_id
-    left join lateral (
-      select x as task
-      from jsonb_array_elements(
-        case when jsonb_typeof(d.manifest -> 'tasks') = 'array' then d.manifest -> 'tasks'
-        else '[]'::jsonb end
-      ) x
-      where x ->> 'id' = s.task_id
-      limit 1
-    ) t on true
-    where si.id = any(${ids as string[]}::text[])
-    order by si.id
-    for update of si`
+    with locked as (
+      select si.id, si.version, si.active, si.next_fire_at, si.last_fired_at, si.run_options,
+        si.environment_id, s.id as schedule_id, s.task_id, s.cron, s.timezone, s.external_id,
+        e.current_deployment_id as deployment_id
+      from schedule_instances si
+      join schedules s on s.id = si.schedule_id
+      join environments e on e.id = si.environment_id
+      where si.id = any(${ids as string[]}::text[])
+      order by si.id
+      for update of si
+    ), tasks as (
+      select p.deployment_id, p.task_id, t.task
+      from (select distinct deployment_id, task_id from locked where deployment_id is not null) p
+      join deployments d on d.id = p.deployment_id
+      cross join lateral (
+        select x as task
+        from jsonb_array_elements(
+          case when jsonb_typeof(d.manifest -> 'tasks') = 'array' then d.manifest -> 'tasks'
+          else '[]'::jsonb end
+        ) x
+        where x ->> 'id' = p.task_id
+        limit 1
+      ) t
+    )
+    select l.*, t.task
+    from locked l
+    left join tasks t on t.deployment_id = l.deployment_id and t.task_id = l.task_id`
   return new Map(rows.map((row) => [row.id, row]))
 }
 
@@ -89,40 +99,49 @@ export async function insertScheduledRuns(
   const ids = new Map<string, string>()
   const created = new Set<string>()
   if (runs.length === 0) return { ids, created }
-  const col = <K extends keyof ScheduledRun>(key: K) => runs.map((r) => r[key])
-  const iso = (dates: (Date | null)[]) => dates.map((d) => (d ? d.toISOString() : null))
+  // The rows travel as one JSON document (JSON.stringify is native and fast; postgres.js
+  // escaping of big text arrays is not): a fire's cost is mostly serialisation.
+  const input = runs.map((r) => ({
+    id: r.id,
+    session_id: r.sessionId,
+    environment_id: r.environmentId,
+    deployment_id: r.deploymentId,
+    task_id: r.taskId,
+    schedule_id: r.scheduleId,
+    schedule_instance_id: r.instanceId,
+    slot_at: r.slotAt,
+    payload: r.payload,
+    tags: r.tags,
+    idempotency_key: r.idempotencyKey,
+    max_attempts: r.maxAttempts,
+    max_duration_seconds: r.maxDurationSeconds,
+    available_at: r.availableAt,
+    expires_at: r.expiresAt,
+  }))
   // Runs first, then sessions only for runs that were inserted: the foreign key is checked at
   // the end of the statement, and a conflicting slot leaves no orphan session behind.
   const inserted = await tx<{ id: string; idempotencyKey: string }[]>`
-    with input as (
-      select * from unnest(
-        ${col("id")}::text[], ${col("sessionId")}::text[], ${col("environmentId")}::text[],
-        ${col("deploymentId")}::text[], ${col("taskId")}::text[], ${col("scheduleId")}::text[],
-        ${col("instanceId")}::text[], ${iso(col("slotAt"))}::timestamptz[],
-        ${runs.map((r) => JSON.stringify(r.payload))}::text[],
-        ${runs.map((r) => JSON.stringify(r.tags))}::text[], ${col("idempotencyKey")}::text[],
-        ${col("maxAttempts")}::int[], ${col("maxDurationSeconds")}::int[],
-        ${iso(col("availableAt"))}::timestamptz[], ${iso(col("expiresAt"))}::timestamptz[]
-      ) as t(id, session_id, environment_id, deployment_id, task_id, schedule_id,
-        schedule_instance_id, slot_at, payload, tags, idempotency_key, max_attempts,
-        max_duration_seconds, available_at, expires_at)
-    ), created as (
+    with created as (
       insert into runs (id, environment_id, deployment_id, task_id, session_id, schedule_id,
         schedule_instance_id, slot_at, payload, tags, idempotency_key, max_attempts,
-        max_duration_seconds, available_at, expires_at)
+        max_duration_seconds, available_at, expires_at, created_at, updated_at)
       select id, environment_id, deployment_id, task_id, session_id, schedule_id,
-        schedule_instance_id, slot_at, payload::jsonb,
-        array(select jsonb_array_elements_text(tags::jsonb)), idempotency_key, max_attempts,
-        max_duration_seconds, available_at, expires_at
-      from input
+        schedule_instance_id, slot_at, payload, tags, idempotency_key, max_attempts,
+        max_duration_seconds, available_at, expires_at,
+        greatest(now(), available_at), greatest(now(), available_at)
+      from jsonb_to_recordset(${tx.json(input as never)}) as t(id text, session_id text,
+        environment_id text, deployment_id text, task_id text, schedule_id text,
+        schedule_instance_id text, slot_at timestamptz, payload jsonb, tags text[],
+        idempotency_key text, max_attempts int, max_duration_seconds int,
+        available_at timestamptz, expires_at timestamptz)
       on conflict (environment_id, idempotency_key) do nothing
-      returning id, environment_id, task_id, session_id, idempotency_key
+      returning id, environment_id, task_id, session_id, idempotency_key, created_at
     ), sessions_made as (
       insert into sessions (id, environment_id, task_id)
       select session_id, environment_id, task_id from created
     ), events as (
-      insert into run_events (run_id, type, data)
-      select id, 'transition', '{"from": null, "to": "queued"}'::jsonb from created
+      insert into run_events (run_id, type, data, created_at)
+      select id, 'transition', '{"from": null, "to": "queued"}'::jsonb, created_at from created
     )
     select id, idempotency_key from created`
   for (const row of inserted) {
@@ -152,12 +171,12 @@ export interface CursorMove {
 /** Moves the cursors of instances this transaction holds locked. */
 export async function moveCursors(tx: TransactionSql, moves: readonly CursorMove[]): Promise<void> {
   if (moves.length === 0) return
+  const input = moves.map((m) => ({ id: m.instanceId, next: m.next, fired: m.firedSlot }))
   await tx`
     update schedule_instances si
     set next_fire_at = m.next, last_fired_at = coalesce(m.fired, si.last_fired_at)
-    from unnest(${moves.map((m) => m.instanceId)}::text[],
-      ${moves.map((m) => m.next?.toISOString() ?? null)}::timestamptz[],
-      ${moves.map((m) => m.firedSlot?.toISOString() ?? null)}::timestamptz[]) as m(id, next, fired)
+    from jsonb_to_recordset(${tx.json(input as never)})
+      as m(id text, next timestamptz, fired timestamptz)
     where si.id = m.id`
 }
 
@@ -177,17 +196,23 @@ export interface SlotRecord {
 /** Records slot outcomes; recorded_at is the statement's clock, i.e. just before commit. */
 export async function recordSlots(tx: TransactionSql, slots: readonly SlotRecord[]): Promise<void> {
   if (slots.length === 0) return
-  const col = <K extends keyof SlotRecord>(key: K) => slots.map((s) => s[key])
+  const input = slots.map((slot) => ({
+    instance_id: slot.instanceId,
+    slot_at: slot.slotAt,
+    outcome: slot.outcome,
+    run_id: slot.runId,
+    attempts: slot.attempts,
+    error: slot.error,
+    last_slot_at: slot.lastSlotAt,
+    slot_count: slot.slotCount,
+  }))
   await tx`
     insert into schedule_slots (instance_id, slot_at, outcome, run_id, attempts, error,
       last_slot_at, slot_count, recorded_at)
     select instance_id, slot_at, outcome, run_id, attempts, error, last_slot_at, slot_count,
       clock_timestamp()
-    from unnest(${col("instanceId")}::text[],
-      ${slots.map((s) => s.slotAt.toISOString())}::timestamptz[], ${col("outcome")}::text[],
-      ${col("runId")}::text[], ${col("attempts")}::int[], ${col("error")}::text[],
-      ${slots.map((s) => s.lastSlotAt?.toISOString() ?? null)}::timestamptz[],
-      ${col("slotCount")}::int[])
-      as s(instance_id, slot_at, outcome, run_id, attempts, error, last_slot_at, slot_count)
+    from jsonb_to_recordset(${tx.json(input as never)}) as s(instance_id text,
+      slot_at timestamptz, outcome text, run_id text, attempts int, error text,
+      last_slot_at timestamptz, slot_count int)
     on conflict (instance_id, slot_at) do nothing`
 }

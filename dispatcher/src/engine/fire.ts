@@ -1,7 +1,7 @@
 import { enqueueRun, type LeasedEntry, swapScheduleEntries } from "@helmr/migrations/valkey"
 import type { Decision } from "./decide.ts"
 import { decideLease } from "./decide.ts"
-import type { EngineDeps } from "./deps.ts"
+import { type EngineDeps, sleep } from "./deps.ts"
 import { errorMessage, isTransientError } from "./errors.ts"
 import { insertScheduledRuns, lockInstances, moveCursors, recordSlots } from "./fire-sql.ts"
 
@@ -59,7 +59,7 @@ async function applyDecisions(
   return deps.sql.begin(async (tx) => {
     // A dispatcher that stalls mid-transaction (SIGSTOP, a long GC pause) must not hold the rows
     // locked past its lease: Postgres ends such a transaction, the next holder proceeds.
-    await tx`select set_config('idle_in_transaction_session_timeout', ${String(deps.settings.leaseMs)}, true)`
+    await tx`select set_config('idle_in_transaction_session_timeout', ${String(deps.settings.leaseMs + deps.settings.prefetchMs)}, true)`
     const instances = await lockInstances(
       tx,
       leases.map((l) => l.instanceId),
@@ -88,6 +88,12 @@ async function applyDecisions(
       tx,
       writes.map((d) => d.move),
     )
+    // Staged ahead of its slot: everything is written; commit at the slot. The rows stay locked
+    // meanwhile, so an API change of these instances is acknowledged only after this fire.
+    const fireAt = Math.max(0, ...fires.map((d) => d.run.slotAt.getTime()))
+    const early = Math.min(fireAt - deps.now(), deps.settings.prefetchMs)
+    if (early > 0) await sleep(early)
+    // The slot records go last: their recorded_at (clock_timestamp) is the commit time, nearly.
     await recordSlots(
       tx,
       writes.flatMap((d) => d.slots),
@@ -130,7 +136,7 @@ async function followUp(deps: EngineDeps, applied: Applied): Promise<void> {
   }
   try {
     await Promise.all([
-      ...applied.created.map((run) => enqueueRun(deps.valkey, deps.keys, run.id, run.availableAt)),
+      enqueueRuns(deps, applied.created),
       swapScheduleEntries(
         deps.valkey,
         deps.keys,
@@ -142,6 +148,23 @@ async function followUp(deps: EngineDeps, applied: Applied): Promise<void> {
     deps.metrics.errors.inc({ loop: "fire-follow-up" })
     logger.warn({ err: errorMessage(error) }, "fire follow-up failed; repair will finish it")
   }
+}
+
+/** enqueueRun for many runs in one command (the same ZADD, each scored by its available_at). */
+async function enqueueRuns(
+  deps: EngineDeps,
+  runs: readonly { id: string; availableAt: Date }[],
+): Promise<void> {
+  if (runs.length === 0) return
+  if (runs.length === 1) {
+    const [run] = runs as [{ id: string; availableAt: Date }]
+    await enqueueRun(deps.valkey, deps.keys, run.id, run.availableAt)
+    return
+  }
+  await deps.valkey.zadd(
+    deps.keys.runQueue,
+    ...runs.flatMap((run) => [run.availableAt.getTime(), run.id]),
+  )
 }
 
 /** Gives leases back a little later, unchanged, while Postgres is unavailable. */

@@ -36,8 +36,10 @@ export function durationSeconds(value: number | string): number {
   return Number(match[1]) * (UNIT_SECONDS[match[2] as string] as number)
 }
 
+const TaskLimits = z.object({ maxDuration: z.int().positive() })
+
 /** The task's maxDuration as the deployment manifest declares it, when it does. */
 export function taskMaxDuration(task: unknown): number | null {
-  const parsed = z.object({ maxDuration: z.int().positive() }).safeParse(task)
+  const parsed = TaskLimits.safeParse(task)
   return parsed.success ? parsed.data.maxDuration : null
 }

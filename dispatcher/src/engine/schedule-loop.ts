@@ -1,4 +1,9 @@
-import { earliestScheduleDue, leaseScheduleEntries } from "@helmr/migrations/valkey"
+import {
+  earliestScheduleDue,
+  type LeasedEntry,
+  leaseScheduleEntries,
+  parseEntryToken,
+} from "@helmr/migrations/valkey"
 import { type EngineDeps, sleep } from "./deps.ts"
 import { errorMessage } from "./errors.ts"
 import { fireLeases } from "./fire.ts"
@@ -19,26 +24,29 @@ export async function runScheduleLoop(deps: EngineDeps, signal: AbortSignal): Pr
       continue
     }
     try {
+      // Entries due within the prefetch window are leased now and staged (fire.ts).
       const leases = await leaseScheduleEntries(deps.valkey, deps.keys, {
-        now: deps.now(),
+        now: deps.now() + settings.prefetchMs,
         leaseMs: settings.leaseMs,
         limit: settings.batchSize,
       })
       failures = 0
-      if (leases.length > 0) {
-        const batch: Promise<void> = fireLeases(deps, leases)
+      for (const group of groupBySlot(leases)) {
+        const batch: Promise<void> = fireLeases(deps, group)
           .catch((error: unknown) => {
             deps.metrics.errors.inc({ loop: "fire" })
             deps.logger.error({ err: errorMessage(error) }, "fire batch failed")
           })
           .finally(() => inFlight.delete(batch))
         inFlight.add(batch)
-        // A full batch means more may be due right now: lease again at once.
-        if (leases.length >= settings.batchSize) continue
       }
+      // A full batch means more may be due right now: lease again at once.
+      if (leases.length >= settings.batchSize) continue
       const earliest = await earliestScheduleDue(deps.valkey, deps.keys)
       const wait =
-        earliest === null ? settings.pollMs : Math.min(settings.pollMs, earliest - deps.now())
+        earliest === null
+          ? settings.pollMs
+          : Math.min(settings.pollMs, earliest - settings.prefetchMs - deps.now())
       if (wait > 0) await Promise.race([sleep(wait, signal), ...inFlight])
     } catch (error) {
       failures++
@@ -50,4 +58,19 @@ export async function runScheduleLoop(deps: EngineDeps, signal: AbortSignal): Pr
     }
   }
   await Promise.allSettled(inFlight)
+}
+
+/**
+ * One transaction per slot time: a staged batch commits at its slot, so entries of different
+ * slots must not wait for each other. (Slots cluster on whole minutes: groups stay large.)
+ */
+export function groupBySlot(leases: readonly LeasedEntry[]): LeasedEntry[][] {
+  const groups = new Map<number, LeasedEntry[]>()
+  for (const lease of leases) {
+    const slot = parseEntryToken(lease.token)?.slot.getTime() ?? 0
+    const group = groups.get(slot)
+    if (group) group.push(lease)
+    else groups.set(slot, [lease])
+  }
+  return [...groups.values()]
 }

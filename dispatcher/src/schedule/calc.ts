@@ -109,16 +109,7 @@ export function occurrencesBetween(
   limit: number,
 ): Date[] {
   const compiled = compile(cron, timezone)
-  const out: Date[] = []
-  let cursor = after.getTime()
-  while (out.length < limit) {
-    const batch = occurrencesAfter(compiled, timezone, cursor, Math.min(limit - out.length, 500))
-    for (const ms of batch) {
-      if (ms > until.getTime()) return out
-      out.push(new Date(ms))
-    }
-    if (batch.length === 0) return out
-    cursor = batch[batch.length - 1] as number
-  }
-  return out
+  return occurrencesAfter(compiled, timezone, after.getTime(), limit, until.getTime()).map(
+    (ms) => new Date(ms),
+  )
 }

@@ -17,22 +17,29 @@ const HOUR = 60 * MINUTE
 // Feb 29 on a Monday can take 28 years; a day-of-month-only cron at most 8 (no Feb 29 in 2100).
 const SEARCH_DAYS = 366 * 29
 
-/** The occurrences of one local day, ascending, strictly after `after`, at most `limit` of them. */
+/** The occurrences of one local day, ascending, in (`after`, `until`], at most `limit` of them. */
 function occurrencesOfDay(
   cron: CompiledCron,
   timezone: string,
   dayWall: number,
   after: number,
+  until: number,
   limit: number,
 ): number[] {
   const [before, afterOffset] = offsetsAroundDay(timezone, dayWall)
   const out: number[] = []
   if (before === afterOffset) {
-    // No transition near this day: one offset, instants ascend with wall time.
+    // No transition near this day: one offset, instants ascend with wall time, so whole hours
+    // before `after` are skipped without visiting their minutes.
+    const dayStart = dayWall - before
+    if (dayStart + DAY <= after) return out
     for (const hour of cron.hours) {
+      const hourStart = dayStart + hour * HOUR
+      if (hourStart + HOUR <= after) continue
       for (const minute of cron.minutes) {
-        const instant = dayWall + hour * HOUR + minute * MINUTE - before
+        const instant = hourStart + minute * MINUTE
         if (instant <= after) continue
+        if (instant > until) return out
         out.push(instant)
         if (out.length >= limit) return out
       }
@@ -53,15 +60,21 @@ function occurrencesOfDay(
     }
   }
   // A fold makes wall order differ from instant order; a shift can land on a real slot.
-  return [...new Set(out)].filter((instant) => instant > after).sort((a, b) => a - b)
+  return [...new Set(out)]
+    .filter((instant) => instant > after && instant <= until)
+    .sort((a, b) => a - b)
 }
 
-/** Up to `count` occurrences strictly after `after` (epoch ms), ascending. */
+/**
+ * Up to `count` occurrences strictly after `after` (epoch ms), ascending; with `until`, only
+ * those up to it (inclusive).
+ */
 export function occurrencesAfter(
   cron: CompiledCron,
   timezone: string,
   after: number,
   count: number,
+  until: number = Number.POSITIVE_INFINITY,
 ): number[] {
   if (count <= 0) return []
   const start = wallAt(timezone, after)
@@ -70,6 +83,8 @@ export function occurrencesAfter(
   const found: number[] = []
   let extraDays = -1
   for (let i = 0; i < SEARCH_DAYS; i++, dayWall += DAY) {
+    // Every instant of a local day is after its midnight minus the largest offset (+14 h).
+    if (dayWall - 15 * HOUR > until) break
     const date = new Date(dayWall)
     const year = date.getUTCFullYear()
     const month = date.getUTCMonth() + 1
@@ -81,7 +96,7 @@ export function occurrencesAfter(
       continue
     }
     if (matchesDay(cron, year, month, date.getUTCDate())) {
-      found.push(...occurrencesOfDay(cron, timezone, dayWall, after, count))
+      found.push(...occurrencesOfDay(cron, timezone, dayWall, after, until, count))
     }
     if (found.length >= count) {
       // One more local day settles the order around a midnight fold; then stop.

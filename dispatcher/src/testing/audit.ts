@@ -9,6 +9,8 @@ import { oracleSlots } from "../schedule/brute-force-oracle.ts"
  */
 
 const MINUTE = 60_000
+// Many instances share one cron and window (benchmarks seed thousands alike): walk each once.
+const oracleCache = new Map<string, number[]>()
 
 export interface AuditedInstance {
   instanceId: string
@@ -92,7 +94,13 @@ export async function auditSlots(
     if (cursor > first) {
       const aligned = Math.floor(first / MINUTE) * MINUTE
       const end = Math.ceil(cursor / MINUTE) * MINUTE - MINUTE
-      for (const t of oracleSlots(instance.cron, instance.timezone, aligned, end)) {
+      const key = `${instance.cron}|${instance.timezone}|${aligned}|${end}`
+      let slots = oracleCache.get(key)
+      if (!slots) {
+        slots = oracleSlots(instance.cron, instance.timezone, aligned, end)
+        oracleCache.set(key, slots)
+      }
+      for (const t of slots) {
         if (t > first && t < cursor) owed.push(t)
       }
     }
