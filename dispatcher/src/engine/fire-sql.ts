@@ -137,8 +137,8 @@ export async function insertScheduledRuns(
       on conflict (environment_id, idempotency_key) do nothing
       returning id, environment_id, task_id, session_id, idempotency_key, created_at
     ), sessions_made as (
-      insert into sessions (id, environment_id, task_id)
-      select session_id, environment_id, task_id from created
+      insert into sessions (id, environment_id, task_id, created_at)
+      select session_id, environment_id, task_id, created_at from created
     ), events as (
       insert into run_events (run_id, type, data, created_at)
       select id, 'transition', '{"from": null, "to": "queued"}'::jsonb, created_at from created

@@ -379,3 +379,42 @@ describe("several dispatchers", () => {
     ).toBeGreaterThanOrEqual(2)
   }, 90_000)
 })
+
+describe("staged fires", () => {
+  test("staged ahead of its slot, a fire commits at the slot; a change meanwhile waits for it", async () => {
+    const slot = new Date(Date.now() + 2_500)
+    const inst = await seedOne({ cron: "* * * * *", nextFireAt: slot })
+    const controller = new AbortController()
+    const dispatcher = createDispatcher(testDeps(db.sql, t, { settings: { prefetchMs: 2_000 } }))
+    const running = dispatcher.start(controller.signal)
+    try {
+      // The fire is staged (its transaction holds the row) well before the slot...
+      await waitFor(
+        async () => {
+          const [row] = await db.sql<{ n: number }[]>`select count(*)::int as n from pg_locks l
+            join pg_stat_activity a on a.pid = l.pid
+            where a.datname = current_database() and a.state = 'idle in transaction'
+              and l.locktype = 'transactionid'`
+          return (row?.n ?? 0) > 0
+        },
+        { timeoutMs: 10_000 },
+      )
+      expect(Date.now()).toBeLessThan(slot.getTime())
+      expect(await runsOf(inst.instanceId)).toHaveLength(0)
+      // ...so a deactivation sent now is acknowledged only after the fire has committed.
+      await deactivateInstance(db.sql, t.valkey, t.keys, inst.instanceId)
+      const acknowledgedAt = Date.now()
+      expect(acknowledgedAt).toBeGreaterThanOrEqual(slot.getTime())
+      const runs = await runsOf(inst.instanceId)
+      expect(runs).toHaveLength(1)
+      expect(runs[0]?.availableAt).toEqual(slot)
+      expect(runs[0]!.createdAt.getTime()).toBeGreaterThanOrEqual(slot.getTime())
+      const [recorded] = await slotsOf(inst.instanceId)
+      expect(recorded!.recordedAt.getTime()).toBeGreaterThanOrEqual(slot.getTime())
+      expect(recorded!.recordedAt.getTime()).toBeLessThanOrEqual(acknowledgedAt)
+    } finally {
+      controller.abort()
+      await running
+    }
+  }, 30_000)
+})
