@@ -90,7 +90,8 @@ export function decideLease(
           expected: lease.token,
           next: {
             token: formatEntryToken(instance.version, slot, attempt),
-            score: now.getTime() + retryDelay(settings, attempt),
+            // Entries are leased `prefetchMs` before their score: keep the whole backoff.
+            score: now.getTime() + retryDelay(settings, attempt) + settings.prefetchMs,
           },
         },
       }

@@ -48,7 +48,7 @@ afterAll(async () => {
 /** Lease everything due at `now` and fire it, as one dispatcher iteration would. */
 async function fireDue(deps: EngineDeps, now: number): Promise<number> {
   const leases = await leaseScheduleEntries(deps.valkey, deps.keys, {
-    now,
+    now: now + deps.settings.prefetchMs,
     leaseMs: deps.settings.leaseMs,
     limit: 1_000,
   })
@@ -254,14 +254,15 @@ describe("failed starts", () => {
     expect(await fireDue(deps, now)).toBe(1)
     let entry = await t.valkey.hget(t.keys.scheduleEntry, id)
     expect(parseEntryToken(entry!)).toMatchObject({ version: "1", slot: new Date(T), attempt: 1 })
-    expect(Number(await t.valkey.zscore(t.keys.scheduleDue, id))).toBe(now + 1_000)
+    // Scored a prefetch later than the backoff: leased (and retried) exactly at the backoff.
+    expect(Number(await t.valkey.zscore(t.keys.scheduleDue, id))).toBe(now + 1_000 + 1_500)
     // Not due again before the backoff.
     expect(await fireDue(deps, now + 999)).toBe(0)
     now += 1_000
     expect(await fireDue(deps, now)).toBe(1)
     entry = await t.valkey.hget(t.keys.scheduleEntry, id)
     expect(parseEntryToken(entry!)?.attempt).toBe(2)
-    expect(Number(await t.valkey.zscore(t.keys.scheduleDue, id))).toBe(now + 1_500)
+    expect(Number(await t.valkey.zscore(t.keys.scheduleDue, id))).toBe(now + 1_500 + 1_500)
     now += 1_500
     expect(await fireDue(deps, now)).toBe(1)
     expect(await runsOf(id)).toHaveLength(0)

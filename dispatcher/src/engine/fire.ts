@@ -169,7 +169,7 @@ async function enqueueRuns(
 
 /** Gives leases back a little later, unchanged, while Postgres is unavailable. */
 async function postponeLeases(deps: EngineDeps, leases: readonly LeasedEntry[]): Promise<void> {
-  const at = deps.now() + deps.settings.retryBaseMs
+  const at = deps.now() + deps.settings.retryBaseMs + deps.settings.prefetchMs
   await swapScheduleEntries(
     deps.valkey,
     deps.keys,
