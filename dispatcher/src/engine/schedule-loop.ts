@@ -32,6 +32,8 @@ export async function runScheduleLoop(deps: EngineDeps, signal: AbortSignal): Pr
       })
       failures = 0
       for (const group of groupBySlot(leases)) {
+        // Distinct slots make distinct transactions: never more than `concurrency` at once.
+        while (inFlight.size >= settings.concurrency) await Promise.race(inFlight)
         const batch: Promise<void> = fireLeases(deps, group)
           .catch((error: unknown) => {
             deps.metrics.errors.inc({ loop: "fire" })
