@@ -6,9 +6,10 @@ import { errorMessage, isTransientError } from "./errors.ts"
 import { insertScheduledRuns, lockInstances, moveCursors, recordSlots } from "./fire-sql.ts"
 
 /**
- * A fire, DESIGN.md rule 3, for a whole leased batch: lock the instances → supersede stale
- * leases → insert the runs (one per slot by constraint) → move the cursors → record each slot's
- * outcome, all in one transaction; then enqueue the runs and swap each lease for the next fire.
+ * A fire, DESIGN.md rule 3, for a whole leased batch (one slot time): lock the instances →
+ * supersede stale leases → insert the runs (one per slot by constraint) → move the cursors →
+ * record each slot's outcome, all in one transaction, committed at the slot when it was staged
+ * ahead of it; then enqueue the runs and swap each lease for the next fire.
  * A crash before the commit leaves the leases to expire and be fired again; a crash after it
  * leaves stale leases (superseded when they come due again) and runs that repair enqueues.
  */
