@@ -41,6 +41,8 @@ const EVERY_MINUTE = Number(process.env.EVERY_MINUTE ?? 1_000)
 const MINUTES = Number(process.env.MINUTES ?? 3)
 const DISPATCHERS = Number(process.env.DISPATCHERS ?? 2)
 const MINUTE = 60_000
+/** BENCH_PARTS=burst: stop after the burst and its baseline (cleanup still runs). */
+class Done extends Error {}
 
 const db = await createTestDatabase("i5bench")
 const t = createTestValkey("i5bench")
@@ -222,11 +224,13 @@ try {
   await stopDispatchers()
   const baseEnv = await seedEnvironment(db.sql, { slug: "i5-bench-baseline" })
   await baseline(baseEnv)
-  if (process.env.BENCH_PARTS === "burst") process.exit(0)
+  if (process.env.BENCH_PARTS === "burst") throw new Done()
   const steadyEnv = await seedEnvironment(db.sql, { slug: "i5-bench-steady" })
   await startDispatchers()
   await everyMinute(steadyEnv)
   console.log(`\nend — ${loadLine()}`)
+} catch (error) {
+  if (!(error instanceof Done)) throw error
 } finally {
   for (const p of processes) p.signal("SIGKILL")
   await t.cleanup()
