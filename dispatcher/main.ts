@@ -1,36 +1,58 @@
 import { ConfigError, parseConfig } from "@helmr/migrations/config"
 import { createDb } from "@helmr/migrations/db"
 import { migrate } from "@helmr/migrations/migrate"
-import { checkDependencies, shutdownSignal } from "@helmr/migrations/service"
-import { createValkey } from "@helmr/migrations/valkey"
+import { shutdownSignal } from "@helmr/migrations/service"
+import { createValkey, valkeyKeys } from "@helmr/migrations/valkey"
 import pino from "pino"
-import { DispatcherConfig } from "./src/config.ts"
+import { DispatcherConfig, settingsFromConfig } from "./src/config.ts"
+import { createDispatcher } from "./src/engine/dispatcher.ts"
+import { serveHealth } from "./src/engine/health.ts"
 
 /** The dispatcher's composition root: config once, clients here, everything else receives them. */
 async function main(): Promise<void> {
   const config = parseConfig(DispatcherConfig)
-  const logger = pino({ level: config.HELMR_LOG_LEVEL, base: { service: "dispatcher" } })
+  const settings = settingsFromConfig(config)
+  const logger = pino({
+    level: config.HELMR_LOG_LEVEL,
+    base: { service: "dispatcher", dispatcher: settings.dispatcherId },
+  })
   const { signal, stopped } = shutdownSignal()
-  const sql = createDb(config.HELMR_DATABASE_URL, { applicationName: "helmr-dispatcher" })
+  const sql = createDb(config.HELMR_DATABASE_URL, {
+    max: config.HELMR_DISPATCHER_DB_POOL,
+    applicationName: `helmr-dispatcher:${settings.dispatcherId}`,
+  })
   if (config.HELMR_MIGRATE_ON_START === "true")
     await migrate(sql, { log: (line) => logger.info(line) })
   const valkey = createValkey(config.HELMR_VALKEY_URL, { name: "helmr-dispatcher" })
-
-  const health = Bun.serve({
-    port: config.HELMR_DISPATCHER_PORT,
-    async fetch(req) {
-      if (new URL(req.url).pathname !== "/healthz")
-        return new Response("not found", { status: 404 })
-      const { ok, ...parts } = await checkDependencies(sql, valkey)
-      return Response.json({ status: ok ? "ok" : "degraded", ...parts }, { status: ok ? 200 : 503 })
-    },
+  // ioredis reconnects by itself; say so once in a while instead of once per attempt.
+  let lastValkeyError = 0
+  valkey.on("error", (error: Error) => {
+    if (Date.now() - lastValkeyError < 10_000) return
+    lastValkeyError = Date.now()
+    logger.warn({ err: error.message }, "valkey unavailable")
   })
-  logger.info({ url: health.url.toString(), aborted: signal.aborted }, "dispatcher started")
+  const dispatcher = createDispatcher({
+    sql,
+    valkey,
+    keys: valkeyKeys(config.HELMR_KEY_PREFIX),
+    settings,
+    logger,
+  })
+  const health = serveHealth({
+    port: config.HELMR_DISPATCHER_PORT,
+    sql,
+    valkey,
+    metrics: dispatcher.metrics,
+  })
+  const running = dispatcher.start(signal)
+  logger.info({ url: health.url.toString() }, "dispatcher started")
 
   logger.info({ signal: await stopped }, "draining")
+  await running
   await health.stop()
   await sql.end({ timeout: 5 })
   valkey.disconnect()
+  logger.info("stopped")
 }
 
 main().catch((error: unknown) => {

@@ -1,8 +1,11 @@
-import { CronExpressionParser } from "cron-parser"
+import { CronSyntaxError, compileCron } from "./cron-fields.ts"
+import { occurrencesAfter } from "./occurrences.ts"
 
 /**
  * Pure schedule math: no I/O, `now`/`after` always passed in. The API imports it to validate cron
- * and timezones and to compute the first fire; the dispatcher to advance cursors.
+ * and timezones and to compute the first fire; the dispatcher to advance cursors. Cron is the
+ * classic 5-field form evaluated in local wall time of an IANA zone; DST rules are in
+ * occurrences.ts and docs/ARCHITECTURE.md.
  */
 
 export class ScheduleError extends Error {
@@ -15,20 +18,32 @@ export class ScheduleError extends Error {
   }
 }
 
-const zoneCache = new Map<string, boolean>()
+const zoneCache = new Map<string, string | null>()
 
-/** True for an IANA time zone name this runtime knows (`UTC` included). */
-export function isValidTimezone(timezone: string): boolean {
+/** The canonical spelling Intl gives a zone name, or null when it is not one. */
+function resolveTimezone(timezone: string): string | null {
   const cached = zoneCache.get(timezone)
   if (cached !== undefined) return cached
-  let ok = false
-  try {
-    ok = new Intl.DateTimeFormat("en-US", { timeZone: timezone }).resolvedOptions().timeZone !== ""
-  } catch {
-    ok = false
+  let resolved: string | null = null
+  // Intl also takes UTC offsets ("+05:00"); an IANA name starts with a letter.
+  if (/^[A-Za-z][A-Za-z0-9_+\-/]{0,63}$/.test(timezone)) {
+    try {
+      resolved = new Intl.DateTimeFormat("en-US", { timeZone: timezone }).resolvedOptions().timeZone
+    } catch {
+      resolved = null
+    }
   }
-  zoneCache.set(timezone, ok)
-  return ok
+  if (zoneCache.size >= 1_000) zoneCache.clear()
+  zoneCache.set(timezone, resolved)
+  return resolved
+}
+
+/**
+ * True for an IANA time zone name this runtime knows, spelled as IANA spells it (`UTC`,
+ * `Europe/Paris`, `Australia/Lord_Howe`, and backward links such as `US/Eastern`).
+ */
+export function isValidTimezone(timezone: string): boolean {
+  return resolveTimezone(timezone) === timezone
 }
 
 /** Every IANA time zone name accepted, sorted. */
@@ -41,39 +56,60 @@ export function listTimezones(): string[] {
 /** Throws ScheduleError naming the field when the cron or timezone is not acceptable. */
 export function validateSchedule(cron: string, timezone: string): void {
   if (!isValidTimezone(timezone)) {
-    throw new ScheduleError("timezone", `unknown IANA time zone '${timezone}'`)
-  }
-  const fields = cron.trim().split(/\s+/)
-  if (fields.length !== 5) {
+    const resolved = resolveTimezone(timezone)
     throw new ScheduleError(
-      "cron",
-      `cron must have 5 fields (minute hour day month weekday), got ${fields.length}`,
+      "timezone",
+      resolved
+        ? `time zone '${timezone}' must be spelled '${resolved}'`
+        : `unknown IANA time zone '${timezone}'`,
     )
   }
   try {
-    CronExpressionParser.parse(cron, { tz: timezone, strict: false })
+    compileCron(cron)
   } catch (error) {
-    throw new ScheduleError(
-      "cron",
-      `invalid cron '${cron}': ${error instanceof Error ? error.message : String(error)}`,
-    )
+    if (error instanceof CronSyntaxError) {
+      throw new ScheduleError("cron", `invalid cron '${cron}': ${error.message}`)
+    }
+    throw error
   }
 }
 
-/** The first `count` occurrences strictly after `after`. */
+function compile(cron: string, timezone: string) {
+  validateSchedule(cron, timezone)
+  return compileCron(cron)
+}
+
+/**
+ * The first `count` occurrences strictly after `after`. Throws ScheduleError for a bad cron or
+ * zone. Fewer than `count` only if the cron has no further slot within 29 years.
+ */
 export function nextOccurrences(
   cron: string,
   timezone: string,
   after: Date,
   count: number,
 ): Date[] {
-  const expression = CronExpressionParser.parse(cron, { tz: timezone, currentDate: after })
-  const out: Date[] = []
-  for (let i = 0; i < count; i++) out.push(expression.next().toDate())
-  return out
+  const compiled = compile(cron, timezone)
+  return occurrencesAfter(compiled, timezone, after.getTime(), count).map((ms) => new Date(ms))
 }
 
 /** The first occurrence strictly after `after`. */
 export function nextOccurrence(cron: string, timezone: string, after: Date): Date {
-  return nextOccurrences(cron, timezone, after, 1)[0] as Date
+  const [next] = nextOccurrences(cron, timezone, after, 1)
+  if (!next) throw new ScheduleError("cron", `cron '${cron}' has no occurrence after ${after}`)
+  return next
+}
+
+/** Every occurrence in the half-open range (`after`, `until`], at most `limit` of them. */
+export function occurrencesBetween(
+  cron: string,
+  timezone: string,
+  after: Date,
+  until: Date,
+  limit: number,
+): Date[] {
+  const compiled = compile(cron, timezone)
+  return occurrencesAfter(compiled, timezone, after.getTime(), limit, until.getTime()).map(
+    (ms) => new Date(ms),
+  )
 }

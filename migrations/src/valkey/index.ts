@@ -7,3 +7,22 @@ export {
   removeScheduleEntry,
   type ScheduleEntry,
 } from "./schedule-entries.ts"
+export {
+  dropOrphanScheduleMembers,
+  type EntrySwap,
+  type EntryToken,
+  earliestScheduleDue,
+  formatEntryToken,
+  type LeasedEntry,
+  leaseScheduleEntries,
+  parseEntryToken,
+  swapScheduleEntries,
+} from "./schedule-leases.ts"
+export {
+  leaseTimers,
+  parseTimerMember,
+  putTimer,
+  removeLeasedTimer,
+  type TimerKind,
+  timerMember,
+} from "./timers.ts"

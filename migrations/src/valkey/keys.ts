@@ -9,10 +9,19 @@ export function valkeyKeys(prefix = "helmr") {
     prefix,
     /** zset: schedule instance id → next fire (epoch ms); one entry per active instance. */
     scheduleDue: `${prefix}:sched:due`,
-    /** hash: schedule instance id → `<version>:<slot ms>` the due entry stands for. */
+    /**
+     * hash: schedule instance id → `<version>:<slot ms>[:<failed attempts>]`, the token of what
+     * the due entry stands for. A dispatcher leases an entry by moving its `scheduleDue` score to
+     * the lease deadline and completes it only if the token is unchanged (schedule-leases.ts).
+     */
     scheduleEntry: `${prefix}:sched:entry`,
-    /** zset: `<kind>:<id>` → due time (epoch ms) of a timed wait or other timer. */
+    /**
+     * zset: `wait:<waitpoint id>` (a timed wait's resume time) or `expire:<run id>` (a queued
+     * run's ttl) → due time, epoch ms. Leased like the run queue; rebuilt from Postgres by repair.
+     */
     timers: `${prefix}:timers:due`,
+    /** string with a TTL: which dispatcher runs the periodic repair now (one at a time). */
+    repairLock: `${prefix}:dispatcher:repair`,
     /**
      * zset: run id → time it may start (epoch ms). Delays and retry backoffs are just later
      * scores. Leasing a run moves its score to the lease deadline, so a run whose runner dies

@@ -1,5 +1,6 @@
 import type { Valkey } from "./client.ts"
 import type { ValkeyKeys } from "./keys.ts"
+import { formatEntryToken } from "./schedule-leases.ts"
 
 /**
  * One replaceable next-fire entry per active schedule instance: `scheduleDue` scores the instance
@@ -21,9 +22,10 @@ export async function putScheduleEntry(
   entry: ScheduleEntry,
 ): Promise<void> {
   const slot = entry.nextFireAt.getTime()
+  // A fresh token (no failed attempts): any lease taken on the previous entry is now stale.
   await valkey
     .multi()
-    .hset(keys.scheduleEntry, entry.instanceId, `${entry.version}:${slot}`)
+    .hset(keys.scheduleEntry, entry.instanceId, formatEntryToken(entry.version, entry.nextFireAt))
     .zadd(keys.scheduleDue, slot, entry.instanceId)
     .exec()
 }

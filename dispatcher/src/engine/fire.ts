@@ -1,0 +1,189 @@
+import { enqueueRun, type LeasedEntry, swapScheduleEntries } from "@helmr/migrations/valkey"
+import type { Decision } from "./decide.ts"
+import { decideLease } from "./decide.ts"
+import { type EngineDeps, sleep } from "./deps.ts"
+import { errorMessage, isTransientError } from "./errors.ts"
+import { insertScheduledRuns, lockInstances, moveCursors, recordSlots } from "./fire-sql.ts"
+
+/**
+ * A fire, DESIGN.md rule 3, for a whole leased batch (one slot time): lock the instances →
+ * supersede stale leases → insert the runs (one per slot by constraint) → move the cursors →
+ * record each slot's outcome, all in one transaction, committed at the slot when it was staged
+ * ahead of it; then enqueue the runs and swap each lease for the next fire.
+ * A crash before the commit leaves the leases to expire and be fired again; a crash after it
+ * leaves stale leases (superseded when they come due again) and runs that repair enqueues.
+ */
+export async function fireLeases(deps: EngineDeps, leases: readonly LeasedEntry[]): Promise<void> {
+  let decisions: Applied
+  try {
+    decisions = await applyDecisions(deps, leases, new Map())
+  } catch (error) {
+    if (isTransientError(error)) {
+      deps.logger.warn({ err: errorMessage(error), leases: leases.length }, "fire postponed")
+      deps.metrics.retries.inc({ reason: "unavailable" }, leases.length)
+      await postponeLeases(deps, leases)
+      return
+    }
+    if (leases.length > 1) {
+      // One bad slot must not hold back the batch: fire each alone to isolate it.
+      for (const lease of leases) await fireLeases(deps, [lease])
+      return
+    }
+    const lease = leases[0] as LeasedEntry
+    deps.logger.warn({ err: errorMessage(error), instanceId: lease.instanceId }, "fire failed")
+    try {
+      decisions = await applyDecisions(
+        deps,
+        leases,
+        new Map([[lease.instanceId, errorMessage(error)]]),
+      )
+    } catch (again) {
+      deps.logger.error({ err: errorMessage(again), instanceId: lease.instanceId }, "fire failed")
+      await postponeLeases(deps, leases)
+      return
+    }
+  }
+  await followUp(deps, decisions)
+}
+
+interface Applied {
+  decisions: Decision[]
+  /** Runs this transaction created (not ones that existed for the slot already). */
+  created: { id: string; availableAt: Date }[]
+}
+
+async function applyDecisions(
+  deps: EngineDeps,
+  leases: readonly LeasedEntry[],
+  failures: Map<string, string>,
+): Promise<Applied> {
+  return deps.sql.begin(async (tx) => {
+    // A dispatcher that stalls mid-transaction (SIGSTOP, a long GC pause) must not hold the rows
+    // locked past its lease: Postgres ends such a transaction, the next holder proceeds.
+    await tx`select set_config('idle_in_transaction_session_timeout', ${String(deps.settings.leaseMs + deps.settings.prefetchMs)}, true)`
+    const instances = await lockInstances(
+      tx,
+      leases.map((l) => l.instanceId),
+    )
+    const now = new Date(deps.now())
+    const decisions = leases.map((lease) =>
+      decideLease(
+        lease,
+        instances.get(lease.instanceId),
+        now,
+        deps.settings,
+        failures.get(lease.instanceId) ?? null,
+      ),
+    )
+    const fires = decisions.filter((d) => d.kind === "fire")
+    const { ids, created } = await insertScheduledRuns(
+      tx,
+      fires.map((d) => d.run),
+    )
+    for (const fire of fires) {
+      const fired = fire.slots[0]
+      if (fired) fired.runId = ids.get(fire.run.idempotencyKey) ?? null
+    }
+    const writes = decisions.filter((d) => d.kind === "fire" || d.kind === "fail")
+    await moveCursors(
+      tx,
+      writes.map((d) => d.move),
+    )
+    // Staged ahead of its slot: everything is written; commit at the slot. The rows stay locked
+    // meanwhile, so an API change of these instances is acknowledged only after this fire.
+    const fireAt = Math.max(0, ...fires.map((d) => d.run.slotAt.getTime()))
+    const early = Math.min(fireAt - deps.now(), deps.settings.prefetchMs)
+    if (early > 0) await sleep(early)
+    // The slot records go last: their recorded_at (clock_timestamp) is the commit time, nearly.
+    await recordSlots(
+      tx,
+      writes.flatMap((d) => d.slots),
+    )
+    return {
+      decisions,
+      created: fires
+        .filter((d) => created.has(d.run.id))
+        .map((d) => ({ id: d.run.id, availableAt: d.run.availableAt })),
+    }
+  }) as Promise<Applied>
+}
+
+async function followUp(deps: EngineDeps, applied: Applied): Promise<void> {
+  const committedAt = deps.now()
+  const { metrics, logger } = deps
+  for (const decision of applied.decisions) {
+    switch (decision.kind) {
+      case "fire": {
+        metrics.fires.inc({ outcome: "fired" })
+        metrics.lateness.observe(Math.max(0, committedAt - decision.run.slotAt.getTime()) / 1000)
+        const skipped = decision.slots.find((s) => s.outcome === "skipped")
+        if (skipped) metrics.fires.inc({ outcome: "skipped" }, skipped.slotCount ?? 1)
+        break
+      }
+      case "fail":
+        metrics.fires.inc({ outcome: "failed" })
+        logger.error({ instanceId: decision.move.instanceId, err: decision.error }, "slot failed")
+        break
+      case "retry":
+        metrics.retries.inc({ reason: "start" })
+        logger.warn({ instanceId: decision.swap.instanceId, err: decision.reason }, "fire retry")
+        break
+      case "stale":
+        metrics.staleLeases.inc({ reason: decision.reason })
+        break
+      default:
+        assertNever(decision)
+    }
+  }
+  try {
+    await Promise.all([
+      enqueueRuns(deps, applied.created),
+      swapScheduleEntries(
+        deps.valkey,
+        deps.keys,
+        applied.decisions.map((d) => d.swap),
+      ),
+    ])
+  } catch (error) {
+    // Committed already: the leases come due again and are superseded, repair enqueues the runs.
+    deps.metrics.errors.inc({ loop: "fire-follow-up" })
+    logger.warn({ err: errorMessage(error) }, "fire follow-up failed; repair will finish it")
+  }
+}
+
+/** enqueueRun for many runs in one command (the same ZADD, each scored by its available_at). */
+async function enqueueRuns(
+  deps: EngineDeps,
+  runs: readonly { id: string; availableAt: Date }[],
+): Promise<void> {
+  if (runs.length === 0) return
+  if (runs.length === 1) {
+    const [run] = runs as [{ id: string; availableAt: Date }]
+    await enqueueRun(deps.valkey, deps.keys, run.id, run.availableAt)
+    return
+  }
+  await deps.valkey.zadd(
+    deps.keys.runQueue,
+    ...runs.flatMap((run) => [run.availableAt.getTime(), run.id]),
+  )
+}
+
+/** Gives leases back a little later, unchanged, while Postgres is unavailable. */
+async function postponeLeases(deps: EngineDeps, leases: readonly LeasedEntry[]): Promise<void> {
+  const at = deps.now() + deps.settings.retryBaseMs + deps.settings.prefetchMs
+  await swapScheduleEntries(
+    deps.valkey,
+    deps.keys,
+    leases.map((l) => ({
+      instanceId: l.instanceId,
+      expected: l.token,
+      next: { token: l.token, score: at },
+    })),
+  ).catch(() => {
+    // Valkey is down too: the leases simply expire.
+  })
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unexpected ${JSON.stringify(value)}`)
+}
