@@ -28,20 +28,31 @@ export function shutdownSignal(): ServiceHandle {
   return { signal: controller.signal, stopped }
 }
 
+/** How long a dependency may take to answer before a health check calls it down. */
+const CHECK_TIMEOUT_MS = 2_000
+
+/** "ok" or "down" within the timeout: a dead database must not hang a health probe. */
+function probe(check: () => Promise<unknown>, timeoutMs: number): Promise<"ok" | "down"> {
+  return new Promise((resolve) => {
+    // Whichever settles first wins; the later resolve is a no-op.
+    const timer = setTimeout(() => resolve("down"), timeoutMs)
+    timer.unref?.()
+    check().then(
+      () => resolve("ok"),
+      () => resolve("down"),
+    )
+  })
+}
+
 /** Postgres and Valkey reachability, for the health endpoints of every service. */
 export async function checkDependencies(
   sql: Sql,
   valkey: Valkey,
+  timeoutMs = CHECK_TIMEOUT_MS,
 ): Promise<{ ok: boolean; postgres: "ok" | "down"; valkey: "ok" | "down" }> {
   const [pg, vk] = await Promise.all([
-    sql`select 1`.then(
-      () => "ok" as const,
-      () => "down" as const,
-    ),
-    valkey.ping().then(
-      () => "ok" as const,
-      () => "down" as const,
-    ),
+    probe(() => sql`select 1`, timeoutMs),
+    probe(() => valkey.ping(), timeoutMs),
   ])
   return { ok: pg === "ok" && vk === "ok", postgres: pg, valkey: vk }
 }
