@@ -1,28 +1,14 @@
 import { nextOccurrences } from "@helmr/dispatcher/schedule"
 import type { Sql, TransactionSql } from "@helmr/migrations/db"
-import type { ScheduleKind } from "@helmr/migrations/rows"
+import type { ScheduleInstanceRow, ScheduleRow } from "@helmr/migrations/rows"
 import type { Schedule } from "@helmr/sdk/contract"
 
 /** A logical schedule joined with its instance in one environment. */
-export interface ScheduleViewRow {
-  id: string
-  projectId: string
-  kind: ScheduleKind
-  taskId: string
-  cron: string
-  timezone: string
-  deduplicationKey: string
-  externalId: string | null
-  instanceId: string
-  active: boolean
-  runOptions: Record<string, unknown>
-  nextFireAt: Date | null
-  lastFiredAt: Date | null
-  version: string
-  createdAt: Date
-  updatedAt: Date
-  createdMicros: string
-}
+export type ScheduleViewRow = ScheduleRow &
+  Pick<ScheduleInstanceRow, "active" | "runOptions" | "nextFireAt" | "lastFiredAt" | "version"> & {
+    instanceId: string
+    createdMicros: string
+  }
 
 /** How many next fire times a schedule response carries. */
 export const UPCOMING_COUNT = 5
