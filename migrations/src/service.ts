@@ -37,10 +37,14 @@ function probe(check: () => Promise<unknown>, timeoutMs: number): Promise<"ok" |
     // Whichever settles first wins; the later resolve is a no-op.
     const timer = setTimeout(() => resolve("down"), timeoutMs)
     timer.unref?.()
-    check().then(
-      () => resolve("ok"),
-      () => resolve("down"),
-    )
+    // One retry: after an outage the pool may first hand out a connection the server already
+    // closed, and that failure says nothing about the server now.
+    check()
+      .catch(() => check())
+      .then(
+        () => resolve("ok"),
+        () => resolve("down"),
+      )
   })
 }
 
