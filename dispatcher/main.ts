@@ -48,11 +48,18 @@ async function main(): Promise<void> {
   logger.info({ url: health.url.toString() }, "dispatcher started")
 
   logger.info({ signal: await stopped }, "draining")
-  await running
-  await health.stop()
+  // A drain has a deadline: a fire stuck on a dead connection must not keep the process alive.
+  // Nothing is lost by giving up: Postgres is the truth and unfinished leases expire.
+  const drained = await Promise.race([
+    running.then(() => true),
+    Bun.sleep(config.HELMR_DISPATCHER_DRAIN_MS).then(() => false),
+  ])
+  if (!drained) logger.warn({ ms: config.HELMR_DISPATCHER_DRAIN_MS }, "drain deadline passed")
+  await health.stop(true)
   await sql.end({ timeout: 5 })
   valkey.disconnect()
   logger.info("stopped")
+  process.exit(0)
 }
 
 main().catch((error: unknown) => {

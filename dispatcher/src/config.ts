@@ -24,6 +24,8 @@ export const DispatcherConfig = z.object({
     ),
   /** Postgres connections of this dispatcher (fires in flight hold one each). */
   HELMR_DISPATCHER_DB_POOL: z.coerce.number().int().min(2).max(100).default(10),
+  /** How long SIGTERM waits for in-flight fires before closing connections anyway. */
+  HELMR_DISPATCHER_DRAIN_MS: z.coerce.number().int().min(0).max(600_000).default(15_000),
   /** How long a leased schedule slot or timer stays hidden from other dispatchers. */
   HELMR_SCHEDULE_LEASE_MS: ms(200, 600_000, 30_000),
   /** Entries leased (and fired in one transaction) at a time. */
