@@ -87,6 +87,8 @@ export async function composeRunner(
       memoryBytes: parseMemory(config.HELMR_SANDBOX_DEFAULT_MEMORY) ?? 1024 ** 3,
     },
     keepWorkspaces: config.HELMR_KEEP_WORKSPACES === "true",
+    publicApiUrl: config.HELMR_PUBLIC_API_URL,
+    parked: new Map(),
   }
   return { deps, network, docker, close: () => cancelWatch.close() }
 }

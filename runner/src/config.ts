@@ -65,6 +65,8 @@ export const RunnerConfig = z.object({
   /** Folder of the local driver's code and workspaces. */
   HELMR_RUNNER_ROOT: z.string().min(1).default(".helmr/runner"),
   HELMR_KEEP_WORKSPACES: z.enum(["true", "false"]).default("false"),
+  /** Public URL of the API, for the completion `url` of tokens tasks create (else a path). */
+  HELMR_PUBLIC_API_URL: z.url().or(z.literal("")).default(""),
   /** Extra labels on everything the runner creates in Docker: `key=value,key=value`. */
   HELMR_RUNNER_LABELS: z
     .string()

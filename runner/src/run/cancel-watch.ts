@@ -19,7 +19,8 @@ export function createCancelWatch(valkey: Valkey, keys: ValkeyKeys, logger: Logg
     if (subscriber) return subscriber
     const s = valkey.duplicate()
     s.on("message", (channel: string, message: string) => {
-      if (message === "cancel") listeners.get(channel)?.()
+      // `canceled`: the API canceled a waiting run at once; its parked sandbox must go too.
+      if (message === "cancel" || message === "canceled") listeners.get(channel)?.()
     })
     s.on("error", (error: unknown) => logger.warn({ err: error }, "cancel watch: Valkey error"))
     subscriber = s

@@ -5,6 +5,7 @@ import type { Logger } from "pino"
 import type { SandboxDriver } from "../sandbox/driver.ts"
 import type { CancelWatch } from "./cancel-watch.ts"
 import type { RetryPolicy } from "./outcome.ts"
+import type { ParkedAttempt } from "./parking.ts"
 
 /** What the run lifecycle needs; built once in main.ts (or a test) and passed down. */
 export interface RunnerDeps {
@@ -25,4 +26,8 @@ export interface RunnerDeps {
   defaults: { cpu: number; memoryBytes: number }
   /** Keep a session's workspace after its last run finished (default: removed). */
   keepWorkspaces: boolean
+  /** Public URL of the API (token completion URLs); "" gives paths. */
+  publicApiUrl: string
+  /** Attempts of this runner whose run waits (their sandbox alive, no slot held), by run id. */
+  parked: Map<string, ParkedAttempt>
 }

@@ -19,7 +19,9 @@ export async function finishAttempt(
   interrupted: boolean,
 ): Promise<void> {
   const guard = { runnerId: deps.runnerId, attempt: run.attempt }
-  const from = ["starting", "running"] as const
+  // A task may end while a wait it started is still pending (it stopped awaiting it): the run is
+  // then `waiting` (or `queued` to resume), still this attempt's.
+  const from = ["starting", "running", "waiting", "queued"] as const
   const brief = outcome.error ? { name: outcome.error.name, message: outcome.error.message } : null
   if (interrupted && outcome.status !== "succeeded") {
     const requeued = await transitionRun(

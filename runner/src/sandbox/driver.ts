@@ -49,6 +49,29 @@ export interface Sandbox {
   kill(): Promise<void>
   /** Removes the container or process leftovers (never the workspace). */
   remove(): Promise<void>
+  /**
+   * Stops supervising without stopping the sandbox (runner shutdown while the run waits): the
+   * runner's next process adopts it. `exited` never resolves after this.
+   */
+  detach(): void
+  /** Resolves when `detach` was called. */
+  readonly detached: Promise<void>
+}
+
+/** A sandbox left by this runner's previous process. */
+export interface SandboxRecord {
+  id: string
+  runId: string
+  sessionId: string
+  attempt: number
+  running: boolean
+}
+
+/** A sandbox re-attached after a runner restart. */
+export interface AdoptedSandbox {
+  sandbox: Sandbox
+  /** The frames' nonce of the runtime inside it. */
+  nonce: string
 }
 
 export interface SandboxDriver {
@@ -61,6 +84,23 @@ export interface SandboxDriver {
   ): Promise<Sandbox>
   /** Deletes a session's workspace. */
   removeWorkspace(sessionId: string): Promise<void>
-  /** Removes every sandbox and workspace this runner left behind (after a restart). */
-  removeOrphans(): Promise<{ sandboxes: number; workspaces: number }>
+  /** Sandboxes this runner id left behind (after a restart). */
+  listSandboxes(): Promise<SandboxRecord[]>
+  /**
+   * Re-attaches to a living sandbox of this runner id; what it printed since `since` (while no
+   * runner was attached) goes to `onLine` first. Null when it is gone or cannot be adopted.
+   */
+  adopt(
+    record: SandboxRecord,
+    since: Date,
+    onLineFor: (nonce: string) => (stream: OutputStream, line: string) => void,
+  ): Promise<AdoptedSandbox | null>
+  /**
+   * Removes every sandbox and workspace this runner left behind (after a restart), except the
+   * adopted sandboxes (`keep`, by id) and their sessions' workspaces.
+   */
+  removeOrphans(keep?: {
+    sandboxes: Set<string>
+    sessions: Set<string>
+  }): Promise<{ sandboxes: number; workspaces: number }>
 }

@@ -81,6 +81,10 @@ export function createLocalDriver(options: LocalDriverOptions): SandboxDriver {
           // Already gone.
         }
       }
+      let detach = () => {}
+      const detached = new Promise<void>((resolve) => {
+        detach = resolve
+      })
       const sandbox: Sandbox = {
         id: String(child.pid),
         workspace,
@@ -95,12 +99,27 @@ export function createLocalDriver(options: LocalDriverOptions): SandboxDriver {
           killGroup()
           child.stdin.destroy()
         },
+        // A child process cannot outlive its supervision here: detaching ends it.
+        detach() {
+          killGroup()
+          detach()
+        },
+        detached,
       }
       return sandbox
     },
 
     async removeWorkspace(sessionId) {
       await rm(workspaceOf(sessionId), { recursive: true, force: true })
+    },
+
+    // Processes die with their runner: there is nothing to adopt.
+    async listSandboxes() {
+      return []
+    },
+
+    async adopt() {
+      return null
     },
 
     async removeOrphans() {

@@ -57,3 +57,46 @@ export function basicManifest(
     images: [{ name: "img", from: BASE_IMAGE, steps: [], ...options.image }],
   }
 }
+
+/** The `waits` fixture project (timers, tokens, the runtime client) and its manifest. */
+export function waitsBundle(): Promise<Uint8Array> {
+  return bundleProject(join(import.meta.dir, "fixtures", "waits"))
+}
+
+export function waitsManifest() {
+  const any = { type: "object" }
+  const task = (id: string, exportName: string, extra: Record<string, unknown> = {}) => ({
+    id,
+    kind: "task",
+    exportName,
+    sandbox: "sb",
+    payloadSchema: null,
+    ...extra,
+  })
+  return {
+    version: 1,
+    entry: "index.js",
+    tasks: [
+      task("waiter", "waiter", { payloadSchema: any }),
+      task("quick", "quick"),
+      task("token-waiter", "tokenWaiter", { payloadSchema: any }),
+      task("token-maker", "tokenMaker", { payloadSchema: any }),
+      task("parallel-waits", "parallelWaits"),
+      task("parent", "parent", { payloadSchema: any }),
+      task("child", "child", { payloadSchema: any }),
+      {
+        ...task("nightly", "nightly", { kind: "scheduled" }),
+        cron: { pattern: "0 3 * * *", timezone: "UTC" },
+      },
+    ],
+    sandboxes: [
+      {
+        name: "sb",
+        image: "img",
+        workspace: "/workspace",
+        resources: { cpu: 1, memory: "256Mi", memoryBytes: 256 * 1024 ** 2 },
+      },
+    ],
+    images: [{ name: "img", from: BASE_IMAGE, steps: [] }],
+  }
+}

@@ -1,0 +1,182 @@
+import type { RunRow } from "@helmr/migrations/rows"
+import type { CallMessage } from "@helmr/sdk/runtime/protocol"
+import type { Logger } from "pino"
+import type { Sandbox } from "../sandbox/driver.ts"
+import type { AbortKind, AttemptReport } from "./attempt-report.ts"
+import type { RunnerDeps } from "./deps.ts"
+import { createEventLog, type EventLog } from "./event-log.ts"
+import { startHeartbeat } from "./heartbeat.ts"
+import type { Slot } from "./parking.ts"
+import { runRuntimeCall } from "./runtime-calls.ts"
+import { readWaitpoint, waitAgain, waitResult } from "./wait-calls.ts"
+
+/**
+ * What one attempt holds while its sandbox lives: events, heartbeat, cancel watch, aborts, the
+ * maxDuration clock, the runtime calls in flight, and the runner slot. A wait parks the attempt:
+ * the slot goes back to the run loop and the maxDuration clock stops (waits do not count); the
+ * loop hands a new slot to `resume` once the run is back.
+ */
+
+export interface SessionState extends AttemptReport {
+  sandbox: Sandbox | null
+  lost: boolean
+  parked: boolean
+  /** The wait call whose waitpoint the parked attempt waits for. */
+  pendingWait: { callId: number; waitpointId: string } | null
+  timers: ReturnType<typeof setTimeout>[]
+}
+
+export interface AttemptSession {
+  state: SessionState
+  events: EventLog
+  log: Logger
+  requestAbort(kind: AbortKind, message: string): void
+  onCall(call: CallMessage): void
+  /** Starts the maxDuration clock with what is left of it. */
+  startClock(maxDurationSeconds: number | null | undefined): void
+  /** The attempt starts parked (an adopted sandbox of a waiting run). */
+  park(): void
+  close(): Promise<void>
+}
+
+export function createAttemptSession(
+  deps: RunnerDeps,
+  run: RunRow,
+  stop: AbortSignal,
+  initialSlot: Slot,
+): AttemptSession {
+  let slot = initialSlot
+  const log = deps.logger.child({ runId: run.id, attempt: run.attempt })
+  const events = createEventLog({
+    sql: deps.sql,
+    valkey: deps.valkey,
+    keys: deps.keys,
+    runId: run.id,
+    onError: (error) => log.warn({ err: error }, "recording run events failed"),
+  })
+  const state: SessionState = {
+    abort: null,
+    sandbox: null,
+    lost: false,
+    result: null,
+    parked: false,
+    pendingWait: null,
+    timers: [],
+  }
+  let clock: { leftMs: number; since: number; timer: ReturnType<typeof setTimeout> } | null = null
+
+  const requestAbort = (kind: AbortKind, message: string) => {
+    if (state.abort || state.lost) return
+    state.abort = { kind, message }
+    events.add({ type: "log", level: "warn", message, data: { attempt: run.attempt } })
+    const sandbox = state.sandbox
+    if (!sandbox) return
+    sandbox.send({
+      type: "abort",
+      reason: kind === "timed_out" ? "timed_out" : "canceled",
+      message,
+    })
+    state.timers.push(setTimeout(() => void sandbox.kill(), deps.graceMs))
+  }
+  const armClock = (leftMs: number) => {
+    const timer = setTimeout(
+      () => requestAbort("timed_out", `maxDuration of ${Math.round(limitMs / 1000)}s reached`),
+      leftMs,
+    )
+    clock = { leftMs, since: Date.now(), timer }
+  }
+  let limitMs = 0
+  const pauseClock = () => {
+    if (!clock) return
+    clearTimeout(clock.timer)
+    clock = { ...clock, leftMs: Math.max(0, clock.leftMs - (Date.now() - clock.since)) }
+  }
+
+  const park = () => {
+    if (state.parked) return
+    state.parked = true
+    pauseClock()
+    deps.parked.set(run.id, { attempt: run.attempt, resume })
+    slot.release()
+  }
+
+  const resume = (next: Slot) => {
+    slot = next
+    state.parked = false
+    if (clock) armClock(clock.leftMs)
+    void answerWait().catch((error: unknown) => log.warn({ err: error }, "resuming failed"))
+  }
+
+  /** After a resume: the waitpoint's outcome goes to the task, or the run waits again. */
+  const answerWait = async () => {
+    const wait = state.pendingWait
+    if (!wait) return
+    const waitpoint = await readWaitpoint(deps, wait.waitpointId)
+    if (waitpoint && waitpoint.status === "pending") {
+      if (await waitAgain(deps, run, wait.waitpointId)) park()
+      return
+    }
+    state.pendingWait = null
+    state.sandbox?.send({
+      type: "reply",
+      id: wait.callId,
+      ok: true,
+      value: waitpoint ? waitResult(waitpoint) : null,
+    })
+  }
+
+  const onCall = (call: CallMessage) => {
+    void runRuntimeCall(deps, run, call).then((outcome) => {
+      if ("reply" in outcome)
+        state.sandbox?.send({ type: "reply", id: call.id, ok: true, value: outcome.reply })
+      else if ("error" in outcome)
+        state.sandbox?.send({ type: "reply", id: call.id, ok: false, error: outcome.error })
+      else if ("park" in outcome) {
+        state.pendingWait = { callId: call.id, waitpointId: outcome.park }
+        if (state.parked) return
+        park()
+      }
+    })
+  }
+
+  const unwatch = deps.cancelWatch.watch(run.id, () =>
+    requestAbort("canceled", "the run was canceled"),
+  )
+  const heartbeat = startHeartbeat(deps, run, {
+    onCancel: () => requestAbort("canceled", "the run was canceled"),
+    onLost: () => {
+      state.lost = true
+      log.warn("the run is no longer this attempt's (lease lost, or ended meanwhile); stopping it")
+      void state.sandbox?.kill()
+    },
+  })
+  const onStop = () => {
+    // A waiting run keeps its sandbox: the runner's next process adopts it.
+    if (state.parked) state.sandbox?.detach()
+    else requestAbort("interrupted", "the runner is shutting down; the run will be retried")
+  }
+  stop.addEventListener("abort", onStop)
+
+  return {
+    state,
+    events,
+    log,
+    requestAbort,
+    onCall,
+    startClock(maxDurationSeconds) {
+      if (!maxDurationSeconds) return
+      limitMs = maxDurationSeconds * 1000
+      armClock(limitMs)
+    },
+    park,
+    async close() {
+      for (const timer of state.timers) clearTimeout(timer)
+      if (clock) clearTimeout(clock.timer)
+      heartbeat.stop()
+      unwatch()
+      stop.removeEventListener("abort", onStop)
+      if (deps.parked.get(run.id)?.resume === resume) deps.parked.delete(run.id)
+      slot.release()
+    },
+  }
+}
