@@ -1,4 +1,5 @@
 import type { RunRow } from "@helmr/migrations/rows"
+import { type RuntimeMethod, WAITING_METHODS } from "@helmr/sdk/contract"
 import type { CallMessage } from "@helmr/sdk/runtime/protocol"
 import type { Logger } from "pino"
 import type { Sandbox } from "../sandbox/driver.ts"
@@ -126,17 +127,24 @@ export function createAttemptSession(
   }
 
   const onCall = (call: CallMessage) => {
-    void runRuntimeCall(deps, run, call).then((outcome) => {
-      if ("reply" in outcome)
-        state.sandbox?.send({ type: "reply", id: call.id, ok: true, value: outcome.reply })
-      else if ("error" in outcome)
-        state.sandbox?.send({ type: "reply", id: call.id, ok: false, error: outcome.error })
-      else if ("park" in outcome) {
-        state.pendingWait = { callId: call.id, waitpointId: outcome.park }
-        if (state.parked) return
-        park()
-      }
-    })
+    // What the task printed before a wait is recorded before the run goes `waiting`: a runner
+    // killed during the wait must not lose it (the re-attached log replay starts after it).
+    const before = WAITING_METHODS.includes(call.method as RuntimeMethod)
+      ? events.flush()
+      : Promise.resolve()
+    void before
+      .then(() => runRuntimeCall(deps, run, call))
+      .then((outcome) => {
+        if ("reply" in outcome)
+          state.sandbox?.send({ type: "reply", id: call.id, ok: true, value: outcome.reply })
+        else if ("error" in outcome)
+          state.sandbox?.send({ type: "reply", id: call.id, ok: false, error: outcome.error })
+        else if ("park" in outcome) {
+          state.pendingWait = { callId: call.id, waitpointId: outcome.park }
+          if (state.parked) return
+          park()
+        }
+      })
   }
 
   const unwatch = deps.cancelWatch.watch(run.id, () =>

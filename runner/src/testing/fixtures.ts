@@ -78,6 +78,7 @@ export function waitsManifest() {
     entry: "index.js",
     tasks: [
       task("waiter", "waiter", { payloadSchema: any }),
+      task("two-waits", "twoWaits", { payloadSchema: any }),
       task("quick", "quick"),
       task("token-waiter", "tokenWaiter", { payloadSchema: any }),
       task("token-maker", "tokenMaker", { payloadSchema: any }),
