@@ -1,4 +1,5 @@
 import type { Sql } from "@helmr/migrations/db"
+import { TaskCatalog } from "@helmr/migrations/queries/task-catalog"
 import { createKeyring } from "@helmr/migrations/secrets"
 import { type Valkey, valkeyKeys } from "@helmr/migrations/valkey"
 import Docker from "dockerode"
@@ -89,6 +90,7 @@ export async function composeRunner(
     keepWorkspaces: config.HELMR_KEEP_WORKSPACES === "true",
     publicApiUrl: config.HELMR_PUBLIC_API_URL,
     parked: new Map(),
+    catalog: new TaskCatalog(clients.sql, clients.logger),
   }
   return { deps, network, docker, close: () => cancelWatch.close() }
 }

@@ -145,3 +145,44 @@ describe("tokens", () => {
     expect((await call("POST", `/tokens/${tokenId}/complete`, { data: 2 })).status).toBe(200)
   }, 60_000)
 })
+
+describe("the runtime client", () => {
+  test("a task creates a schedule and waits for a child: its environment only, the child's output", async () => {
+    const runId = await trigger("parent", { n: 21, cron: "15 4 * * *" })
+    await until(async () => (await statusOf(runId)) === "succeeded")
+    const run = (await call("GET", `/runs/${runId}`)).body
+    const output = run.output as Record<string, unknown>
+    expect(output.child).toMatchObject({ ok: true, status: "succeeded", output: { doubled: 42 } })
+    const childId = (output.child as { id: string }).id
+    const child = (await call("GET", `/runs/${childId}`)).body
+    expect(child).toMatchObject({ status: "succeeded", taskId: "child", payload: { n: 21 } })
+    // The schedule exists in the run's environment, and only there.
+    const mine = await call("GET", "/schedules/made-by-a-task")
+    expect(mine.status).toBe(200)
+    expect(mine.body).toMatchObject({
+      id: output.scheduleId,
+      task: "nightly",
+      cron: "15 4 * * *",
+      externalId: "from-parent",
+      kind: "imperative",
+      active: true,
+    })
+    for (const other of h.environments.filter((e) => e.id !== h.environmentId)) {
+      const theirs = await call("GET", "/schedules/made-by-a-task", undefined, other.apiKey)
+      expect(theirs.status).toBe(404)
+    }
+    // Refusals carry the API's codes and fields.
+    expect(output.unknownTask).toMatchObject({ name: "RuntimeCallError", code: "not_found" })
+    expect(output.badPayload).toMatchObject({ code: "validation_failed" })
+    expect(JSON.stringify((output.badPayload as { details: unknown }).details)).toContain(
+      "payload.n",
+    )
+    expect(output.badCron).toMatchObject({ code: "validation_failed" })
+    // The parent waited for its child (no slot held: concurrency is 1 and the child ran).
+    const moves = (await runEvents(h.db.sql, runId))
+      .filter((e) => e.type === "transition")
+      .map((e) => `${e.data?.from}>${e.data?.to}`)
+    expect(moves).toContain("running>waiting")
+    expect(moves).toContain("waiting>queued")
+  }, 180_000)
+})

@@ -1,3 +1,4 @@
+import { toFieldIssues } from "@helmr/migrations/queries/operation-error"
 import type { FieldIssue } from "@helmr/sdk/contract"
 import type { Context } from "hono"
 import type { z } from "zod"
@@ -9,20 +10,8 @@ import { ApiError } from "../errors.ts"
  * 415 / 400 `invalid_json` / 422 `validation_failed` naming each failing path.
  */
 
-/**
- * Zod issues as `{ path, message }`, paths rendered like the manifest checks do
- * (`options.tags[0]`), under `prefix`; an issue of the whole value is `root`.
- */
-export function toFieldIssues(error: z.ZodError, prefix?: string, root = "(body)"): FieldIssue[] {
-  return error.issues.map((issue) => {
-    let path = prefix ?? ""
-    for (const part of issue.path) {
-      if (typeof part === "number") path += `[${part}]`
-      else path += path === "" ? String(part) : `.${String(part)}`
-    }
-    return { path: path || root, message: issue.message }
-  })
-}
+/** Shared with the operations the runner also runs (migrations/src/queries). */
+export { toFieldIssues }
 
 export function validationFailed(issues: FieldIssue[], message?: string): ApiError {
   const first = issues[0]

@@ -1,3 +1,6 @@
+import { scheduleMath } from "@helmr/dispatcher/schedule/math"
+import type { TaskCatalog } from "@helmr/migrations/queries/task-catalog"
+import { triggerRun } from "@helmr/migrations/queries/trigger-run"
 import type { RunRow } from "@helmr/migrations/rows"
 import { IDENTIFIER_PATTERN, ListRunsQuery, TriggerBody } from "@helmr/sdk/contract"
 import { Hono } from "hono"
@@ -11,8 +14,6 @@ import { streamRunEvents } from "../runs/event-stream.ts"
 import { listRuns } from "../runs/list-runs.ts"
 import type { RunNotifier } from "../runs/run-notifier.ts"
 import { toRun, toRunSummary } from "../runs/serialize.ts"
-import type { TaskCatalog } from "../runs/task-catalog.ts"
-import { triggerRun } from "../runs/trigger-run.ts"
 
 export interface RunServices {
   catalog: TaskCatalog
@@ -24,6 +25,7 @@ const EVENT_ID = /^\d{1,18}$/
 /** Triggering tasks and reading, canceling, replaying and following runs of the environment. */
 export function runsRoutes(deps: ApiDeps, services: RunServices): Hono<AppEnv> {
   const { catalog, notifier } = services
+  const triggerDeps = { ...deps, math: scheduleMath }
   const loadRun = async (environmentId: string, runId: string): Promise<RunRow> => {
     const [run] = await deps.sql<RunRow[]>`
       select * from runs where id = ${runId} and environment_id = ${environmentId}`
@@ -36,7 +38,7 @@ export function runsRoutes(deps: ApiDeps, services: RunServices): Hono<AppEnv> {
       const taskId = c.req.param("taskId")
       if (!IDENTIFIER_PATTERN.test(taskId)) throw notFound(`task '${taskId}'`)
       const body = await readJson(c, TriggerBody)
-      const { run, created } = await triggerRun(deps, catalog, c.get("caller"), {
+      const { run, created } = await triggerRun(triggerDeps, catalog, c.get("caller"), {
         taskId,
         payload: body.payload,
         options: body.options ?? {},
@@ -64,7 +66,7 @@ export function runsRoutes(deps: ApiDeps, services: RunServices): Hono<AppEnv> {
     .post("/runs/:runId/replay", async (c) => {
       await readJson(c, z.strictObject({}))
       const original = await loadRun(c.get("caller").environmentId, c.req.param("runId"))
-      const { run } = await triggerRun(deps, catalog, c.get("caller"), {
+      const { run } = await triggerRun(triggerDeps, catalog, c.get("caller"), {
         taskId: original.taskId,
         payload: original.payload === null ? undefined : original.payload,
         options: { tags: original.tags, maxAttempts: original.maxAttempts },

@@ -1,4 +1,5 @@
 import type { Sql } from "@helmr/migrations/db"
+import type { TaskCatalog } from "@helmr/migrations/queries/task-catalog"
 import type { Keyring } from "@helmr/migrations/secrets"
 import type { Valkey, ValkeyKeys } from "@helmr/migrations/valkey"
 import type { Logger } from "pino"
@@ -30,4 +31,6 @@ export interface RunnerDeps {
   publicApiUrl: string
   /** Attempts of this runner whose run waits (their sandbox alive, no slot held), by run id. */
   parked: Map<string, ParkedAttempt>
+  /** Tasks of current deployments (triggers from tasks), as the API reads them. */
+  catalog: TaskCatalog
 }

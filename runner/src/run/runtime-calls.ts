@@ -1,3 +1,11 @@
+import {
+  createScheduleOp,
+  deleteScheduleOp,
+  listSchedulesOp,
+  retrieveScheduleOp,
+  setScheduleActiveOp,
+  updateScheduleOp,
+} from "@helmr/migrations/queries/schedules"
 import { createToken, toCreatedToken, tokenInput } from "@helmr/migrations/queries/tokens"
 import type { RunRow } from "@helmr/migrations/rows"
 import { RUNTIME_CALLS, type RuntimeMethod } from "@helmr/sdk/contract"
@@ -83,14 +91,40 @@ async function dispatch(deps: RunnerDeps, run: Attempt, call: CallMessage): Prom
       await enqueue()
       return start
     }
-    case "schedules.create":
-    case "schedules.list":
-    case "schedules.retrieve":
-    case "schedules.update":
+    case "schedules.create": {
+      const body = parse(method, call.params)
+      return {
+        reply: await runScheduleCall(
+          deps,
+          run,
+          async (ctx) => (await createScheduleOp(ctx, body)).schedule,
+        ),
+      }
+    }
+    case "schedules.list": {
+      const query = parse(method, call.params)
+      return { reply: await runScheduleCall(deps, run, (ctx) => listSchedulesOp(ctx, query)) }
+    }
+    case "schedules.retrieve": {
+      const { id } = parse(method, call.params)
+      return { reply: await runScheduleCall(deps, run, (ctx) => retrieveScheduleOp(ctx, id)) }
+    }
+    case "schedules.update": {
+      const { id, body } = parse(method, call.params)
+      return { reply: await runScheduleCall(deps, run, (ctx) => updateScheduleOp(ctx, id, body)) }
+    }
     case "schedules.activate":
-    case "schedules.deactivate":
-    case "schedules.del":
-      return { reply: await runScheduleCall(deps, run, method, parse(method, call.params)) }
+    case "schedules.deactivate": {
+      const { id } = parse(method, call.params)
+      const active = method === "schedules.activate"
+      return {
+        reply: await runScheduleCall(deps, run, (ctx) => setScheduleActiveOp(ctx, id, active)),
+      }
+    }
+    case "schedules.del": {
+      const { id } = parse(method, call.params)
+      return { reply: await runScheduleCall(deps, run, (ctx) => deleteScheduleOp(ctx, id)) }
+    }
     default:
       return method satisfies never
   }

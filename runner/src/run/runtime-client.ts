@@ -1,22 +1,49 @@
+import { scheduleMath } from "@helmr/dispatcher/schedule/math"
 import type { Sql, TransactionSql } from "@helmr/migrations/db"
-import { insertRun } from "@helmr/migrations/queries/runs"
+import { OperationError } from "@helmr/migrations/queries/operation-error"
+import type { ScheduleContext } from "@helmr/migrations/queries/schedules"
+import type { Caller } from "@helmr/migrations/queries/task-catalog"
+import { enqueueTriggeredRun, insertTriggeredRun } from "@helmr/migrations/queries/trigger-run"
 import type { RunRow } from "@helmr/migrations/rows"
-import { enqueueRun } from "@helmr/migrations/valkey"
-import { Manifest, type RuntimeMethod, type RuntimeTriggerParams } from "@helmr/sdk/contract"
+import type { RuntimeTriggerParams } from "@helmr/sdk/contract"
 import type { RunnerDeps } from "./deps.ts"
 import { CallRefused } from "./runtime-call-error.ts"
 
 /**
- * The runtime client's runs and schedules, done by the runner for the run's environment.
+ * The runtime client's runs and schedules: the API's own operations (migrations/src/queries),
+ * run by the runner with the run's environment as the caller. Their refusals reach the task with
+ * the API's codes and fields.
  */
 
 type Attempt = Pick<RunRow, "id" | "environmentId" | "attempt">
 
+/** The run's environment as a caller: its project and current deployment, read now. */
+async function callerOf(
+  sql: Sql | TransactionSql,
+  run: Attempt,
+): Promise<Caller & { projectId: string }> {
+  const [env] = await sql<{ projectId: string; currentDeploymentId: string | null }[]>`
+    select project_id, current_deployment_id from environments where id = ${run.environmentId}`
+  if (!env) throw new Error(`environment ${run.environmentId} of run ${run.id} is gone`)
+  return { environmentId: run.environmentId, ...env }
+}
+
+/** An OperationError becomes the task's RuntimeCallError; anything else stays a failure. */
+async function asCall<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work()
+  } catch (error) {
+    if (error instanceof OperationError) {
+      throw new CallRefused(error.code, error.message, error.details)
+    }
+    throw error
+  }
+}
+
 /**
- * Starts a child run of a task of the environment's current deployment (the API's trigger rules:
- * the task must be deployed and take a payload only if it declares one; the child's sandbox
- * checks the payload against the task's schema before `run`). `derivedKey` keys it when the task
- * gave no idempotency key, so the same call never makes two runs.
+ * Creates a run of a task of the environment's current deployment in `sql` (a transaction for
+ * `triggerAndWait`), as `POST /tasks/{id}/trigger` would; `derivedKey` keys it when the task gave
+ * no idempotency key, so the same call never makes two runs. Enqueue after the commit.
  */
 export async function triggerFromRun(
   deps: RunnerDeps,
@@ -25,70 +52,41 @@ export async function triggerFromRun(
   params: RuntimeTriggerParams,
   derivedKey: string,
 ): Promise<{ run: RunRow; created: boolean; enqueue(): Promise<void> }> {
-  const options = params.options ?? {}
-  for (const field of ["delay", "ttl"] as const) {
-    if (options[field] !== undefined) {
-      throw new CallRefused(
-        "validation_failed",
-        `options.${field} is not available inside a run; wait with timers.wait before triggering`,
-        [{ path: `options.${field}`, message: "not available inside a run" }],
-      )
+  return asCall(async () => {
+    const caller = await callerOf(sql, parent)
+    const made = await insertTriggeredRun(sql, { math: scheduleMath }, deps.catalog, caller, {
+      taskId: params.task,
+      payload: params.payload,
+      options: params.options ?? {},
+      derivedKey,
+    })
+    return {
+      ...made,
+      enqueue: async () => {
+        if (made.created) {
+          await enqueueTriggeredRun({ ...deps, math: scheduleMath }, made.run)
+        }
+      },
     }
-  }
-  const [env] = await sql<{ deploymentId: string | null; manifest: unknown }[]>`
-    select e.current_deployment_id as deployment_id, d.manifest
-    from environments e left join deployments d on d.id = e.current_deployment_id
-    where e.id = ${parent.environmentId}`
-  if (!env?.deploymentId) {
-    throw new CallRefused(
-      "not_found",
-      `task '${params.task}' not found: this environment has no promoted deployment`,
-    )
-  }
-  const task = Manifest.safeParse(env.manifest).data?.tasks.find((t) => t.id === params.task)
-  if (!task) {
-    throw new CallRefused(
-      "not_found",
-      `task '${params.task}' not found in the current deployment (${env.deploymentId})`,
-    )
-  }
-  const given = params.payload !== undefined && params.payload !== null
-  if (given && (task.kind === "scheduled" || task.payloadSchema === null)) {
-    throw new CallRefused("validation_failed", `task '${task.id}' does not accept a payload`, [
-      { path: "payload", message: `task '${task.id}' does not accept a payload` },
-    ])
-  }
-  if (task.kind === "scheduled") {
-    throw new CallRefused(
-      "validation_failed",
-      `task '${task.id}' is a scheduled task: create a schedule for it instead`,
-      [{ path: "task", message: "scheduled tasks are started by their schedules" }],
-    )
-  }
-  const { run, created } = await insertRun(sql, {
-    environmentId: parent.environmentId,
-    deploymentId: env.deploymentId,
-    taskId: task.id,
-    payload: given ? params.payload : null,
-    idempotencyKey: options.idempotencyKey ?? derivedKey,
-    tags: [...new Set(options.tags ?? [])],
-    maxAttempts: options.maxAttempts ?? 1,
-    maxDurationSeconds: task.maxDuration ?? null,
   })
-  return {
-    run,
-    created,
-    enqueue: async () => {
-      if (created) await enqueueRun(deps.valkey, deps.keys, run.id, run.availableAt)
-    },
-  }
 }
 
+/**
+ * `schedules.*` inside a run: one of the API's schedule operations, in the run's environment
+ * (its project, its current deployment's tasks).
+ */
 export async function runScheduleCall(
-  _deps: RunnerDeps,
-  _run: Attempt,
-  method: RuntimeMethod,
-  _params: unknown,
+  deps: RunnerDeps,
+  run: Attempt,
+  operation: (ctx: ScheduleContext) => Promise<unknown>,
 ): Promise<unknown> {
-  throw new CallRefused("unavailable", `${method} is not available inside a run yet`)
+  return asCall(async () => {
+    const caller = await callerOf(deps.sql, run)
+    return operation({
+      ...deps,
+      math: scheduleMath,
+      caller,
+      taskKind: (taskId) => deps.catalog.kindOf(caller, taskId),
+    })
+  })
 }

@@ -84,7 +84,9 @@ export function waitsManifest() {
       task("token-maker", "tokenMaker", { payloadSchema: any }),
       task("parallel-waits", "parallelWaits"),
       task("parent", "parent", { payloadSchema: any }),
-      task("child", "child", { payloadSchema: any }),
+      task("child", "child", {
+        payloadSchema: { type: "object", properties: { n: { type: "number" } }, required: ["n"] },
+      }),
       {
         ...task("nightly", "nightly", { kind: "scheduled" }),
         cron: { pattern: "0 3 * * *", timezone: "UTC" },

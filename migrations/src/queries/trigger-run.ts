@@ -1,12 +1,21 @@
-import { nextOccurrences } from "@helmr/dispatcher/schedule"
-import { insertRun } from "@helmr/migrations/queries/runs"
-import type { RunRow } from "@helmr/migrations/rows"
-import { enqueueRun } from "@helmr/migrations/valkey"
 import type { TriggerOptions } from "@helmr/sdk/contract"
-import type { ApiDeps, Caller } from "../env.ts"
-import { validationFailed } from "../http/validate.ts"
+import type { Sql, TransactionSql } from "../db.ts"
+import type { RunRow } from "../rows.ts"
+import { enqueueRun, type Valkey, type ValkeyKeys } from "../valkey/index.ts"
+import { validationFailed } from "./operation-error.ts"
 import { computeRunTiming } from "./run-timing.ts"
-import type { ResolvedTask, TaskCatalog } from "./task-catalog.ts"
+import { insertRun } from "./runs.ts"
+import type { ScheduleMath } from "./schedules/schedule-definition.ts"
+import type { Caller, ResolvedTask, TaskCatalog } from "./task-catalog.ts"
+
+/** What a trigger needs; the API and the runner (a task's `runs.trigger`) pass their own. */
+export interface TriggerDeps {
+  sql: Sql
+  valkey: Valkey
+  keys: ValkeyKeys
+  logger: { error(fields: object, message: string): void }
+  math: Pick<ScheduleMath, "nextOccurrences">
+}
 
 export interface TriggerInput {
   taskId: string
@@ -14,29 +23,49 @@ export interface TriggerInput {
   payload: unknown
   options: TriggerOptions
   replayOf?: string
+  /** The key when `options.idempotencyKey` is absent (the runner keys a task's calls). */
+  derivedKey?: string
 }
 
 /**
  * Validates and creates a run in the caller's environment, then enqueues it after the commit.
  * The idempotency key is enforced by the database; a known key returns the existing run.
+ * Shared by the API and the runner (a task's `runs.trigger`), so both trigger alike.
  */
 export async function triggerRun(
-  deps: ApiDeps,
+  deps: TriggerDeps,
+  catalog: TaskCatalog,
+  caller: Caller,
+  input: TriggerInput,
+  now: Date = new Date(),
+): Promise<{ run: RunRow; created: boolean }> {
+  const result = await insertTriggeredRun(deps.sql, deps, catalog, caller, input, now)
+  if (result.created) await enqueueTriggeredRun(deps, result.run)
+  return result
+}
+
+/**
+ * The validation and insert of a trigger, in `sql` (which may be a transaction: the runner makes
+ * a child run and the waitpoint for it in one). Enqueue the run once that committed.
+ */
+export async function insertTriggeredRun(
+  sql: Sql | TransactionSql,
+  deps: Pick<TriggerDeps, "math">,
   catalog: TaskCatalog,
   caller: Caller,
   input: TriggerInput,
   now: Date = new Date(),
 ): Promise<{ run: RunRow; created: boolean }> {
   const resolved = await catalog.resolve(caller, input.taskId)
-  const payload = checkPayload(catalog, resolved, input, now)
+  const payload = checkPayload(catalog, resolved, input, now, deps.math)
   const timing = computeRunTiming(input.options, now)
   if (Array.isArray(timing)) throw validationFailed(timing)
-  const result = await insertRun(deps.sql, {
+  return insertRun(sql, {
     environmentId: caller.environmentId,
     deploymentId: resolved.deploymentId,
     taskId: input.taskId,
     payload,
-    idempotencyKey: input.options.idempotencyKey ?? null,
+    idempotencyKey: input.options.idempotencyKey ?? input.derivedKey ?? null,
     tags: [...new Set(input.options.tags ?? [])],
     maxAttempts: input.options.maxAttempts ?? 1,
     maxDurationSeconds: resolved.task.maxDuration ?? null,
@@ -44,16 +73,17 @@ export async function triggerRun(
     expiresAt: timing.expiresAt,
     replayOf: input.replayOf ?? null,
   })
-  if (result.created) {
-    try {
-      await enqueueRun(deps.valkey, deps.keys, result.run.id, timing.availableAt)
-    } catch (error) {
-      // The run is committed as queued; the dispatcher's repair re-enqueues queued runs missing
-      // from Valkey, so the caller gets its run id rather than an error it would retry.
-      deps.logger.error({ err: error, runId: result.run.id }, "enqueue failed after commit")
-    }
+}
+
+/** After the commit: the run joins the queue at its time. */
+export async function enqueueTriggeredRun(deps: TriggerDeps, run: RunRow): Promise<void> {
+  try {
+    await enqueueRun(deps.valkey, deps.keys, run.id, run.availableAt)
+  } catch (error) {
+    // The run is committed as queued; the dispatcher's repair re-enqueues queued runs missing
+    // from Valkey, so the caller gets its run id rather than an error it would retry.
+    deps.logger.error({ err: error, runId: run.id }, "enqueue failed after commit")
   }
-  return result
 }
 
 /** The payload to store, or a 422 naming the failing paths. */
@@ -62,6 +92,7 @@ function checkPayload(
   resolved: ResolvedTask,
   input: TriggerInput,
   now: Date,
+  math: Pick<ScheduleMath, "nextOccurrences">,
 ): unknown {
   const { task } = resolved
   const { payload } = input
@@ -77,7 +108,7 @@ function checkPayload(
         },
       ])
     }
-    return manualSchedulePayload(resolved, now)
+    return manualSchedulePayload(resolved, now, math)
   }
   if (task.payloadSchema === null) {
     if (given) {
@@ -96,13 +127,17 @@ function checkPayload(
  * A scheduled task triggered by hand ("run now") gets the payload a fire would give it, for the
  * slot `now`, with `scheduleId: "manual"` so the task can tell the two apart.
  */
-function manualSchedulePayload(resolved: ResolvedTask, now: Date) {
+function manualSchedulePayload(
+  resolved: ResolvedTask,
+  now: Date,
+  math: Pick<ScheduleMath, "nextOccurrences">,
+) {
   const cron = resolved.task.cron
   const timezone = cron?.timezone ?? "UTC"
   let upcoming: string[] = []
   if (cron) {
     try {
-      upcoming = nextOccurrences(cron.pattern, timezone, now, 5).map((d) => d.toISOString())
+      upcoming = math.nextOccurrences(cron.pattern, timezone, now, 5).map((d) => d.toISOString())
     } catch {
       upcoming = []
     }
