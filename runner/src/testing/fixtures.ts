@@ -79,6 +79,7 @@ export function waitsManifest() {
     tasks: [
       task("waiter", "waiter", { payloadSchema: any }),
       task("two-waits", "twoWaits", { payloadSchema: any }),
+      task("timer-bench", "timerBench", { payloadSchema: any }),
       task("quick", "quick"),
       task("token-waiter", "tokenWaiter", { payloadSchema: any }),
       task("token-maker", "tokenMaker", { payloadSchema: any }),
