@@ -99,6 +99,31 @@ describe("timers.wait", () => {
   }, 180_000)
 })
 
+describe("cancel", () => {
+  test("canceling a waiting run ends it at once and stops its sandbox", async () => {
+    const runId = await trigger("waiter", { seconds: 120 })
+    await until(async () => (await statusOf(runId)) === "waiting")
+    const canceled = await call("POST", `/runs/${runId}/cancel`, {})
+    expect(canceled.status).toBe(200)
+    expect(canceled.body.status).toBe("canceled")
+    const docker = h.runner.docker
+    if (!docker) throw new Error("docker driver expected")
+    await until(
+      async () =>
+        (
+          await docker.listContainers({
+            all: true,
+            filters: { label: [`helmr.test=${h.testLabel}`, `helmr.run=${runId}`] },
+          })
+        ).length === 0,
+      60_000,
+    )
+    expect(await statusOf(runId)).toBe("canceled")
+    const events = await runEvents(h.db.sql, runId)
+    expect(count(events, "log", "after the wait")).toBe(0)
+  }, 180_000)
+})
+
 describe("tokens", () => {
   test("created outside a run, completed by an external call while the task waits", async () => {
     const created = await call("POST", "/tokens", { timeout: "10m", tags: ["e2e"] })
@@ -141,9 +166,17 @@ describe("tokens", () => {
     expect(unknown.status).toBe(404)
     const bad = await call("POST", "/tokens", { timeout: "soon" })
     expect(bad.status).toBe(422)
+    // A task waiting for another environment's token gets not_found, like the API.
+    const staging = h.environments.find((e) => e.id !== h.environmentId)?.apiKey ?? ""
+    const foreign = await call("POST", "/tokens", {}, staging)
+    const runId = await trigger("token-waiter", { tokenId: foreign.body.id })
+    const done = await waitForRun(h.db.sql, runId, ["succeeded", "failed", "crashed"], 120_000)
+    expect(done.status).toBe("failed")
+    expect(done.error).toMatchObject({ name: "RuntimeCallError" })
+    expect((done.error as { message: string }).message).toContain("not found")
     // Nothing was completed by the refused calls.
     expect((await call("POST", `/tokens/${tokenId}/complete`, { data: 2 })).status).toBe(200)
-  }, 60_000)
+  }, 120_000)
 })
 
 describe("the runtime client", () => {

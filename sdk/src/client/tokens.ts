@@ -1,10 +1,20 @@
 import { CreatedToken, type CreateTokenBody, TokenCompletion } from "../contract/tokens.ts"
 import type { Transport } from "./transport.ts"
 
-/** Token creation options as the client takes them: `timeout` may also be a Date. */
+/**
+ * Token creation options as the client takes them: `timeout` may also be a Date.
+ *
+ * @example
+ * const options: CreateTokenOptions = { timeout: new Date(Date.now() + 3_600_000), tags: ["pr"] }
+ */
 export type CreateTokenOptions = Omit<CreateTokenBody, "timeout"> & { timeout?: string | Date }
 
-/** The wire body of a token create (Dates become ISO strings). */
+/**
+ * The wire body of a token create (Dates become ISO strings).
+ *
+ * @example
+ * createTokenBody({ timeout: "1h" }) // { timeout: "1h" }
+ */
 export function createTokenBody(options: CreateTokenOptions): CreateTokenBody {
   const { timeout, ...rest } = options
   return {
@@ -15,6 +25,12 @@ export function createTokenBody(options: CreateTokenOptions): CreateTokenBody {
   }
 }
 
+/**
+ * The `tokens` namespace of the API client.
+ *
+ * @example
+ * const token = await createClient({ apiUrl, apiKey }).tokens.create({ timeout: "1h" })
+ */
 export function tokensNamespace(t: Transport) {
   return {
     /**

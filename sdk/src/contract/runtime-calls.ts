@@ -11,7 +11,14 @@ import { CreateTokenBody } from "./tokens.ts"
  * checks them with these schemas (they come from user code) and acts as the run's environment.
  */
 
-/** Longest timed wait: a year, like a trigger's delay. */
+/**
+ * Longest timed wait: a year, like a trigger's delay.
+ *
+ * @example
+ * ```ts
+ * if (ms > MAX_TIMER_WAIT_MS) throw new RangeError("at most 365 days")
+ * ```
+ */
 export const MAX_TIMER_WAIT_MS = 365 * 86_400_000
 
 /**
@@ -63,6 +70,7 @@ export type RuntimeTriggerParams = z.infer<typeof RuntimeTriggerParams>
  * ```
  */
 export const ScheduleRefParams = z.strictObject({ id: z.string().min(1).max(256) })
+export type ScheduleRefParams = z.infer<typeof ScheduleRefParams>
 
 /**
  * Every method of the runtime channel with its parameter schema.
