@@ -49,7 +49,10 @@ async function trigger(taskId: string, payload: unknown, maxAttempts = 1): Promi
   const res = await fetch(`${api.url}/api/v1/tasks/${taskId}/trigger`, {
     method: "POST",
     headers: { authorization: `Bearer ${h.apiKey}`, "content-type": "application/json" },
-    body: JSON.stringify({ payload, options: { maxAttempts } }),
+    body: JSON.stringify({
+      ...(payload === undefined ? {} : { payload }),
+      options: { maxAttempts },
+    }),
   })
   expect(res.status).toBe(201)
   return ((await res.json()) as { id: string }).id
@@ -158,6 +161,7 @@ describe("a waiting run and its runner", () => {
     const [box] = await containersOf(runId)
     await docker.getContainer(box?.Id ?? "").kill()
     const done = await waitForRun(h.db.sql, runId, ["succeeded", "failed", "crashed"], 120_000)
+    if (done.status !== "succeeded") console.log(done.error, await runEvents(h.db.sql, runId))
     expect(done.status).toBe("succeeded")
     expect(done.attempt).toBe(2)
     const events = await runEvents(h.db.sql, runId)
@@ -171,5 +175,29 @@ describe("a waiting run and its runner", () => {
     await until(async () => (await containersOf(runId)).length === 0, 30_000)
     runner.kill("SIGTERM")
     expect(await runner.exited).toBe(0)
+  }, 240_000)
+
+  test("a running (not waiting) task whose runner died and never came back stops by itself", async () => {
+    const runnerId = `${h.config.HELMR_RUNNER_ID}-d`
+    const runId = await trigger("busy", undefined)
+    const runner = startRunner(runnerId)
+    await until(async () => (await runEvents(h.db.sql, runId)).some((e) => e.type === "started"))
+    runner.kill("SIGKILL")
+    await runner.exited
+    // No pings any more: the runtime gives up (orphanAfterMs) instead of running on unattended.
+    await until(async () => {
+      const [box] = await containersOf(runId)
+      return box?.State === "exited"
+    }, 90_000)
+    const [box] = await containersOf(runId)
+    const info = await docker.getContainer(box?.Id ?? "").inspect()
+    expect(info.State.ExitCode).toBe(70)
+    // The next process of that runner id cleans it up and retries or crashes the run.
+    const again = startRunner(runnerId)
+    await until(async () => (await containersOf(runId)).length === 0, 60_000)
+    const done = await waitForRun(h.db.sql, runId, ["crashed"], 60_000)
+    expect(done.error).toMatchObject({ name: "RunnerLostError" })
+    again.kill("SIGTERM")
+    expect(await again.exited).toBe(0)
   }, 240_000)
 })

@@ -158,6 +158,11 @@ export function createAttemptSession(
       void state.sandbox?.kill()
     },
   })
+  // Tells the runtime its runner is alive: an unattended running task gives up (StartMessage).
+  const ping = setInterval(
+    () => state.sandbox?.send({ type: "ping" }),
+    Math.max(1_000, Math.floor(deps.leaseMs / 3)),
+  )
   const onStop = () => {
     // A waiting run keeps its sandbox: the runner's next process adopts it.
     if (state.parked) state.sandbox?.detach()
@@ -179,6 +184,7 @@ export function createAttemptSession(
     park,
     async close() {
       for (const timer of state.timers) clearTimeout(timer)
+      clearInterval(ping)
       if (clock) clearTimeout(clock.timer)
       heartbeat.stop()
       unwatch()

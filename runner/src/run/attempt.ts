@@ -95,6 +95,7 @@ export async function runAttempt(
         workspace: sandbox.workspace,
         entry: prepared.entry,
         payload: run.payload,
+        orphanAfterMs: Math.max(10_000, deps.leaseMs * 2),
       })
       const pendingAbort = readAbort(session)
       if (pendingAbort) {

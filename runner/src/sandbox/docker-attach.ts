@@ -68,9 +68,17 @@ export function attachedSandbox(
   const detached = new Promise<void>((resolve) => {
     detach = resolve
   })
+  // Detaching ends the wait request too: a pending request would keep a stopping runner alive.
+  const waiting = new AbortController()
   const exited = (async (): Promise<SandboxExit> => {
     // Asked after start: `not-running` then means this run's exit, even if it came first.
-    const result = (await container.wait()) as { StatusCode?: number }
+    let result: { StatusCode?: number }
+    try {
+      result = (await container.wait({ abortSignal: waiting.signal })) as { StatusCode?: number }
+    } catch (error) {
+      if (waiting.signal.aborted) return new Promise<SandboxExit>(() => {})
+      throw error
+    }
     // Output may still be in flight when wait returns; give the stream a moment to drain.
     await Promise.race([ended, Bun.sleep(2_000)])
     for (const name of ["stdout", "stderr"] as OutputStream[]) splitters[name].end()
@@ -95,6 +103,7 @@ export function attachedSandbox(
       await ignoring([404, 409], () => container.remove({ force: true, v: true }))
     },
     detach() {
+      waiting.abort()
       stream.destroy()
       detach()
     },

@@ -81,6 +81,7 @@ export function waitsManifest() {
       task("two-waits", "twoWaits", { payloadSchema: any }),
       task("timer-bench", "timerBench", { payloadSchema: any }),
       task("quick", "quick"),
+      task("busy", "busy"),
       task("token-waiter", "tokenWaiter", { payloadSchema: any }),
       task("token-maker", "tokenMaker", { payloadSchema: any }),
       task("parallel-waits", "parallelWaits"),

@@ -172,9 +172,24 @@ async function main(): Promise<void> {
   if (first.done) process.exit(EXIT_RUNNER_LOST)
   const start = first.value as StartMessage
   const channel = installRuntimeChannel((call) => void send(call))
+  let lastHeard = Date.now()
+  const orphanAfterMs = start.orphanAfterMs
+  if (orphanAfterMs) {
+    let lastTick = Date.now()
+    setInterval(() => {
+      const now = Date.now()
+      // After the event loop was blocked (synchronous task code) pings may be unread: no verdict.
+      if (now - lastTick > 3_000) lastHeard = now
+      lastTick = now
+      if (channel.waiting() || now - lastHeard < orphanAfterMs) return
+      controller.abort(new DOMException("the runner went away", "AbortError"))
+      setTimeout(() => process.exit(EXIT_RUNNER_LOST), 2_000).unref()
+    }, 1_000).unref()
+  }
   // Control messages keep arriving while the task runs.
   void (async () => {
     for await (const message of messages) {
+      lastHeard = Date.now()
       const m = message as RunnerMessage
       if (m.type === "abort") controller.abort(abortReason(m))
       else if (m.type === "reply") channel.onReply(m)

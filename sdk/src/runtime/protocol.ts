@@ -89,6 +89,12 @@ export interface StartMessage {
   /** Absolute path of the bundle's entry module. */
   entry: string
   payload: unknown
+  /**
+   * With Docker a task survives its runner (stdin stays open). A runtime that hears nothing from
+   * its runner (`ping` comes every few seconds) for this long while it is not waiting gives up:
+   * it aborts `ctx.signal` and exits 70. A waiting runtime never does: a restarted runner adopts it.
+   */
+  orphanAfterMs?: number
 }
 
 /**
@@ -130,6 +136,18 @@ export interface ReattachMessage {
 }
 
 /**
+ * runner → sandbox: the runner is still there (see `StartMessage.orphanAfterMs`).
+ *
+ * @example
+ * ```ts
+ * sandbox.send({ type: "ping" })
+ * ```
+ */
+export interface PingMessage {
+  type: "ping"
+}
+
+/**
  * Any runner → sandbox line.
  *
  * @example
@@ -137,7 +155,12 @@ export interface ReattachMessage {
  * const message: RunnerMessage = { type: "abort", reason: "timed_out", message: "maxDuration" }
  * ```
  */
-export type RunnerMessage = StartMessage | AbortMessage | ReplyMessage | ReattachMessage
+export type RunnerMessage =
+  | StartMessage
+  | AbortMessage
+  | ReplyMessage
+  | ReattachMessage
+  | PingMessage
 
 /**
  * Level of a log record.

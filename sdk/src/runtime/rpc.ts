@@ -145,6 +145,10 @@ export function installRuntimeChannel(send: (message: CallMessage) => void) {
       if (reply.ok) call.resolve(reply.value)
       else call.reject(new RuntimeCallError(reply.error))
     },
+    /** Whether a wait is in flight (the runtime must then outlive a missing runner). */
+    waiting(): boolean {
+      return waiting() !== undefined
+    },
     resendPending(): void {
       for (const call of pending.values()) send(call.message)
     },
