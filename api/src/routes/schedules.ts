@@ -6,7 +6,7 @@ import {
 } from "@helmr/sdk/contract"
 import { Hono } from "hono"
 import { z } from "zod"
-import type { ApiDeps, AppEnv } from "../env.ts"
+import type { ApiDeps, AppEnv, Caller } from "../env.ts"
 import { notFound } from "../errors.ts"
 import { decodeCursor, encodeCursor } from "../http/cursor.ts"
 import { validJson, validParams, validQuery } from "../http/validate.ts"
@@ -44,6 +44,10 @@ const definitionOf = (body: {
 
 /** Imperative schedules of the environment; declarative ones are listed but never written. */
 export function schedulesRoutes(deps: ApiDeps, catalog: TaskCatalog): Hono<AppEnv> {
+  const setActive = async (caller: Caller, idOrKey: string, active: boolean) => {
+    const now = new Date()
+    return toSchedule(await setScheduleActive(deps, caller, idOrKey, active, now), now)
+  }
   return new Hono<AppEnv>()
     .post("/schedules", validJson(CreateScheduleBody), async (c) => {
       const body = c.req.valid("json")
@@ -114,23 +118,13 @@ export function schedulesRoutes(deps: ApiDeps, catalog: TaskCatalog): Hono<AppEn
       "/schedules/:idOrKey/activate",
       validParams(ScheduleParams),
       validJson(NoBody),
-      async (c) => {
-        const now = new Date()
-        const { idOrKey } = c.req.valid("param")
-        const view = await setScheduleActive(deps, c.get("caller"), idOrKey, true, now)
-        return c.json(toSchedule(view, now))
-      },
+      async (c) => c.json(await setActive(c.get("caller"), c.req.valid("param").idOrKey, true)),
     )
     .post(
       "/schedules/:idOrKey/deactivate",
       validParams(ScheduleParams),
       validJson(NoBody),
-      async (c) => {
-        const now = new Date()
-        const { idOrKey } = c.req.valid("param")
-        const view = await setScheduleActive(deps, c.get("caller"), idOrKey, false, now)
-        return c.json(toSchedule(view, now))
-      },
+      async (c) => c.json(await setActive(c.get("caller"), c.req.valid("param").idOrKey, false)),
     )
     .delete("/schedules/:idOrKey", validParams(ScheduleParams), async (c) => {
       const view = await deleteSchedule(deps, c.get("caller"), c.req.valid("param").idOrKey)
