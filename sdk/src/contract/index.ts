@@ -1,4 +1,5 @@
 export * from "./common.ts"
+export * from "./cron.ts"
 export * from "./deployments.ts"
 export * from "./errors.ts"
 export * from "./ids.ts"
