@@ -5,11 +5,12 @@ import {
   type LeasedEntry,
   parseEntryToken,
 } from "@helmr/migrations/valkey"
+import { durationMs, readScheduleRunOptions } from "@helmr/sdk/contract"
 import type { DispatcherSettings } from "../config.ts"
 import { ScheduleError } from "../schedule/calc.ts"
 import { planFire } from "../schedule/plan.ts"
 import type { CursorMove, InstanceSnapshot, ScheduledRun, SlotRecord } from "./fire-sql.ts"
-import { durationSeconds, ScheduleRunOptions, taskMaxDuration } from "./run-options.ts"
+import { taskMaxDuration } from "./run-options.ts"
 
 /**
  * What to do with one leased entry, decided from the locked instance and the clock alone. The
@@ -114,8 +115,8 @@ export function decideLease(
   }
   // A staged fire (before its slot) makes the run available at the slot, not before.
   const availableAt = new Date(Math.max(now.getTime(), slot.getTime()))
-  const options = ScheduleRunOptions.parse(instance.runOptions ?? {})
-  const ttl = options.ttl === undefined ? Number.NaN : durationSeconds(options.ttl)
+  const options = readScheduleRunOptions(instance.runOptions)
+  const ttlMs = options.ttl === undefined ? null : durationMs(options.ttl)
   const runId = newId("run")
   const run: ScheduledRun = {
     id: runId,
@@ -139,7 +140,7 @@ export function decideLease(
     maxAttempts: options.maxAttempts ?? 1,
     maxDurationSeconds: options.maxDuration ?? taskMaxDuration(instance.task),
     availableAt,
-    expiresAt: Number.isFinite(ttl) ? new Date(availableAt.getTime() + ttl * 1000) : null,
+    expiresAt: ttlMs === null ? null : new Date(availableAt.getTime() + ttlMs),
   }
   return {
     kind: "fire",
