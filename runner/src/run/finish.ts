@@ -68,10 +68,11 @@ export async function finishAttempt(
     outcome.status === "succeeded"
       ? { output: outcome.output, error: undefined, leaseExpiresAt: null }
       : { error: outcome.error, leaseExpiresAt: null }
+  // Only a running task can succeed (run-transitions.ts); any other end may come from starting.
   const done = await transitionRun(
     deps.sql,
     run.id,
-    from,
+    outcome.status === "succeeded" ? ["running"] : from,
     outcome.status,
     patch,
     {
