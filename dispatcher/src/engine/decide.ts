@@ -5,7 +5,7 @@ import {
   type LeasedEntry,
   parseEntryToken,
 } from "@helmr/migrations/valkey"
-import { durationMs, readScheduleRunOptions } from "@helmr/sdk/contract"
+import { buildScheduledPayload, durationMs, readScheduleRunOptions } from "@helmr/sdk/contract"
 import type { DispatcherSettings } from "../config.ts"
 import { ScheduleError } from "../schedule/calc.ts"
 import { planFire } from "../schedule/plan.ts"
@@ -127,14 +127,14 @@ export function decideLease(
     scheduleId: instance.scheduleId,
     instanceId: instance.id,
     slotAt: slot,
-    payload: {
-      timestamp: slot.toISOString(),
-      ...(instance.lastFiredAt ? { lastTimestamp: instance.lastFiredAt.toISOString() } : {}),
+    payload: buildScheduledPayload({
+      slot,
+      lastSlot: instance.lastFiredAt,
       timezone: instance.timezone,
       scheduleId: instance.scheduleId,
-      ...(instance.externalId ? { externalId: instance.externalId } : {}),
-      upcoming: plan.upcoming.map((d) => d.toISOString()),
-    },
+      externalId: instance.externalId,
+      upcoming: plan.upcoming,
+    }),
     idempotencyKey: slotIdempotencyKey(instance.id, slot),
     tags: options.tags ?? [],
     maxAttempts: options.maxAttempts ?? 1,
