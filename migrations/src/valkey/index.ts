@@ -1,5 +1,10 @@
 export { createValkey, type Valkey } from "./client.ts"
 export { type ValkeyKeys, valkeyKeys } from "./keys.ts"
+export {
+  parseRunMessage,
+  publishRunMessage,
+  RunChannelMessage,
+} from "./run-channel.ts"
 export { dequeueRun, enqueueRun, extendRunLease, leaseRuns } from "./run-queue.ts"
 export {
   putScheduleEntry,
