@@ -1,16 +1,12 @@
 import { newId } from "@helmr/migrations/ids"
-import {
-  type EntrySwap,
-  formatEntryToken,
-  type LeasedEntry,
-  parseEntryToken,
-} from "@helmr/migrations/valkey"
+import { formatEntryToken, parseEntryToken } from "@helmr/migrations/valkey"
 import { buildScheduledPayload, durationMs, readScheduleRunOptions } from "@helmr/sdk/contract"
 import type { DispatcherSettings } from "../config.ts"
 import { ScheduleError } from "../schedule/calc.ts"
 import { planFire } from "../schedule/plan.ts"
 import type { CursorMove, InstanceSnapshot, ScheduledRun, SlotRecord } from "./fire-sql.ts"
 import { taskMaxDuration } from "./run-options.ts"
+import type { EntrySwap, LeasedEntry } from "./schedule-leases.ts"
 
 /**
  * What to do with one leased entry, decided from the locked instance and the clock alone. The

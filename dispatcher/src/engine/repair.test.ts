@@ -11,7 +11,6 @@ import {
   enqueueRun,
   formatEntryToken,
   leaseRuns,
-  leaseScheduleEntries,
   putScheduleEntry,
   readScheduleEntry,
   timerMember,
@@ -24,6 +23,7 @@ import {
   seedInstances,
 } from "../testing/seed.ts"
 import { repairAll } from "./repair-loop.ts"
+import { leaseScheduleEntries } from "./schedule-leases.ts"
 import { testDeps } from "./test-engine.ts"
 
 let db: TestDatabase

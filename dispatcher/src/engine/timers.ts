@@ -1,13 +1,8 @@
 import { transitionRun } from "@helmr/migrations/queries/runs"
-import {
-  dequeueRun,
-  enqueueRun,
-  leaseTimers,
-  parseTimerMember,
-  removeLeasedTimer,
-} from "@helmr/migrations/valkey"
+import { dequeueRun, enqueueRun, leaseTimers, parseTimerMember } from "@helmr/migrations/valkey"
 import { type EngineDeps, sleep } from "./deps.ts"
 import { errorMessage } from "./errors.ts"
+import { removeLeasedTimer } from "./timer-leases.ts"
 
 /**
  * Timed waits and run expiry. Due timers are found two ways: leased from the Valkey timers set
