@@ -11,7 +11,15 @@
  * fire (`0 0 30 2 *`) is refused too. See docs/ARCHITECTURE.md, "Schedules".
  */
 
-/** A 5-field cron compiled to sets: what the dispatcher's walk over local days consumes. */
+/**
+ * A 5-field cron compiled to sets: what the dispatcher's walk over local days consumes.
+ *
+ * @example
+ * ```ts
+ * const parsed = parseCron("0 9 * * MON")
+ * if (parsed.ok) parsed.cron.daysOfWeek[1] // true
+ * ```
+ */
 export interface CompiledCron {
   minutes: readonly number[]
   hours: readonly number[]
@@ -31,12 +39,27 @@ export interface CompiledCron {
   wildcardHour: boolean
 }
 
-/** `parseCron`'s answer: the compiled fields, or one sentence saying why the cron is refused. */
+/**
+ * `parseCron`'s answer: the compiled fields, or one sentence saying why the cron is refused.
+ *
+ * @example
+ * ```ts
+ * const parsed: CronParse = parseCron("0 0 L * *")
+ * if (!parsed.ok) console.error(parsed.message) // …L, W, #, ? and H are not supported…
+ * ```
+ */
 export type CronParse =
   | { ok: true; cron: CompiledCron; normalized: string }
   | { ok: false; message: string }
 
-/** Longest accepted expression: every value of every field listed, with commas, is ~400 chars. */
+/**
+ * Longest accepted expression: every value of every field listed, with commas, is ~400 chars.
+ *
+ * @example
+ * ```ts
+ * if (pattern.length > CRON_MAX_LENGTH) throw new Error("too long")
+ * ```
+ */
 export const CRON_MAX_LENGTH = 512
 
 interface Field {
@@ -73,7 +96,14 @@ const QUARTZ = /^(\?|L|LW|L-\d+|\d+W|\d+L|[A-Za-z]{3}L|[A-Za-z0-9]+#\d+|H(\(\d+-
 const FIELD_LIST = "minute hour day-of-month month day-of-week"
 const DAYS_IN_MONTH = [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 
-/** Collapses whitespace: `" 0  2 * * *"` → `"0 2 * * *"`. */
+/**
+ * Collapses whitespace, the spelling under which two crons are the same schedule.
+ *
+ * @example
+ * ```ts
+ * normalizeCron(" 0  2 * * *") // "0 2 * * *"
+ * ```
+ */
 export function normalizeCron(pattern: string): string {
   return pattern.trim().split(/\s+/).join(" ")
 }

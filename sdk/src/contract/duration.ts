@@ -8,7 +8,14 @@ import { z } from "zod"
 
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
 
-/** Longest delay and ttl accepted anywhere: a year. */
+/**
+ * Longest delay and ttl accepted anywhere: a year.
+ *
+ * @example
+ * ```ts
+ * parseDuration("365d") === MAX_WAIT_MS // true
+ * ```
+ */
 export const MAX_WAIT_MS = 365 * 86_400_000
 
 /**
@@ -24,7 +31,10 @@ export const DURATION_PATTERN = /^(?:\d{1,9}(?:ms|s|m|h|d))+$/
 /**
  * Milliseconds of a duration string, or null when it is not one.
  *
- * @example parseDuration("1h30m") // 5_400_000
+ * @example
+ * ```ts
+ * parseDuration("1h30m") // 5_400_000
+ * ```
  */
 export function parseDuration(text: string): number | null {
   if (!DURATION_PATTERN.test(text)) return null
@@ -39,7 +49,11 @@ export function parseDuration(text: string): number | null {
  * Milliseconds of a duration string or of a number of seconds (a `ttl`), or null when it is
  * neither.
  *
- * @example durationMs("10m") // 600_000; durationMs(60) // 60_000
+ * @example
+ * ```ts
+ * durationMs("10m") // 600_000
+ * durationMs(60) // 60_000
+ * ```
  */
 export function durationMs(value: string | number): number | null {
   if (typeof value === "number") return Number.isFinite(value) ? value * 1000 : null

@@ -31,7 +31,15 @@ export const Ttl = z.union([DurationString, z.number().int().min(1).max(31_536_0
   error: "must be a duration such as 10m or 1h, or whole seconds (1-31536000)",
 })
 
-/** True when a ttl lies between 1 s and 365 d (the trigger path checks the same bounds). */
+/**
+ * True when a ttl lies between 1 s and 365 d (the trigger path checks the same bounds).
+ *
+ * @example
+ * ```ts
+ * isTtlInRange("10m") // true
+ * isTtlInRange("400d") // false
+ * ```
+ */
 export function isTtlInRange(ttl: string | number): boolean {
   const ms = durationMs(ttl)
   return ms !== null && ms >= 1000 && ms <= MAX_WAIT_MS

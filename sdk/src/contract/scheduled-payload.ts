@@ -28,10 +28,24 @@ export const ScheduledTaskPayload = z.object({
 })
 export type ScheduledTaskPayload = z.output<typeof ScheduledTaskPayload>
 
-/** `scheduleId` of a scheduled task triggered by hand ("run now") rather than by a fire. */
+/**
+ * `scheduleId` of a scheduled task triggered by hand ("run now") rather than by a fire.
+ *
+ * @example
+ * ```ts
+ * if (payload.scheduleId === MANUAL_SCHEDULE_ID) logger.info("run by hand")
+ * ```
+ */
 export const MANUAL_SCHEDULE_ID = "manual"
 
-/** A scheduled payload as stored and sent: times as ISO-8601 strings. */
+/**
+ * A scheduled payload as stored and sent: times as ISO-8601 strings.
+ *
+ * @example
+ * ```ts
+ * const wire: ScheduledPayloadWire = buildScheduledPayload(input)
+ * ```
+ */
 export interface ScheduledPayloadWire {
   timestamp: string
   lastTimestamp?: string
@@ -41,6 +55,14 @@ export interface ScheduledPayloadWire {
   upcoming: string[]
 }
 
+/**
+ * What `buildScheduledPayload` needs.
+ *
+ * @example
+ * ```ts
+ * const input: ScheduledPayloadInput = { slot, timezone: "UTC", scheduleId, upcoming: [] }
+ * ```
+ */
 export interface ScheduledPayloadInput {
   /** The slot fired (a run now: the time of the trigger). */
   slot: Date
