@@ -1,5 +1,5 @@
 import type { Sql } from "@helmr/migrations/db"
-import { createKeyring } from "@helmr/migrations/secrets"
+import { checkKeyring, keyringFromConfig } from "@helmr/migrations/keyring"
 import { type Valkey, valkeyKeys } from "@helmr/migrations/valkey"
 import Docker from "dockerode"
 import type { Logger } from "pino"
@@ -29,6 +29,8 @@ export async function composeRunner(
   config: RunnerConfig,
   clients: { sql: Sql; valkey: Valkey; logger: Logger },
 ): Promise<Runner> {
+  const keyring = keyringFromConfig(config)
+  await checkKeyring(clients.sql, keyring)
   let runtime: Promise<RuntimeBundle> | null = null
   const getRuntime = () => {
     runtime ??= bundleRuntime()
@@ -75,7 +77,7 @@ export async function composeRunner(
   const deps: RunnerDeps = {
     ...clients,
     keys,
-    keyring: createKeyring(config.HELMR_ENCRYPTION_KEY),
+    keyring,
     driver,
     cancelWatch,
     runnerId: config.HELMR_RUNNER_ID,

@@ -1,5 +1,5 @@
 import { hostname } from "node:os"
-import { configFields } from "@helmr/migrations/config"
+import { configFields, keyringFields } from "@helmr/migrations/config"
 import { z } from "zod"
 
 const UNITS: Record<string, number> = { Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 }
@@ -20,7 +20,7 @@ export const RunnerConfig = z.object({
   HELMR_LOG_LEVEL: configFields.logLevel.default("info"),
   /** Port of the health endpoint. */
   HELMR_RUNNER_PORT: configFields.port.default(3002),
-  HELMR_ENCRYPTION_KEY: configFields.encryptionKey,
+  ...keyringFields,
   HELMR_DOCKER_SOCKET: z.string().min(1).default("/var/run/docker.sock"),
   HELMR_MIGRATE_ON_START: z.enum(["true", "false"]).default("true"),
   /** Stable across restarts: a restarted runner recovers the runs and containers of its id. */
