@@ -65,6 +65,15 @@ export const RunnerConfig = z.object({
   /** Folder of the local driver's code and workspaces. */
   HELMR_RUNNER_ROOT: z.string().min(1).default(".helmr/runner"),
   HELMR_KEEP_WORKSPACES: z.enum(["true", "false"]).default("false"),
+  /** Images of this many newest deployments per environment stay, besides the current ones. */
+  HELMR_IMAGE_RETAIN_DEPLOYMENTS: z.coerce.number().int().min(0).max(1000).default(3),
+  /** BuildKit's cache is trimmed to this size at each collection. */
+  HELMR_BUILD_CACHE_MAX: z
+    .string()
+    .refine((v) => parseMemory(v) !== null, "must be a size like 512Mi or 10Gi")
+    .default("10Gi"),
+  /** How often unused images are collected; 0 turns collection off. */
+  HELMR_IMAGE_GC_INTERVAL_MS: z.coerce.number().int().min(0).default(600_000),
   /** Extra labels on everything the runner creates in Docker: `key=value,key=value`. */
   HELMR_RUNNER_LABELS: z
     .string()
