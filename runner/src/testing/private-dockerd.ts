@@ -7,6 +7,8 @@ import Docker from "dockerode"
  * so its own containerd), its own default bridge (builds run their steps on it) and no iptables of
  * its own (two engines rewriting the same chains would break the machine's). Stands for another
  * runner host; being private, a test may restart or kill it without touching anyone else's.
+ * Never start it with `--bridge=none`: dockerd then deletes `docker0`, the machine engine's
+ * default bridge (every build step of that engine fails until it is recreated).
  */
 export interface PrivateDockerd {
   socket: string
