@@ -1,9 +1,9 @@
 import { loadavg } from "node:os"
+import { waitForRun } from "@helmr/runner/testing/deployments"
+import { waitsBundle, waitsManifest } from "@helmr/runner/testing/fixtures"
+import { startRunnerHarness } from "@helmr/runner/testing/harness"
+import { startDispatcherProcess } from "@helmr/runner/testing/services"
 import type { Subprocess } from "bun"
-import { waitForRun } from "../../runner/src/testing/deployments.ts"
-import { waitsBundle, waitsManifest } from "../../runner/src/testing/fixtures.ts"
-import { startRunnerHarness } from "../../runner/src/testing/harness.ts"
-import { startDispatcherProcess } from "../../runner/src/testing/services.ts"
 
 /**
  * bench/timers: how late `timers.wait` returns to task code, through the whole durable path

@@ -14,7 +14,10 @@ import type { Context } from "hono"
 import { Hono } from "hono"
 import { z } from "zod"
 import type { ApiDeps, AppEnv } from "../env.ts"
-import { readJson, readQuery } from "../http/validate.ts"
+import { validJson, validParams, validQuery } from "../http/validate.ts"
+
+const ScheduleParams = z.object({ idOrKey: z.string() })
+const NoBody = z.strictObject({})
 
 /**
  * Imperative schedules of the environment; declarative ones are listed but never written. The
@@ -32,30 +35,40 @@ export function schedulesRoutes(deps: ApiDeps, catalog: TaskCatalog): Hono<AppEn
     }
   }
   return new Hono<AppEnv>()
-    .post("/schedules", async (c) => {
-      const body = await readJson(c, CreateScheduleBody)
-      const { schedule, created } = await createScheduleOp(context(c), body)
+    .post("/schedules", validJson(CreateScheduleBody), async (c) => {
+      const { schedule, created } = await createScheduleOp(context(c), c.req.valid("json"))
       return c.json(schedule, created ? 201 : 200)
     })
-    .get("/schedules", async (c) => {
-      return c.json(await listSchedulesOp(context(c), readQuery(c, ListSchedulesQuery)))
+    .get("/schedules", validQuery(ListSchedulesQuery), async (c) => {
+      return c.json(await listSchedulesOp(context(c), c.req.valid("query")))
     })
-    .get("/schedules/:idOrKey", async (c) => {
-      return c.json(await retrieveScheduleOp(context(c), c.req.param("idOrKey")))
+    .get("/schedules/:idOrKey", validParams(ScheduleParams), async (c) => {
+      return c.json(await retrieveScheduleOp(context(c), c.req.valid("param").idOrKey))
     })
-    .put("/schedules/:idOrKey", async (c) => {
-      const body = await readJson(c, UpdateScheduleBody)
-      return c.json(await updateScheduleOp(context(c), c.req.param("idOrKey"), body))
-    })
-    .post("/schedules/:idOrKey/activate", async (c) => {
-      await readJson(c, z.strictObject({}))
-      return c.json(await setScheduleActiveOp(context(c), c.req.param("idOrKey"), true))
-    })
-    .post("/schedules/:idOrKey/deactivate", async (c) => {
-      await readJson(c, z.strictObject({}))
-      return c.json(await setScheduleActiveOp(context(c), c.req.param("idOrKey"), false))
-    })
-    .delete("/schedules/:idOrKey", async (c) => {
-      return c.json(await deleteScheduleOp(context(c), c.req.param("idOrKey")))
+    .put(
+      "/schedules/:idOrKey",
+      validParams(ScheduleParams),
+      validJson(UpdateScheduleBody),
+      async (c) => {
+        const { idOrKey } = c.req.valid("param")
+        return c.json(await updateScheduleOp(context(c), idOrKey, c.req.valid("json")))
+      },
+    )
+    .post(
+      "/schedules/:idOrKey/activate",
+      validParams(ScheduleParams),
+      validJson(NoBody),
+      async (c) =>
+        c.json(await setScheduleActiveOp(context(c), c.req.valid("param").idOrKey, true)),
+    )
+    .post(
+      "/schedules/:idOrKey/deactivate",
+      validParams(ScheduleParams),
+      validJson(NoBody),
+      async (c) =>
+        c.json(await setScheduleActiveOp(context(c), c.req.valid("param").idOrKey, false)),
+    )
+    .delete("/schedules/:idOrKey", validParams(ScheduleParams), async (c) => {
+      return c.json(await deleteScheduleOp(context(c), c.req.valid("param").idOrKey))
     })
 }

@@ -1,5 +1,6 @@
 import type { ScheduleMath } from "@helmr/migrations/queries/schedules"
 import { nextOccurrence, nextOccurrences, ScheduleError, validateSchedule } from "./calc.ts"
+import { planFire } from "./plan.ts"
 
 /**
  * The schedule math the shared schedule operations (migrations/src/queries/schedules) take: the
@@ -8,6 +9,8 @@ import { nextOccurrence, nextOccurrences, ScheduleError, validateSchedule } from
 export const scheduleMath: ScheduleMath = {
   nextOccurrence,
   nextOccurrences,
+  planUpcoming: (cron, timezone, now, count) =>
+    planFire({ cron, timezone, slot: now, now, upcomingCount: count }).upcoming,
   check(cron, timezone) {
     try {
       validateSchedule(cron, timezone)

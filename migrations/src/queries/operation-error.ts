@@ -1,5 +1,4 @@
 import type { ErrorCode, FieldIssue } from "@helmr/sdk/contract"
-import type { z } from "zod"
 
 /**
  * A refusal of a shared operation (schedule writes, triggers), with the HTTP status and the error
@@ -17,19 +16,30 @@ export class OperationError extends Error {
   }
 }
 
+/** What a zod error carries that we report. */
+export interface IssueList {
+  issues: readonly { path: readonly PropertyKey[]; message: string }[]
+}
+
+/** A path as field issues name it: `options.tags[0]`. */
+export function renderPath(path: readonly PropertyKey[], prefix = ""): string {
+  let rendered = prefix
+  for (const part of path) {
+    if (typeof part === "number") rendered += `[${part}]`
+    else rendered += rendered === "" ? String(part) : `.${String(part)}`
+  }
+  return rendered
+}
+
 /**
  * Zod issues as `{ path, message }`, paths rendered like the manifest checks do
  * (`options.tags[0]`), under `prefix`; an issue of the whole value is `root`.
  */
-export function toFieldIssues(error: z.ZodError, prefix?: string, root = "(body)"): FieldIssue[] {
-  return error.issues.map((issue) => {
-    let path = prefix ?? ""
-    for (const part of issue.path) {
-      if (typeof part === "number") path += `[${part}]`
-      else path += path === "" ? String(part) : `.${String(part)}`
-    }
-    return { path: path || root, message: issue.message }
-  })
+export function toFieldIssues(error: IssueList, prefix?: string, root = "(body)"): FieldIssue[] {
+  return error.issues.map((issue) => ({
+    path: renderPath(issue.path, prefix) || root,
+    message: issue.message,
+  }))
 }
 
 export const notFound = (what: string): OperationError =>

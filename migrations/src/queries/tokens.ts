@@ -1,4 +1,9 @@
-import { type CreatedToken, type CreateTokenBody, parseDuration } from "@helmr/sdk/contract"
+import {
+  type CreatedToken,
+  type CreateTokenBody,
+  MAX_WAIT_MS,
+  parseDuration,
+} from "@helmr/sdk/contract"
 import type { Sql, TransactionSql } from "../db.ts"
 import { newId } from "../ids.ts"
 import type { WaitpointRow } from "../rows.ts"
@@ -10,9 +15,6 @@ import type { WaitpointRow } from "../rows.ts"
 
 type Tx = Sql | TransactionSql
 
-/** Longest token timeout: a year. */
-export const MAX_TOKEN_TIMEOUT_MS = 365 * 86_400_000
-
 /**
  * When a token times out, from a duration (from `now`) or an absolute time; a string naming the
  * problem when it is out of range (the caller reports it on `timeout`).
@@ -22,7 +24,7 @@ export function tokenTimeoutAt(timeout: string | undefined, now: Date): Date | n
   const ms = parseDuration(timeout)
   const at = ms === null ? new Date(timeout) : new Date(now.getTime() + ms)
   if (!Number.isFinite(at.getTime())) return "must be a duration or an ISO-8601 date-time"
-  if (at.getTime() - now.getTime() > MAX_TOKEN_TIMEOUT_MS) return "must be at most 365 days away"
+  if (at.getTime() - now.getTime() > MAX_WAIT_MS) return "must be at most 365 days away"
   return at
 }
 

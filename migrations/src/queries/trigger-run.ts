@@ -1,4 +1,10 @@
-import type { TriggerOptions } from "@helmr/sdk/contract"
+import {
+  buildScheduledPayload,
+  MANUAL_SCHEDULE_ID,
+  type ScheduledPayloadWire,
+  type TriggerOptions,
+} from "@helmr/sdk/contract"
+import { DEFAULT_SCHEDULE_UPCOMING } from "../config.ts"
 import type { Sql, TransactionSql } from "../db.ts"
 import type { RunRow } from "../rows.ts"
 import { enqueueRun, type Valkey, type ValkeyKeys } from "../valkey/index.ts"
@@ -14,7 +20,9 @@ export interface TriggerDeps {
   valkey: Valkey
   keys: ValkeyKeys
   logger: { error(fields: object, message: string): void }
-  math: Pick<ScheduleMath, "nextOccurrences">
+  math: Pick<ScheduleMath, "planUpcoming">
+  /** `upcoming` slots in a run-now payload (`HELMR_SCHEDULE_UPCOMING`, shared with the dispatcher). */
+  scheduleUpcoming?: number
 }
 
 export interface TriggerInput {
@@ -50,14 +58,16 @@ export async function triggerRun(
  */
 export async function insertTriggeredRun(
   sql: Sql | TransactionSql,
-  deps: Pick<TriggerDeps, "math">,
+  deps: Pick<TriggerDeps, "math" | "scheduleUpcoming">,
   catalog: TaskCatalog,
   caller: Caller,
   input: TriggerInput,
   now: Date = new Date(),
 ): Promise<{ run: RunRow; created: boolean }> {
   const resolved = await catalog.resolve(caller, input.taskId)
-  const payload = checkPayload(catalog, resolved, input, now, deps.math)
+  const upcoming = (cron: string, timezone: string) =>
+    deps.math.planUpcoming(cron, timezone, now, deps.scheduleUpcoming ?? DEFAULT_SCHEDULE_UPCOMING)
+  const payload = checkPayload(catalog, resolved, input, now, upcoming)
   const timing = computeRunTiming(input.options, now)
   if (Array.isArray(timing)) throw validationFailed(timing)
   return insertRun(sql, {
@@ -92,7 +102,7 @@ function checkPayload(
   resolved: ResolvedTask,
   input: TriggerInput,
   now: Date,
-  math: Pick<ScheduleMath, "nextOccurrences">,
+  upcoming: (cron: string, timezone: string) => Date[],
 ): unknown {
   const { task } = resolved
   const { payload } = input
@@ -108,7 +118,7 @@ function checkPayload(
         },
       ])
     }
-    return manualSchedulePayload(resolved, now, math)
+    return manualSchedulePayload(resolved, now, upcoming)
   }
   if (task.payloadSchema === null) {
     if (given) {
@@ -125,22 +135,23 @@ function checkPayload(
 
 /**
  * A scheduled task triggered by hand ("run now") gets the payload a fire would give it, for the
- * slot `now`, with `scheduleId: "manual"` so the task can tell the two apart.
+ * slot `now`, with `scheduleId: "manual"` so the task can tell the two apart: the same builder
+ * and the same `upcoming` as a fire of that slot (planFire, passed in as `upcomingOf`).
  */
 function manualSchedulePayload(
   resolved: ResolvedTask,
   now: Date,
-  math: Pick<ScheduleMath, "nextOccurrences">,
-) {
+  upcomingOf: (cron: string, timezone: string) => Date[],
+): ScheduledPayloadWire {
   const cron = resolved.task.cron
   const timezone = cron?.timezone ?? "UTC"
-  let upcoming: string[] = []
+  let upcoming: Date[] = []
   if (cron) {
     try {
-      upcoming = math.nextOccurrences(cron.pattern, timezone, now, 5).map((d) => d.toISOString())
+      upcoming = upcomingOf(cron.pattern, timezone)
     } catch {
       upcoming = []
     }
   }
-  return { timestamp: now.toISOString(), timezone, scheduleId: "manual", upcoming }
+  return buildScheduledPayload({ slot: now, timezone, scheduleId: MANUAL_SCHEDULE_ID, upcoming })
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto"
 import { transitionRun } from "@helmr/migrations/queries/runs"
 import type { RunRow } from "@helmr/migrations/rows"
+import { publishRunMessage } from "@helmr/migrations/valkey"
 import { NONCE_ENV, PROTOCOL_VERSION } from "@helmr/sdk/runtime/protocol"
 import type { Sandbox, SandboxRecord } from "../sandbox/driver.ts"
 import { onSandboxOutput, outcomeOf, setupOutcome } from "./attempt-report.ts"
@@ -85,7 +86,7 @@ export async function runAttempt(
       state.lost = true
       await sandbox.kill()
     } else {
-      void deps.valkey.publish(deps.keys.runChannel(run.id), "status").catch(() => 0)
+      void publishRunMessage(deps.valkey, deps.keys, run.id, "status").catch(() => 0)
       sandbox.send({
         type: "start",
         protocol: PROTOCOL_VERSION,

@@ -1,4 +1,4 @@
-import type { Valkey, ValkeyKeys } from "@helmr/migrations/valkey"
+import { parseRunMessage, type Valkey, type ValkeyKeys } from "@helmr/migrations/valkey"
 import type { Logger } from "pino"
 
 /**
@@ -20,7 +20,8 @@ export function createCancelWatch(valkey: Valkey, keys: ValkeyKeys, logger: Logg
     const s = valkey.duplicate()
     s.on("message", (channel: string, message: string) => {
       // `canceled`: the API canceled a waiting run at once; its parked sandbox must go too.
-      if (message === "cancel" || message === "canceled") listeners.get(channel)?.()
+      const kind = parseRunMessage(message)
+      if (kind === "cancel" || kind === "canceled") listeners.get(channel)?.()
     })
     s.on("error", (error: unknown) => logger.warn({ err: error }, "cancel watch: Valkey error"))
     subscriber = s

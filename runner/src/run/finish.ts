@@ -1,7 +1,8 @@
+import { canTransitionRun } from "@helmr/migrations/queries/run-transitions"
 import { transitionRun } from "@helmr/migrations/queries/runs"
-import type { RunRow } from "@helmr/migrations/rows"
+import type { RunRow, RunStatus } from "@helmr/migrations/rows"
 import { FINAL_RUN_STATUSES } from "@helmr/migrations/rows"
-import { dequeueRun, enqueueRun } from "@helmr/migrations/valkey"
+import { dequeueRun, enqueueRun, publishRunMessage } from "@helmr/migrations/valkey"
 import type { RunnerDeps } from "./deps.ts"
 import type { EventLog } from "./event-log.ts"
 import { type AttemptOutcome, retryDelayMs, shouldRetry } from "./outcome.ts"
@@ -20,14 +21,15 @@ export async function finishAttempt(
 ): Promise<void> {
   const guard = { runnerId: deps.runnerId, attempt: run.attempt }
   // A task may end while a wait it started is still pending (it stopped awaiting it): the run is
-  // then `waiting` (or `queued` to resume), still this attempt's.
-  const from = ["starting", "running", "waiting", "queued"] as const
+  // then `waiting`, still this attempt's. Each move lists only the states it may leave.
+  const from = (to: RunStatus) =>
+    (["starting", "running", "waiting"] as const).filter((s) => canTransitionRun(s, to))
   const brief = outcome.error ? { name: outcome.error.name, message: outcome.error.message } : null
   if (interrupted && outcome.status !== "succeeded") {
     const requeued = await transitionRun(
       deps.sql,
       run.id,
-      from,
+      from("queued"),
       "queued",
       { runnerId: null, leaseExpiresAt: null, attempt: run.attempt - 1, availableAt: new Date() },
       { reason: "runner shutdown", attempt: run.attempt },
@@ -49,7 +51,7 @@ export async function finishAttempt(
     const requeued = await transitionRun(
       deps.sql,
       run.id,
-      from,
+      from("queued"),
       "queued",
       { error: outcome.error, runnerId: null, leaseExpiresAt: null, availableAt },
       {
@@ -70,10 +72,12 @@ export async function finishAttempt(
     outcome.status === "succeeded"
       ? { output: outcome.output, error: undefined, leaseExpiresAt: null }
       : { error: outcome.error, leaseExpiresAt: null }
+  // Only a running (or waiting) task can succeed (run-transitions.ts); other ends may also come
+  // from starting.
   const done = await transitionRun(
     deps.sql,
     run.id,
-    from,
+    from(outcome.status),
     outcome.status,
     patch,
     {
@@ -88,7 +92,7 @@ export async function finishAttempt(
 }
 
 async function publish(deps: RunnerDeps, runId: string): Promise<void> {
-  await deps.valkey.publish(deps.keys.runChannel(runId), "status").catch(() => 0)
+  await publishRunMessage(deps.valkey, deps.keys, runId, "status").catch(() => 0)
 }
 
 /** A session's workspace goes when no run of the session is still going. */

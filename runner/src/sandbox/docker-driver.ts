@@ -1,6 +1,7 @@
 import { NONCE_ENV } from "@helmr/sdk/runtime/protocol"
 import type Docker from "dockerode"
 import type { ImageBuilder } from "../build/image-builder.ts"
+import { bundleEntryPath } from "../build/image-hash.ts"
 import {
   type AttachedStream,
   attachedSandbox,
@@ -38,8 +39,7 @@ export function createDockerDriver(options: DockerDriverOptions): SandboxDriver 
 
     async prepare(request, progress) {
       const image = await options.builder.ensureSandboxImage(request, progress)
-      const entry = request.bundle.entry.replace(/^\.?\/+/, "")
-      return { ref: image.tag, entry: `/helmr/app/${entry}` }
+      return { ref: image.tag, entry: `/helmr/app/${bundleEntryPath(request.bundle.entry)}` }
     },
 
     async start(launch, onLine) {

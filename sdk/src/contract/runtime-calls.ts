@@ -1,5 +1,6 @@
 import { z } from "zod"
 import { TimestampInput } from "./common.ts"
+import { MAX_WAIT_MS } from "./duration.ts"
 import { TaskId, TokenId } from "./ids.ts"
 import { TriggerOptions } from "./runs.ts"
 import { CreateScheduleBody, ListSchedulesQuery, UpdateScheduleBody } from "./schedules.ts"
@@ -12,16 +13,6 @@ import { CreateTokenBody } from "./tokens.ts"
  */
 
 /**
- * Longest timed wait: a year, like a trigger's delay.
- *
- * @example
- * ```ts
- * if (ms > MAX_TIMER_WAIT_MS) throw new RangeError("at most 365 days")
- * ```
- */
-export const MAX_TIMER_WAIT_MS = 365 * 86_400_000
-
-/**
  * `timers.wait` / `timers.waitUntil`: a duration in ms from when the runner receives the call,
  * or an absolute time.
  *
@@ -31,7 +22,8 @@ export const MAX_TIMER_WAIT_MS = 365 * 86_400_000
  * ```
  */
 export const TimerWaitParams = z.union([
-  z.strictObject({ ms: z.number().int().min(0).max(MAX_TIMER_WAIT_MS) }),
+  // At most a year, like a trigger's delay.
+  z.strictObject({ ms: z.number().int().min(0).max(MAX_WAIT_MS) }),
   z.strictObject({ until: TimestampInput }),
 ])
 export type TimerWaitParams = z.infer<typeof TimerWaitParams>

@@ -1,5 +1,6 @@
 import { z } from "zod"
-import { DurationString, Tags, Timestamp, TimestampInput } from "./common.ts"
+import { Tags, Timestamp, TimestampInput } from "./common.ts"
+import { DurationString } from "./duration.ts"
 import { TokenId } from "./ids.ts"
 import { IdempotencyKey } from "./runs.ts"
 

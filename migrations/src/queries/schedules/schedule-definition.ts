@@ -10,6 +10,8 @@ const IANA_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/
 export interface ScheduleMath {
   nextOccurrence(cron: string, timezone: string, after: Date): Date
   nextOccurrences(cron: string, timezone: string, after: Date, count: number): Date[]
+  /** The `upcoming` of a fire of the slot `now` (the dispatcher's planFire). */
+  planUpcoming(cron: string, timezone: string, now: Date, count: number): Date[]
   /** What is wrong with the cron or the time zone (the field and why), or null. */
   check(cron: string, timezone: string): { field: string; message: string } | null
 }
