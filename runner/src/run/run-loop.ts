@@ -128,7 +128,15 @@ export function startRunLoop(
     const all = () => Promise.all(attempts)
     if (attempts.size > 0) {
       log.info({ active: active.size, parked: deps.parked.size }, "draining running attempts")
-      await Promise.race([Promise.all(active.values()), Bun.sleep(options.drainMs)])
+      // A cleared timer: a pending one would keep the stopping process alive for the whole drain.
+      let drain: ReturnType<typeof setTimeout> | undefined
+      await Promise.race([
+        Promise.all(active.values()),
+        new Promise<void>((resolve) => {
+          drain = setTimeout(resolve, options.drainMs)
+        }),
+      ])
+      clearTimeout(drain)
       // Running attempts are interrupted (retried); parked ones detach, their sandboxes stay.
       interrupt.abort()
       await all()
