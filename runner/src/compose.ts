@@ -12,6 +12,7 @@ import { bundleRuntime, type RuntimeBundle } from "./build/runtime-bundle.ts"
 import { parseLabels, parseMemory, type RunnerConfig } from "./config.ts"
 import { createCancelWatch } from "./run/cancel-watch.ts"
 import type { RunnerDeps } from "./run/deps.ts"
+import { createLoopWake } from "./run/parking.ts"
 import { createDockerDriver } from "./sandbox/docker-driver.ts"
 import type { SandboxDriver } from "./sandbox/driver.ts"
 import { createLocalDriver } from "./sandbox/local-driver.ts"
@@ -116,6 +117,7 @@ export async function composeRunner(
     keepWorkspaces: config.HELMR_KEEP_WORKSPACES === "true",
     publicApiUrl: config.HELMR_PUBLIC_API_URL,
     parked: new Map(),
+    wake: createLoopWake(),
     catalog: new TaskCatalog(clients.sql, clients.logger),
   }
   return { deps, imageGc, network, docker, close: () => cancelWatch.close() }

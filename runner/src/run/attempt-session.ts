@@ -147,8 +147,12 @@ export function createAttemptSession(
       })
   }
 
-  const unwatch = deps.cancelWatch.watch(run.id, () =>
-    requestAbort("canceled", "the run was canceled"),
+  const unwatch = deps.cancelWatch.watch(
+    run.id,
+    () => requestAbort("canceled", "the run was canceled"),
+    () => {
+      if (state.parked) deps.wake.notify()
+    },
   )
   const heartbeat = startHeartbeat(deps, run, {
     onCancel: () => requestAbort("canceled", "the run was canceled"),

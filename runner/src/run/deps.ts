@@ -6,7 +6,7 @@ import type { Logger } from "pino"
 import type { SandboxDriver } from "../sandbox/driver.ts"
 import type { CancelWatch } from "./cancel-watch.ts"
 import type { RetryPolicy } from "./outcome.ts"
-import type { ParkedAttempt } from "./parking.ts"
+import type { LoopWake, ParkedAttempt } from "./parking.ts"
 
 /** What the run lifecycle needs; built once in main.ts (or a test) and passed down. */
 export interface RunnerDeps {
@@ -31,6 +31,8 @@ export interface RunnerDeps {
   publicApiUrl: string
   /** Attempts of this runner whose run waits (their sandbox alive, no slot held), by run id. */
   parked: Map<string, ParkedAttempt>
+  /** Wakes the run loop when a parked run may be due (its channel said so). */
+  wake: LoopWake
   /** Tasks of current deployments (triggers from tasks), as the API reads them. */
   catalog: TaskCatalog
 }
