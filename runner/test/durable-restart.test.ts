@@ -181,7 +181,15 @@ describe("a waiting run and its runner", () => {
     const runnerId = `${h.config.HELMR_RUNNER_ID}-d`
     const runId = await trigger("busy", undefined)
     const runner = startRunner(runnerId)
-    await until(async () => (await runEvents(h.db.sql, runId)).some((e) => e.type === "started"))
+    await until(async () =>
+      (await runEvents(h.db.sql, runId)).some((e) => e.type === "started"),
+    ).catch(async (error: unknown) => {
+      // Say where it stood, to tell a slow machine from a stuck runner.
+      const [row] = await h.db.sql`select status, runner_id, attempt from runs where id = ${runId}`
+      const queue = await h.vk.valkey.zrange(h.runner.deps.keys.runQueue, 0, -1, "WITHSCORES")
+      console.log({ row, queue, now: Date.now(), events: await runEvents(h.db.sql, runId) })
+      throw error
+    })
     runner.kill("SIGKILL")
     await runner.exited
     // No pings any more: the runtime gives up (orphanAfterMs) instead of running on unattended.
