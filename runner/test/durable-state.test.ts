@@ -63,7 +63,7 @@ describe("metadata", () => {
     const events: RunEvent[] = []
     for await (const e of client.runs.events(run.id)) events.push(e)
     const snapshots = events.filter((e) => e.type === "metadata")
-    expect((snapshots.at(-1)?.data as { metadata: unknown }).metadata).toEqual(final.metadata)
+    expect(snapshots.at(-1)?.data).toEqual({ attempt: 1, metadata: final.metadata })
   }, 180_000)
 
   test("going over the 256 KiB cap is a clear error that changes nothing", async () => {
