@@ -167,5 +167,18 @@ describe("ctx", () => {
       attempts: { workspace: "TypeError", runId: "TypeError", newKey: "TypeError" },
       workspace: "/workspace",
     })
+    // Without a retention the session's workspace goes when its run ends.
+    const docker = h.runner.docker
+    const gone = async () =>
+      docker
+        ?.getVolume(`helmr-ws-${run.sessionId}`)
+        .inspect()
+        .then(
+          () => false,
+          () => true,
+        )
+    const deadline = Date.now() + 10_000
+    while (!(await gone()) && Date.now() < deadline) await Bun.sleep(100)
+    expect(await gone()).toBe(true)
   }, 120_000)
 })
