@@ -16,8 +16,13 @@ export interface SessionStreamOptions {
 
 const BATCH = 1_000
 
+interface Chunk {
+  seq: string
+  data: string
+}
+
 /** One SSE message per chunk; the data is JSON text on one line (the runner refuses others). */
-function formatChunks(rows: { seq: string; data: string }[]): string {
+function formatChunks(rows: Chunk[]): string {
   let out = ""
   for (const row of rows) {
     out += `id: ${row.seq}\n`
@@ -31,8 +36,8 @@ function formatChunks(rows: { seq: string; data: string }[]): string {
  * Streams the chunks of one session stream from offset `from` as SSE (`id:` = offset, `data:` =
  * the chunk's JSON), then `event: end` with `{ sessionId, stream, next }` once every run of the
  * session is final and every chunk was sent. The runner stores a run's chunks before it records
- * the run's end, and its writes commit in offset order, so reading the runs' status first and the
- * chunks second never ends early nor skips an offset. Wakes on the session's channel (and the
+ * the run's end, and its writes commit in offset order, so reading the runs' status and the chunks
+ * in one snapshot never ends early nor skips an offset. Wakes on the session's channel (and the
  * runs' channels), and polls Postgres as a fallback.
  */
 export async function streamSessionChunks(
@@ -60,23 +65,30 @@ export async function streamSessionChunks(
   try {
     while (!stream.aborted && !stream.closed) {
       dirty = false
-      const [state] = await sql<{ active: boolean }[]>`
-        select exists (
-          select 1 from runs where session_id = ${target.sessionId}
-            and status not in ${sql(FINAL_RUN_STATUSES as string[])}
-        ) as active`
-      const rows = await sql<{ seq: string; data: string }[]>`
-        -- As text: offsets are bigint. Ordered by the column, not by this text alias.
-        select seq::text, data from stream_chunks
-        where session_id = ${target.sessionId} and stream = ${target.name} and seq >= ${next}
-        order by stream_chunks.seq limit ${BATCH}`
+      // One statement, one snapshot: if the runs are final in it, so is every chunk they wrote.
+      const result = await sql<{ active: boolean; seq: string | null; data: string | null }[]>`
+        select a.active, c.seq::text as seq, c.data
+        from (
+          select exists (
+            select 1 from runs where session_id = ${target.sessionId}
+              and status not in ${sql(FINAL_RUN_STATUSES as string[])}
+          ) as active
+        ) a
+        left join lateral (
+          select seq, data from stream_chunks
+          where session_id = ${target.sessionId} and stream = ${target.name} and seq >= ${next}
+          order by seq limit ${BATCH}
+        ) c on true
+        order by c.seq`
+      const active = result[0]?.active ?? false
+      const rows = result.flatMap((r) => (r.seq === null || r.data === null ? [] : [r as Chunk]))
       if (rows.length > 0) {
         await stream.write(formatChunks(rows))
         next = Number(rows.at(-1)?.seq ?? next - 1) + 1
         lastWrite = Date.now()
       }
       if (rows.length === BATCH) continue
-      if (!state?.active) {
+      if (!active) {
         await stream.writeSSE({
           event: "end",
           data: JSON.stringify({ sessionId: target.sessionId, stream: target.name, next }),
