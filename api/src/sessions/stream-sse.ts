@@ -1,5 +1,6 @@
 import type { Sql } from "@helmr/migrations/db"
 import { FINAL_RUN_STATUSES } from "@helmr/migrations/rows"
+import { decodeStreamNotice } from "@helmr/migrations/valkey"
 import type { SSEStreamingApi } from "hono/streaming"
 import type { RunNotifier } from "../runs/run-notifier.ts"
 
@@ -15,6 +16,8 @@ export interface SessionStreamOptions {
 }
 
 const BATCH = 1_000
+/** Chunks received in notices and not yet written; beyond this, Postgres catches up. */
+const MAX_BUFFERED = 10_000
 
 interface Chunk {
   seq: string
@@ -37,8 +40,9 @@ function formatChunks(rows: Chunk[]): string {
  * the chunk's JSON), then `event: end` with `{ sessionId, stream, next }` once every run of the
  * session is final and every chunk was sent. The runner stores a run's chunks before it records
  * the run's end, and its writes commit in offset order, so reading the runs' status and the chunks
- * in one snapshot never ends early nor skips an offset. Wakes on the session's channel (and the
- * runs' channels), and polls Postgres as a fallback.
+ * in one snapshot never ends early nor skips an offset. Small batches arrive in the session
+ * channel's notices and are written without reading Postgres (stream-notice.ts); anything else
+ * (a large batch, a lost notice, a run's end, the poll) reads Postgres.
  */
 export async function streamSessionChunks(
   stream: SSEStreamingApi,
@@ -48,22 +52,83 @@ export async function streamSessionChunks(
   options: SessionStreamOptions,
 ): Promise<void> {
   let wake: (() => void) | null = null
-  let dirty = false
+  let next = target.from
+  // Start with a read of Postgres; later only when something other than a usable notice came.
+  let dirty = true
   const onChange = () => {
     dirty = true
     wake?.()
   }
+  // Chunks that came in notices, by offset: written when their offset is the next one, so a
+  // chunk is never written twice nor out of order, whatever Postgres returned meanwhile.
+  const buffered = new Map<number, string>()
+  const onNotice = (message: string) => {
+    const notice = decodeStreamNotice(message)
+    if (!notice) return onChange()
+    if (notice.name !== target.name) return
+    if (!notice.batch || buffered.size + notice.batch.chunks.length > MAX_BUFFERED) {
+      return onChange()
+    }
+    notice.batch.chunks.forEach((data, i) => {
+      const offset = (notice.batch?.offset ?? 0) + i
+      if (offset >= next) buffered.set(offset, data)
+    })
+    wake?.()
+  }
   const unsubscribe = [
-    notifier.subscribeChannel(options.channel, (name) => {
-      if (name === target.name) onChange()
-    }),
+    notifier.subscribeChannel(options.channel, onNotice),
     ...options.runChannels.map((channel) => notifier.subscribeChannel(channel, onChange)),
   ]
   stream.onAbort(() => wake?.())
-  let next = target.from
   let lastWrite = Date.now()
+  const writeBuffered = async (): Promise<boolean> => {
+    const rows: Chunk[] = []
+    for (let data = buffered.get(next + rows.length); data !== undefined; ) {
+      rows.push({ seq: String(next + rows.length), data })
+      data = buffered.get(next + rows.length)
+    }
+    if (rows.length === 0) return false
+    await stream.write(formatChunks(rows))
+    next += rows.length
+    lastWrite = Date.now()
+    for (const offset of buffered.keys()) if (offset < next) buffered.delete(offset)
+    return true
+  }
+  /** Waits for a notice, a change or the poll; a keep-alive comment when quiet for long. */
+  const idle = async () => {
+    if (Date.now() - lastWrite >= options.heartbeatMs) {
+      await stream.write(": keep-alive\n\n")
+      lastWrite = Date.now()
+    }
+    if (dirty || buffered.has(next)) return
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(
+        () => {
+          // The fallback poll: read Postgres even without a notice.
+          dirty = true
+          done()
+        },
+        Math.min(options.pollMs, options.heartbeatMs),
+      )
+      function done() {
+        clearTimeout(timer)
+        wake = null
+        resolve()
+      }
+      wake = done
+    })
+  }
   try {
     while (!stream.aborted && !stream.closed) {
+      if (!dirty) {
+        // A notice carried the next chunks: no need to read Postgres for them.
+        if (await writeBuffered()) continue
+        // A notice that skipped ahead (one was lost): Postgres has the gap.
+        if (buffered.size === 0) {
+          await idle()
+          continue
+        }
+      }
       dirty = false
       // One statement, one snapshot: if the runs are final in it, so is every chunk they wrote.
       const result = await sql<{ active: boolean; seq: string | null; data: string | null }[]>`
@@ -86,8 +151,12 @@ export async function streamSessionChunks(
         await stream.write(formatChunks(rows))
         next = Number(rows.at(-1)?.seq ?? next - 1) + 1
         lastWrite = Date.now()
+        for (const offset of buffered.keys()) if (offset < next) buffered.delete(offset)
       }
-      if (rows.length === BATCH) continue
+      if (rows.length === BATCH) {
+        dirty = true // more to read
+        continue
+      }
       if (!active) {
         await stream.writeSSE({
           event: "end",
@@ -95,20 +164,7 @@ export async function streamSessionChunks(
         })
         return
       }
-      if (Date.now() - lastWrite >= options.heartbeatMs) {
-        await stream.write(": keep-alive\n\n")
-        lastWrite = Date.now()
-      }
-      if (dirty) continue
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, Math.min(options.pollMs, options.heartbeatMs))
-        function done() {
-          clearTimeout(timer)
-          wake = null
-          resolve()
-        }
-        wake = done
-      })
+      await idle()
     }
   } finally {
     for (const stop of unsubscribe) stop()

@@ -19,6 +19,12 @@ export {
   swapScheduleEntries,
 } from "./schedule-leases.ts"
 export {
+  decodeStreamNotice,
+  encodeStreamNotice,
+  STREAM_NOTICE_MAX_CHARS,
+  type StreamNotice,
+} from "./stream-notice.ts"
+export {
   leaseTimers,
   parseTimerMember,
   putTimer,

@@ -1,5 +1,5 @@
 import type { Sql } from "@helmr/migrations/db"
-import type { Valkey, ValkeyKeys } from "@helmr/migrations/valkey"
+import { encodeStreamNotice, type Valkey, type ValkeyKeys } from "@helmr/migrations/valkey"
 import { MAX_STREAM_CHUNK_BYTES, STREAM_NAME_PATTERN, utf8Length } from "@helmr/sdk/contract"
 
 /**
@@ -65,7 +65,15 @@ export function createStreamSink(deps: {
           select ${deps.sessionId}, s, q, d
           from unnest(${streams}::text[], ${seqs}::bigint[], ${data}::text[]) as c(s, q, d)`
         for (const [name, seq] of offsets) next.set(name, seq)
-        break
+        // Readers get small batches in the message itself (stream-notice.ts).
+        const channel = deps.keys.sessionChannel(deps.sessionId)
+        for (const name of names) {
+          const first = seqs[streams.indexOf(name)] ?? 0
+          const texts = data.filter((_d, i) => streams[i] === name)
+          const notice = encodeStreamNotice(name, first, texts)
+          void deps.valkey.publish(channel, notice).catch(() => 0)
+        }
+        return
       } catch (error) {
         // Someone else wrote to the stream (a conflicting offset) or Postgres failed: read the
         // offsets again and retry a few times before giving the batch up.
@@ -73,9 +81,6 @@ export function createStreamSink(deps: {
         if (attempt >= RETRIES) throw error
         await Bun.sleep(50 * attempt)
       }
-    }
-    for (const name of names) {
-      await deps.valkey.publish(deps.keys.sessionChannel(deps.sessionId), name).catch(() => 0)
     }
   }
 
