@@ -1,7 +1,5 @@
-import { ZodError } from "zod"
 import { StreamEnd } from "../contract/streams.ts"
-import { ConnectionError } from "./errors.ts"
-import { parseSse } from "./sse.ts"
+import { followSse } from "./sse.ts"
 import type { Transport } from "./transport.ts"
 
 /**
@@ -55,36 +53,23 @@ export function streamsNamespace(t: Transport) {
         throw new TypeError("from must be a non-negative integer")
       }
       const path = `/sessions/${encodeURIComponent(sessionId)}/streams/${encodeURIComponent(name)}`
-      let reconnects = 0
-      for (;;) {
-        const response = await t.stream(path, {
+      const open = () =>
+        t.stream(path, {
           query: { from: next },
           ...(options.signal ? { signal: options.signal } : {}),
         })
-        if (!response.body) throw new ConnectionError("stream without a body")
-        try {
-          for await (const message of parseSse(response.body)) {
-            if (message.event === "end") {
-              StreamEnd.parse(JSON.parse(message.data))
-              return
-            }
-            if (message.event !== "message" || message.id === undefined) continue
-            const offset = Number(message.id)
-            // A reconnect never repeats a chunk: the server starts at `next`, but be strict.
-            if (offset < next) continue
-            next = offset + 1
-            reconnects = 0
-            yield { offset, data: JSON.parse(message.data) }
-          }
-        } catch (error) {
-          if (options.signal?.aborted) return
-          if (error instanceof SyntaxError || error instanceof ZodError) throw error
+      const what = `stream ${name} of ${sessionId}`
+      for await (const message of followSse(open, { ...options, what })) {
+        if (message.event === "end") {
+          StreamEnd.parse(JSON.parse(message.data))
+          return
         }
-        if (options.signal?.aborted) return
-        reconnects++
-        if (reconnects > (options.maxReconnects ?? 5)) {
-          throw new ConnectionError(`stream ${name} of ${sessionId} kept dropping`)
-        }
+        if (message.event !== "message" || message.id === undefined) continue
+        const offset = Number(message.id)
+        // The server starts at `next` after a reconnect; be strict anyway.
+        if (offset < next) continue
+        next = offset + 1
+        yield { offset, data: JSON.parse(message.data) }
       }
     },
   }
