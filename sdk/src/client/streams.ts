@@ -31,6 +31,15 @@ export interface StreamReadOptions {
   maxReconnects?: number
 }
 
+/**
+ * `client.streams`: reading session streams.
+ *
+ * @example
+ * ```ts
+ * const streams = streamsNamespace(createTransport({ apiUrl, apiKey }))
+ * for await (const chunk of streams.read(sessionId, "tokens")) console.log(chunk)
+ * ```
+ */
 export function streamsNamespace(t: Transport) {
   return {
     /**
@@ -75,4 +84,12 @@ export function streamsNamespace(t: Transport) {
   }
 }
 
+/**
+ * The type of `client.streams`.
+ *
+ * @example
+ * ```ts
+ * const read: StreamsNamespace["read"] = client.streams.read
+ * ```
+ */
 export type StreamsNamespace = ReturnType<typeof streamsNamespace>

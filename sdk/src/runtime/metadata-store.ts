@@ -31,6 +31,14 @@ export class MetadataTooLargeError extends Error {
 
 type Json = Record<string, unknown>
 
+/**
+ * The metadata host plus the flush the runtime awaits before the result.
+ *
+ * @example
+ * ```ts
+ * const store: MetadataStore = createMetadataStore({ initial: {}, send })
+ * ```
+ */
 export interface MetadataStore extends MetadataHost {
   /** Sends a pending change now; resolves when it was written to stdout. */
   flush(): Promise<void>
@@ -55,6 +63,16 @@ function checkKey(api: string, key: unknown): asserts key is string {
   }
 }
 
+/**
+ * A run's metadata inside the sandbox, starting from what the run already stored.
+ *
+ * @example
+ * ```ts
+ * const store = createMetadataStore({ initial: start.metadata ?? {}, send: (m) => sendFrame(m) })
+ * store.increment("done", 1)
+ * await store.flush()
+ * ```
+ */
 export function createMetadataStore(options: {
   initial: Json
   send: (metadata: Json) => Promise<void>

@@ -12,6 +12,14 @@ import type { StreamsHost } from "./current-run.ts"
  * streams; the runner gives each chunk its offset.
  */
 
+/**
+ * Consecutive chunks of one stream, as one frame to the runner.
+ *
+ * @example
+ * ```ts
+ * const batch: StreamBatch = { name: "tokens", chunks: ['"Hel"', '"lo"'] }
+ * ```
+ */
 export interface StreamBatch {
   name: string
   chunks: string[]
@@ -49,6 +57,16 @@ export function checkStreamName(api: string, name: unknown): asserts name is str
   }
 }
 
+/**
+ * The buffered stream appender of one run.
+ *
+ * @example
+ * ```ts
+ * const writer = createStreamWriter({ send: (batch) => sendFrame(batch) })
+ * writer.append("tokens", "Hello")
+ * await writer.flush()
+ * ```
+ */
 export function createStreamWriter(options: {
   send: (batch: StreamBatch) => Promise<void>
   flushMs?: number
