@@ -1,4 +1,9 @@
-import type { Valkey, ValkeyKeys } from "@helmr/migrations/valkey"
+import {
+  publishRunMessage,
+  type RunChannelMessage,
+  type Valkey,
+  type ValkeyKeys,
+} from "@helmr/migrations/valkey"
 import type { Logger } from "pino"
 
 /**
@@ -12,7 +17,7 @@ export interface RunNotifier {
   subscribe(runId: string, onChange: () => void): () => void
   /** The same for any channel (a session's streams: `keys.sessionChannel`). */
   subscribeChannel(channel: string, onChange: (message: string) => void): () => void
-  publish(runId: string, message: string): Promise<void>
+  publish(runId: string, message: RunChannelMessage): Promise<void>
 }
 
 export function createRunNotifier(valkey: Valkey, keys: ValkeyKeys, logger: Logger): RunNotifier {
@@ -62,7 +67,7 @@ export function createRunNotifier(valkey: Valkey, keys: ValkeyKeys, logger: Logg
     subscribeChannel,
     async publish(runId, message) {
       try {
-        await valkey.publish(keys.runChannel(runId), message)
+        await publishRunMessage(valkey, keys, runId, message)
       } catch (error) {
         logger.warn({ err: error, runId }, "run notifier: publish failed")
       }

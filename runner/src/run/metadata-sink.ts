@@ -1,5 +1,5 @@
 import type { Sql } from "@helmr/migrations/db"
-import type { Valkey, ValkeyKeys } from "@helmr/migrations/valkey"
+import { publishRunMessage, type Valkey, type ValkeyKeys } from "@helmr/migrations/valkey"
 import { MAX_METADATA_BYTES, utf8Length } from "@helmr/sdk/contract"
 
 /**
@@ -40,7 +40,7 @@ export function createMetadataSink(deps: {
       select id, 'metadata', ${deps.sql.json({ attempt: deps.attempt, metadata } as never)}
       from updated`
     if (updated.count > 0) {
-      await deps.valkey.publish(deps.keys.runChannel(deps.runId), "events").catch(() => 0)
+      await publishRunMessage(deps.valkey, deps.keys, deps.runId, "events").catch(() => 0)
     }
   }
 
