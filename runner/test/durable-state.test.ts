@@ -77,6 +77,14 @@ describe("metadata", () => {
     expect(output.message).toContain("the change was not applied")
     expect(done.metadata).toEqual({ small: "ok" })
   }, 180_000)
+
+  test("a retry starts with the metadata the failed attempt stored", async () => {
+    const run = await h.trigger({ deploymentId, taskId: "metaRetry", maxAttempts: 2 })
+    const done = await waitForRun(h.db.sql, run.id, ["succeeded", "failed", "crashed"], 120_000)
+    expect(done.attempt).toBe(2)
+    expect(done.output).toEqual({ attempts: 2, seen: [1, 2] })
+    expect((await client.runs.retrieve(run.id)).metadata).toEqual({ attempts: 2, seen: [1, 2] })
+  }, 180_000)
 })
 
 describe("streams", () => {

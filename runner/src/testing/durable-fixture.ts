@@ -22,6 +22,7 @@ export function durableManifest() {
     tasks: [
       task("meta"),
       task("metaCap"),
+      task("metaRetry"),
       task("numbers", {
         type: "object",
         properties: { count: { type: "integer" }, pauseEvery: { type: "integer" } },
