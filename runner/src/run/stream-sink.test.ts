@@ -52,18 +52,23 @@ const chunks = async (stream: string): Promise<{ seq: string; data: string }[]> 
     where session_id = ${sessionId} and stream = ${stream} order by stream_chunks.seq`),
 ]
 
+function makeSink(options: { maxRows?: number } = {}) {
+  const refused: string[] = []
+  const sink = createStreamSink({
+    sql: db.sql,
+    valkey: vk.valkey,
+    keys: valkeyKeys(vk.prefix),
+    sessionId,
+    ...options,
+    onRefused: (m) => refused.push(m),
+    onError: () => {},
+  })
+  return { sink, refused }
+}
+
 describe("stream sink", () => {
   test("numbers chunks from 0 in arrival order, across streams, in multi-row writes", async () => {
-    const refused: string[] = []
-    const sink = createStreamSink({
-      sql: db.sql,
-      valkey: vk.valkey,
-      keys: valkeyKeys(vk.prefix),
-      sessionId,
-      maxRows: 3,
-      onRefused: (m) => refused.push(m),
-      onError: () => {},
-    })
+    const { sink, refused } = makeSink({ maxRows: 3 })
     sink.append("a", ["1", "2"])
     sink.append("b", ['"x"'])
     sink.append("a", ["3", "4", "5"])
@@ -76,15 +81,7 @@ describe("stream sink", () => {
   })
 
   test("a later attempt continues the offsets; forged chunks are refused and reported", async () => {
-    const refused: string[] = []
-    const sink = createStreamSink({
-      sql: db.sql,
-      valkey: vk.valkey,
-      keys: valkeyKeys(vk.prefix),
-      sessionId,
-      onRefused: (m) => refused.push(m),
-      onError: () => {},
-    })
+    const { sink, refused } = makeSink()
     sink.append("a", ["6", "{not json", '"line\nbreak"', "7"])
     sink.append("bad name", ["1"])
     await sink.flush()
@@ -97,14 +94,7 @@ describe("stream sink", () => {
   })
 
   test("another writer took an offset: the sink reads the offsets again and stores its chunks", async () => {
-    const sink = createStreamSink({
-      sql: db.sql,
-      valkey: vk.valkey,
-      keys: valkeyKeys(vk.prefix),
-      sessionId,
-      onRefused: () => {},
-      onError: () => {},
-    })
+    const { sink } = makeSink()
     sink.append("c", ["0"])
     await sink.flush()
     await db.sql`insert into stream_chunks (session_id, stream, seq, data)
