@@ -119,6 +119,7 @@ export async function composeRunner(
     parked: new Map(),
     wake: createLoopWake(),
     catalog: new TaskCatalog(clients.sql, clients.logger),
+    workspaceRetentionMs: config.HELMR_WORKSPACE_RETENTION_MS,
   }
   return { deps, imageGc, network, docker, close: () => cancelWatch.close() }
 }

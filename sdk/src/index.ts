@@ -1,19 +1,20 @@
 import { schedules as declarativeSchedules } from "./authoring/index.ts"
+import { streamClientFunctions } from "./client/facade.ts"
 import { runtimeScheduleFunctions } from "./runtime/schedules.ts"
+import { streams as runtimeStreams } from "./runtime/streams.ts"
 
 export * from "./authoring/index.ts"
 export { configure, scheduleClientFunctions } from "./client/facade.ts"
 export * from "./client/index.ts"
 export type { CreateTokenOptions } from "./client/tokens.ts"
 export * from "./contract/index.ts"
+export { OutsideRunError } from "./runtime/current-run.ts"
 export * from "./runtime/logger.ts"
-export {
-  ConcurrentWaitError,
-  insideRun,
-  OutsideRunError,
-  RuntimeCallError,
-} from "./runtime/rpc.ts"
+export { metadata } from "./runtime/metadata.ts"
+export { MetadataTooLargeError } from "./runtime/metadata-store.ts"
+export { ConcurrentWaitError, insideRun, RuntimeCallError } from "./runtime/rpc.ts"
 export { type ChildRunResult, runs } from "./runtime/runs.ts"
+export { StreamAppendError } from "./runtime/stream-writer.ts"
 export { timers, type WaitDuration, waitDurationMs } from "./runtime/timers.ts"
 export { type TokenWaitResult, tokens } from "./runtime/tokens.ts"
 
@@ -37,3 +38,17 @@ export { type TokenWaitResult, tokens } from "./runtime/tokens.ts"
  * ```
  */
 export const schedules = { ...declarativeSchedules, ...runtimeScheduleFunctions }
+
+/**
+ * Durable session streams: `streams.append(name, chunk)` and `streams.pipe(name, iterable)` inside
+ * a task run; `streams.read(sessionId, name, { from })` anywhere, through the API (configured by
+ * `HELMR_API_URL` and `HELMR_API_KEY`, or `configure`).
+ *
+ * @example
+ * ```ts
+ * import { streams } from "@helmr/sdk"
+ * streams.append("status", { stage: "thinking" }) // inside a run
+ * for await (const chunk of streams.read(sessionId, "status")) console.log(chunk.data) // anywhere
+ * ```
+ */
+export const streams = { ...runtimeStreams, ...streamClientFunctions }

@@ -2,6 +2,7 @@ import type { CallMessage, SerializedError } from "@helmr/sdk/runtime/protocol"
 import { ImageBuildError } from "../build/build-image.ts"
 import type { OutputStream } from "../sandbox/driver.ts"
 import { parseSandboxLine } from "../sandbox/messages.ts"
+import type { DurableSinks } from "./durable-sinks.ts"
 import type { EventLog } from "./event-log.ts"
 import { type AttemptFacts, type AttemptOutcome, decideOutcome } from "./outcome.ts"
 import { RunSetupError } from "./run-plan.ts"
@@ -47,6 +48,7 @@ export function onSandboxOutput(
   nonce: string,
   attempt: number,
   onCall: (call: CallMessage) => void,
+  durable?: DurableSinks,
 ) {
   return (stream: OutputStream, line: string) => {
     const message = stream === "stdout" ? parseSandboxLine(nonce, line) : null
@@ -88,6 +90,10 @@ export function onSandboxOutput(
         state.result = message.ok
           ? { ok: true, output: message.output }
           : { ok: false, error: message.error }
+        return
+      case "metadata":
+      case "stream":
+        durable?.handle(message)
         return
       default:
         return message satisfies never

@@ -2,9 +2,11 @@ import type { RunRow } from "@helmr/migrations/rows"
 import { type RuntimeMethod, WAITING_METHODS } from "@helmr/sdk/contract"
 import type { CallMessage } from "@helmr/sdk/runtime/protocol"
 import type { Logger } from "pino"
-import type { Sandbox } from "../sandbox/driver.ts"
+import type { OutputStream, Sandbox } from "../sandbox/driver.ts"
 import type { AbortKind, AttemptReport } from "./attempt-report.ts"
+import { onSandboxOutput } from "./attempt-report.ts"
 import type { RunnerDeps } from "./deps.ts"
+import { createDurableSinks, type DurableSinks } from "./durable-sinks.ts"
 import { createEventLog, type EventLog } from "./event-log.ts"
 import { startHeartbeat } from "./heartbeat.ts"
 import type { Slot } from "./parking.ts"
@@ -30,7 +32,11 @@ export interface SessionState extends AttemptReport {
 export interface AttemptSession {
   state: SessionState
   events: EventLog
+  /** Metadata and stream chunks of the run (durable-sinks.ts). */
+  durable: DurableSinks
   log: Logger
+  /** The handler of the sandbox's output lines for frames under `nonce`. */
+  output(nonce: string): (stream: OutputStream, line: string) => void
   requestAbort(kind: AbortKind, message: string): void
   onCall(call: CallMessage): void
   /** Starts the maxDuration clock with what is left of it. */
@@ -55,6 +61,9 @@ export function createAttemptSession(
     runId: run.id,
     onError: (error) => log.warn({ err: error }, "recording run events failed"),
   })
+  const durable = createDurableSinks(deps, run, events, (error) =>
+    log.warn({ err: error }, "storing run metadata or stream chunks failed"),
+  )
   const state: SessionState = {
     abort: null,
     sandbox: null,
@@ -130,7 +139,7 @@ export function createAttemptSession(
     // What the task printed before a wait is recorded before the run goes `waiting`: a runner
     // killed during the wait must not lose it (the re-attached log replay starts after it).
     const before = WAITING_METHODS.includes(call.method as RuntimeMethod)
-      ? events.flush()
+      ? Promise.all([events.flush(), durable.flush()])
       : Promise.resolve()
     void before
       .then(() => runRuntimeCall(deps, run, call))
@@ -177,7 +186,9 @@ export function createAttemptSession(
   return {
     state,
     events,
+    durable,
     log,
+    output: (nonce) => onSandboxOutput(events, state, nonce, run.attempt, onCall, durable),
     requestAbort,
     onCall,
     startClock(maxDurationSeconds) {

@@ -4,7 +4,7 @@ import type { RunRow } from "@helmr/migrations/rows"
 import { publishRunMessage } from "@helmr/migrations/valkey"
 import { NONCE_ENV, PROTOCOL_VERSION } from "@helmr/sdk/runtime/protocol"
 import type { Sandbox, SandboxRecord } from "../sandbox/driver.ts"
-import { onSandboxOutput, outcomeOf, setupOutcome } from "./attempt-report.ts"
+import { outcomeOf, setupOutcome } from "./attempt-report.ts"
 import { type AttemptSession, createAttemptSession } from "./attempt-session.ts"
 import type { RunnerDeps } from "./deps.ts"
 import { finishAttempt } from "./finish.ts"
@@ -70,7 +70,7 @@ export async function runAttempt(
         },
         network: plan.sandbox.network,
       },
-      onSandboxOutput(events, state, nonce, run.attempt, session.onCall),
+      session.output(nonce),
     )
     state.sandbox = sandbox
     const running = await transitionRun(
@@ -96,6 +96,7 @@ export async function runAttempt(
         workspace: sandbox.workspace,
         entry: prepared.entry,
         payload: run.payload,
+        metadata: run.metadata,
         orphanAfterMs: Math.max(10_000, deps.leaseMs * 2),
       })
       const pendingAbort = readAbort(session)
@@ -132,9 +133,7 @@ export async function adoptAttempt(
   const session = createAttemptSession(deps, run, stop, slot)
   const [last] = await deps.sql<{ at: Date }[]>`
     select coalesce(max(created_at), ${run.updatedAt}) as at from run_events where run_id = ${run.id}`
-  const adopted = await deps.driver.adopt(record, last?.at ?? run.updatedAt, (nonce) =>
-    onSandboxOutput(session.events, session.state, nonce, run.attempt, session.onCall),
-  )
+  const adopted = await deps.driver.adopt(record, last?.at ?? run.updatedAt, session.output)
   if (!adopted) {
     await session.close()
     await session.events.close()
@@ -179,6 +178,8 @@ async function endAttempt(
   const detached = outcome === null
   await session.close()
   try {
+    // Every chunk and the last metadata are stored before the run's end is recorded.
+    await session.durable.flush()
     if (state.lost || detached) return
     await finishAttempt(deps, run, outcome, events, state.abort?.kind === "interrupted")
   } finally {

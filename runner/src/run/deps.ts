@@ -35,4 +35,6 @@ export interface RunnerDeps {
   wake: LoopWake
   /** Tasks of current deployments (triggers from tasks), as the API reads them. */
   catalog: TaskCatalog
+  /** How long a finished session's workspace is kept before the sweep removes it (0: at once). */
+  workspaceRetentionMs: number
 }

@@ -5,6 +5,7 @@ import type { RunnerDeps } from "./deps.ts"
 import { createSlot, type LoopWake, type Slot } from "./parking.ts"
 import { recoverOwnRuns, sweepStaleRuns } from "./recovery.ts"
 import { adoptSandboxes, findResumable, resumeParked } from "./resume.ts"
+import { sweepWorkspaces } from "./workspace-sweep.ts"
 
 export interface RunLoopOptions {
   /** Attempts this runner executes at once. */
@@ -120,6 +121,8 @@ export function startRunLoop(
           lastSweep = Date.now()
           const swept = await sweepStaleRuns(deps)
           if (swept > 0) log.info({ swept }, "recovered runs whose runner stopped")
+          const workspaces = await sweepWorkspaces(deps)
+          if (workspaces > 0) log.info({ workspaces }, "removed workspaces of finished sessions")
         }
       } catch (error) {
         log.warn({ err: error }, "run loop: polling failed")

@@ -84,11 +84,16 @@ export interface SandboxDriver {
   ): Promise<Sandbox>
   /** Deletes a session's workspace. */
   removeWorkspace(sessionId: string): Promise<void>
+  /**
+   * Session ids of the workspaces this driver can see (Docker: every Helmr workspace volume
+   * carrying this runner's extra labels). The workspace sweep decides which may go.
+   */
+  listWorkspaces(): Promise<string[]>
   /** Sandboxes this runner id left behind (after a restart). */
   listSandboxes(): Promise<SandboxRecord[]>
   /**
    * Re-attaches to a living sandbox of this runner id; what it printed since `since` (while no
-   * runner was attached) goes to `onLine` first. Null when it is gone or cannot be adopted.
+   * runner was attached) goes to the handler first. Null when it is gone or cannot be adopted.
    */
   adopt(
     record: SandboxRecord,
@@ -96,11 +101,9 @@ export interface SandboxDriver {
     onLineFor: (nonce: string) => (stream: OutputStream, line: string) => void,
   ): Promise<AdoptedSandbox | null>
   /**
-   * Removes every sandbox and workspace this runner left behind (after a restart), except the
-   * adopted sandboxes (`keep`, by id) and their sessions' workspaces.
+   * Removes every sandbox this runner left behind (after a restart) except the adopted ones
+   * (`keep`, by id). Workspaces stay: a run retried after the restart keeps its workspace; the
+   * workspace sweep removes finished ones.
    */
-  removeOrphans(keep?: {
-    sandboxes: Set<string>
-    sessions: Set<string>
-  }): Promise<{ sandboxes: number; workspaces: number }>
+  removeOrphans(keep?: { sandboxes: Set<string> }): Promise<{ sandboxes: number }>
 }

@@ -8,8 +8,9 @@
  * - The runtime answers on stdout with framed lines: `FRAME_PREFIX + nonce + " " + JSON + "\n"`.
  *   Anything else on stdout or stderr is plain task output (recorded as log lines). The nonce keeps
  *   a task's own output from being mistaken for a protocol message by accident.
- * - Order: `ready` (runtime loaded) → `started` (the task's `run` is called) → any number of `log`
- *   and `call` → exactly one `result`, then the process exits 0.
+ * - Order: `ready` (runtime loaded) → `started` (the task's `run` is called) → any number of `log`,
+ *   `metadata`, `stream` and `call` → exactly one `result`, then the process exits 0. Pending
+ *   `metadata` and `stream` frames are always sent before the `result`.
  * - Calls (rpc.ts): the runtime sends `call` `{ id, method, params }` (timers, tokens, the runtime
  *   client); the runner answers each with one `reply` `{ id, ok, value | error }`. `id` counts the
  *   run's calls from 1 in program order, so the runner keys what a call creates by
@@ -89,6 +90,8 @@ export interface StartMessage {
   /** Absolute path of the bundle's entry module. */
   entry: string
   payload: unknown
+  /** The run's metadata as stored (kept across attempts); absent means `{}`. */
+  metadata?: Record<string, unknown>
   /**
    * With Docker a task survives its runner (stdin stays open). A runtime that hears nothing from
    * its runner (`ping` comes every few seconds) for this long while it is not waiting gives up:
@@ -204,6 +207,37 @@ export type SandboxMessage =
   | CallMessage
   | { type: "result"; ok: true; output: unknown }
   | { type: "result"; ok: false; error: SerializedError }
+  | MetadataMessage
+  | StreamMessage
+
+/**
+ * sandbox → runner: the run's whole metadata after a change (sent at most every 100 ms and before
+ * the result); the runner stores the latest one.
+ *
+ * @example
+ * ```ts
+ * const m: MetadataMessage = { type: "metadata", metadata: { progress: 0.5 } }
+ * ```
+ */
+export interface MetadataMessage {
+  type: "metadata"
+  metadata: Record<string, unknown>
+}
+
+/**
+ * sandbox → runner: chunks appended to one stream of the session, in order, each as JSON text.
+ * The runner gives them the next offsets and inserts them in one statement.
+ *
+ * @example
+ * ```ts
+ * const m: StreamMessage = { type: "stream", name: "tokens", chunks: ['"Hel"', '"lo"'] }
+ * ```
+ */
+export interface StreamMessage {
+  type: "stream"
+  name: string
+  chunks: string[]
+}
 
 /**
  * sandbox → runner: a runtime call (`method` names one of the contract's `RUNTIME_CALLS`).

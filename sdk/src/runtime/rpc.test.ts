@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, test } from "bun:test"
+import { OutsideRunError } from "./current-run.ts"
 import type { CallMessage } from "./protocol.ts"
 import {
   ConcurrentWaitError,
   callRuntime,
   insideRun,
   installRuntimeChannel,
-  OutsideRunError,
   RuntimeCallError,
 } from "./rpc.ts"
 import { timers, waitDurationMs } from "./timers.ts"
@@ -20,7 +20,7 @@ describe("outside a run", () => {
     expect(insideRun()).toBe(false)
     const error = await timers.wait({ seconds: 1 }).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(OutsideRunError)
-    expect((error as Error).message).toContain("timers.wait can only be used inside a Helmr run")
+    expect((error as Error).message).toContain("timers.wait() can only be used inside a task run")
   })
 })
 

@@ -1,3 +1,4 @@
+import { OutsideRunError } from "./current-run.ts"
 import type { CallMessage, ReplyMessage, SerializedError } from "./protocol.ts"
 
 /**
@@ -44,21 +45,6 @@ export class RuntimeCallError extends Error {
     this.name = error.name || "RuntimeCallError"
     this.code = typeof data.code === "string" ? data.code : "error"
     this.details = data.details
-  }
-}
-
-/**
- * A module-level API (`timers`, `tokens.wait`, `runs.triggerAndWait`…) used outside a run.
- *
- * @example
- * ```ts
- * await timers.wait({ seconds: 1 }) // outside a task: throws OutsideRunError
- * ```
- */
-export class OutsideRunError extends Error {
-  override readonly name = "OutsideRunError"
-  constructor(api: string) {
-    super(`${api} can only be used inside a Helmr run (in a task's run function)`)
   }
 }
 
