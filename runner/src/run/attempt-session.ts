@@ -136,13 +136,15 @@ export function createAttemptSession(
   }
 
   const onCall = (call: CallMessage) => {
+    // A wait's time counts from when the task asked, not from when its transaction ran.
+    const receivedAt = new Date()
     // What the task printed before a wait is recorded before the run goes `waiting`: a runner
     // killed during the wait must not lose it (the re-attached log replay starts after it).
     const before = WAITING_METHODS.includes(call.method as RuntimeMethod)
       ? Promise.all([events.flush(), durable.flush()])
       : Promise.resolve()
     void before
-      .then(() => runRuntimeCall(deps, run, call))
+      .then(() => runRuntimeCall(deps, run, call, receivedAt))
       .then((outcome) => {
         if ("reply" in outcome)
           state.sandbox?.send({ type: "reply", id: call.id, ok: true, value: outcome.reply })

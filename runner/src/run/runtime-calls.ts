@@ -50,14 +50,19 @@ function parse<M extends RuntimeMethod>(
   )
 }
 
-async function dispatch(deps: RunnerDeps, run: Attempt, call: CallMessage): Promise<WaitStart> {
+async function dispatch(
+  deps: RunnerDeps,
+  run: Attempt,
+  call: CallMessage,
+  receivedAt: Date,
+): Promise<WaitStart> {
   const method = call.method as RuntimeMethod
   if (!Object.hasOwn(RUNTIME_CALLS, method)) {
     throw new CallRefused("validation_failed", `unknown runtime method ${call.method}`)
   }
   switch (method) {
     case "timers.wait":
-      return startTimerWait(deps, run, call.id, parse(method, call.params))
+      return startTimerWait(deps, run, call.id, parse(method, call.params), receivedAt)
     case "tokens.wait":
       return startTokenWait(deps, run, parse(method, call.params).tokenId)
     case "tokens.create": {
@@ -135,9 +140,10 @@ export async function runRuntimeCall(
   deps: RunnerDeps,
   run: Attempt,
   call: CallMessage,
+  receivedAt: Date = new Date(),
 ): Promise<CallOutcome> {
   try {
-    return await dispatch(deps, run, call)
+    return await dispatch(deps, run, call, receivedAt)
   } catch (error) {
     if (error instanceof CallRefused) return { error: error.toSerialized() }
     deps.logger.warn({ err: error, runId: run.id, method: call.method }, "runtime call failed")

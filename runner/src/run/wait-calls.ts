@@ -81,8 +81,8 @@ export async function startTimerWait(
   run: Attempt,
   callId: number,
   params: TimerWaitParams,
+  now: Date = new Date(),
 ): Promise<WaitStart> {
-  const now = new Date()
   const resumeAt = "ms" in params ? new Date(now.getTime() + params.ms) : new Date(params.until)
   const due = resumeAt <= now
   const key = callKey(run.id, callId)
