@@ -4,7 +4,7 @@ import { type SecretsNamespace, secretsNamespace } from "./secrets.ts"
 import { type TokensNamespace, tokensNamespace } from "./tokens.ts"
 import { type ClientOptions, createTransport } from "./transport.ts"
 
-export { ApiError, ConnectionError } from "./errors.ts"
+export { ApiError, ConnectionError, MalformedAnswerError } from "./errors.ts"
 export type { EventsOptions, TriggerResult, TriggerRunOptions } from "./runs.ts"
 export type { ClientOptions, FetchLike } from "./transport.ts"
 

@@ -1,14 +1,12 @@
-import { ZodError } from "zod"
+import type { ListRunsQuery, Run, RunEvent, RunList, TriggerOptions } from "../contract/runs.ts"
 import {
-  type ListRunsQuery,
-  Run,
-  RunEvent,
-  RunList,
-  RunStreamEnd,
-  type TriggerOptions,
-  TriggerResponse,
-} from "../contract/runs.ts"
-import { ConnectionError } from "./errors.ts"
+  RunAnswer,
+  RunEventAnswer,
+  RunListAnswer,
+  RunStreamEndAnswer,
+  TriggerAnswer,
+} from "./answers.ts"
+import { ConnectionError, MalformedAnswerError } from "./errors.ts"
 import { parseSse } from "./sse.ts"
 import type { Transport } from "./transport.ts"
 
@@ -62,11 +60,13 @@ export function runsNamespace(t: Transport) {
         "POST",
         `/tasks/${encodeURIComponent(taskId)}/trigger`,
         // 201 `{ id }` for a new run; 200 with the whole run for a known idempotency key.
-        Run.or(TriggerResponse),
+        TriggerAnswer,
         { body },
       )
-      if (res.status === 201 || !("status" in res.data)) return { id: res.data.id, created: true }
-      return { id: res.data.id, created: false, run: res.data }
+      if (res.status === 201 || RunAnswer.safeParse(res.data).success === false) {
+        return { id: res.data.id, created: true }
+      }
+      return { id: res.data.id, created: false, run: res.data as Run }
     },
 
     /**
@@ -77,7 +77,7 @@ export function runsNamespace(t: Transport) {
      * if (run.status === "succeeded") console.log(run.output)
      */
     async retrieve(runId: string): Promise<Run> {
-      return (await t.json("GET", path(runId), Run)).data
+      return (await t.json("GET", path(runId), RunAnswer)).data
     },
 
     /**
@@ -87,7 +87,7 @@ export function runsNamespace(t: Transport) {
      * const page = await client.runs.list({ status: ["failed"], task: "review-pr", limit: 50 })
      */
     async list(query: ListRunsQuery = {}): Promise<RunList> {
-      return (await t.json("GET", "/runs", RunList, { query })).data
+      return (await t.json("GET", "/runs", RunListAnswer, { query })).data
     },
 
     /**
@@ -97,7 +97,7 @@ export function runsNamespace(t: Transport) {
      * const run = await client.runs.cancel(id) // run.status or run.cancelRequestedAt tells which
      */
     async cancel(runId: string): Promise<Run> {
-      return (await t.json("POST", `${path(runId)}/cancel`, Run)).data
+      return (await t.json("POST", `${path(runId)}/cancel`, RunAnswer)).data
     },
 
     /**
@@ -107,7 +107,7 @@ export function runsNamespace(t: Transport) {
      * const { id } = await client.runs.replay(failedRunId)
      */
     async replay(runId: string): Promise<{ id: string }> {
-      return (await t.json("POST", `${path(runId)}/replay`, TriggerResponse)).data
+      return (await t.json("POST", `${path(runId)}/replay`, TriggerAnswer)).data
     },
 
     /**
@@ -129,11 +129,11 @@ export function runsNamespace(t: Transport) {
         try {
           for await (const message of parseSse(response.body)) {
             if (message.event === "end") {
-              RunStreamEnd.parse(JSON.parse(message.data))
+              parseAnswer(RunStreamEndAnswer, message.data)
               return
             }
             if (message.event !== "message") continue
-            const event = RunEvent.parse(JSON.parse(message.data))
+            const event = parseAnswer(RunEventAnswer, message.data)
             lastEventId = event.id
             reconnects = 0
             yield event
@@ -141,7 +141,7 @@ export function runsNamespace(t: Transport) {
         } catch (error) {
           if (options.signal?.aborted) return
           // A malformed message is a bug to report; a dropped connection is worth a reconnect.
-          if (error instanceof SyntaxError || error instanceof ZodError) throw error
+          if (error instanceof SyntaxError || error instanceof MalformedAnswerError) throw error
         }
         if (options.signal?.aborted) return
         reconnects++
@@ -151,6 +151,17 @@ export function runsNamespace(t: Transport) {
       }
     },
   }
+}
+
+/** One SSE message's JSON, checked; a message that is not what the API sends is a bug to report. */
+function parseAnswer<T>(
+  check: { safeParse(v: unknown): { success: boolean; data?: T } },
+  text: string,
+): T {
+  const parsed = check.safeParse(JSON.parse(text))
+  if (!parsed.success)
+    throw new MalformedAnswerError(`malformed event stream message: ${text.slice(0, 200)}`)
+  return parsed.data as T
 }
 
 export type RunsNamespace = ReturnType<typeof runsNamespace>
