@@ -1,3 +1,4 @@
+import { rmSync } from "node:fs"
 import { mkdtemp } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -16,6 +17,7 @@ let packed: Promise<string> | undefined
 export function packedSdk(): Promise<string> {
   packed ??= (async () => {
     const dir = await mkdtemp(join(tmpdir(), "helmr-sdk-pack-"))
+    process.on("exit", () => rmSync(dir, { recursive: true, force: true }))
     return packSdk(dir, () => {})
   })()
   return packed
