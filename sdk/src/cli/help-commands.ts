@@ -121,7 +121,7 @@ ${ENVIRONMENT}
 export const INIT_HELP = `helmr init — create a task project
 
 Usage:
-  helmr init [dir] [--name <package name>] [--base-image <image>] [--json]
+  helmr init [dir] [--name <package name>] [--sdk <version|tarball>] [--base-image <image>] [--json]
 
 Writes a Bun task project into dir (default: the current folder, which must be empty):
 package.json (depending on @helmr/sdk and zod), tsconfig.json, .gitignore, README.md,
@@ -130,6 +130,8 @@ exporting both. It deploys as it is: bun install, then helmr deploy --env dev --
 
 Options:
       --name <name>         Package name (default: from the folder's name)
+      --sdk <spec>          @helmr/sdk to depend on: a version range (default: this CLI's), or
+                            the path of a packed tarball (bun run sdk:pack in a Helmr checkout)
       --base-image <image>  Image the tasks run in (default: helmr-local/bun:1.4.5)
       --json                Print what was written as JSON
   -h, --help                Show this help

@@ -11,6 +11,7 @@ export async function initCommand(argv: string[], ctx: CliContext): Promise<numb
   const inv = parseCommand("init", argv, {
     name: { type: "string" },
     "base-image": { type: "string" },
+    sdk: { type: "string" },
   })
   if (inv.args.booleans.help) {
     ctx.out.result(INIT_HELP.trimEnd())
@@ -34,7 +35,7 @@ export async function initCommand(argv: string[], ctx: CliContext): Promise<numb
   }
   const files = initFiles({
     name,
-    sdkRange: `^${packageJson.version}`,
+    sdkRange: sdkSpec(inv.args.strings.sdk),
     baseImage: inv.args.strings["base-image"] ?? DEFAULT_BASE_IMAGE,
   })
   for (const [path, text] of Object.entries(files)) {
@@ -53,6 +54,16 @@ export async function initCommand(argv: string[], ctx: CliContext): Promise<numb
   ctx.out.result("  bunx helmr deploy --env dev --promote")
   ctx.out.result(`  bunx helmr runs trigger hello --payload '{"name":"Ada"}' --follow`)
   return 0
+}
+
+/**
+ * The dependency spec of @helmr/sdk: this CLI's version from the registry by default; a path to a
+ * packed tarball (`bun run sdk:pack` in a Helmr checkout) where the SDK is not on a registry.
+ */
+function sdkSpec(value: string | undefined): string {
+  if (value === undefined) return `^${packageJson.version}`
+  if (/^(\.{0,2}\/|[A-Za-z]:\\)/.test(value) || value.endsWith(".tgz")) return `file:${value}`
+  return value
 }
 
 /** A folder name as an npm package name: lowercase, other characters as '-'. */
