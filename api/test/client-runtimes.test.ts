@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { cp, rm } from "node:fs/promises"
 import { join } from "node:path"
 import { Miniflare } from "miniflare"
-import { consumerProject, run } from "../../sdk/test/packed/packed-sdk.ts"
+import { consumerProject, packedSdk, run } from "../../sdk/test/packed/packed-sdk.ts"
 import { insertTestDeployment, startTestApi, type TestApi, testManifest } from "../src/testing.ts"
 
 /**
@@ -97,4 +97,30 @@ describe("the packed client against a live API", () => {
       await mf.dispose()
     }
   }, 60_000)
+})
+
+describe("the packed tarball", () => {
+  test("holds the built entries, their declarations, the CLI as bin, and no tests", async () => {
+    const listing = await run(["tar", "tzf", await packedSdk()], { cwd: project })
+    const files = listing.stdout.trim().split("\n")
+    const installed = join(project, "node_modules/@helmr/sdk")
+    const pkg = await Bun.file(join(installed, "package.json")).json()
+    expect(pkg.peerDependencies).toEqual({ zod: expect.stringMatching(/^\^4\./) })
+    expect(pkg.dependencies).toBeUndefined()
+    expect(pkg.bin).toEqual({ helmr: "./dist/cli/main.js" })
+    for (const [subpath, target] of Object.entries(pkg.exports as Record<string, unknown>)) {
+      if (subpath === "./package.json") continue
+      const { types, default: js } = target as { types: string; default: string }
+      expect(files).toContain(`package/${types.slice(2)}`)
+      expect(files).toContain(`package/${js.slice(2)}`)
+    }
+    expect(files.filter((f) => f.endsWith(".test.ts"))).toEqual([])
+    const version = await run([join(project, "node_modules/.bin/helmr"), "--version"], {
+      cwd: project,
+    })
+    expect({ code: version.code, out: version.stdout.trim() }).toEqual({
+      code: 0,
+      out: pkg.version,
+    })
+  })
 })
