@@ -5,6 +5,8 @@ import { CliError } from "../errors.ts"
 
 /** How long `runs logs` without --follow waits for more events once the backlog is out. */
 const IDLE_MS = 750
+/** …and for the first one (every run has its `queued` event): a loaded API may be slow to start. */
+const FIRST_MS = 10_000
 
 export interface StreamOptions {
   follow: boolean
@@ -29,10 +31,10 @@ export async function streamRunEvents(
     const abort = () => controller.abort()
     options.signal.addEventListener("abort", abort, { once: true })
     let idle: ReturnType<typeof setTimeout> | undefined
-    const arm = () => {
+    const arm = (ms: number) => {
       if (options.follow) return
       clearTimeout(idle)
-      idle = setTimeout(abort, IDLE_MS)
+      idle = setTimeout(abort, ms)
     }
     try {
       const res = await fetch(`${config.apiUrl}/api/v1/runs/${encodeURIComponent(runId)}/events`, {
@@ -48,9 +50,9 @@ export async function streamRunEvents(
         const message = /"message":"([^"]*)"/.exec(text)?.[1] ?? `HTTP ${res.status}`
         throw new CliError(`cannot read the events of ${runId}: ${message}`)
       }
-      arm()
+      arm(FIRST_MS)
       for await (const message of parseSse(res.body)) {
-        arm()
+        arm(IDLE_MS)
         if (message.event === "end") return RunStreamEnd.parse(JSON.parse(message.data)).status
         if (message.event !== "message") continue
         const event = RunEvent.parse(JSON.parse(message.data))
