@@ -127,5 +127,15 @@ describe("helmr dev", () => {
       controller.abort()
     }
     expect(await running).toMatchObject({ code: 0 })
+
+    // What dev left behind, through deployments and promote with --json: a rollback to v1.
+    const listed = JSON.parse((await helmr(["deployments", "--env", "dev", "--json"])).stdout)
+    expect(listed.data.map((d: { version: number }) => d.version)).toEqual([2, 1])
+    const first = listed.data[1].id as string
+    const rolledBack = await helmr(["promote", first, "--env", "dev", "--json"])
+    expect(JSON.parse(rolledBack.stdout)).toMatchObject({
+      changed: true,
+      deployment: { id: first },
+    })
   }, 120_000)
 })
