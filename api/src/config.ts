@@ -1,10 +1,10 @@
-import { configFields } from "@helmr/migrations/config"
+import { configFields, keyringFields } from "@helmr/migrations/config"
 import { z } from "zod"
 
 export const ApiConfig = z.object({
   HELMR_DATABASE_URL: configFields.databaseUrl,
   HELMR_VALKEY_URL: configFields.valkeyUrl,
-  HELMR_ENCRYPTION_KEY: configFields.encryptionKey,
+  ...keyringFields,
   HELMR_API_PORT: configFields.port.default(3000),
   HELMR_API_HOST: z.string().min(1).default("0.0.0.0"),
   HELMR_KEY_PREFIX: configFields.keyPrefix.default("helmr"),
@@ -23,5 +23,6 @@ export const ApiConfig = z.object({
   HELMR_RATE_LIMIT: z.coerce.number().int().min(0).default(6000),
   HELMR_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   HELMR_MIGRATE_ON_START: z.enum(["true", "false"]).default("true"),
+  HELMR_SCHEDULE_UPCOMING: configFields.scheduleUpcoming,
 })
 export type ApiConfig = z.infer<typeof ApiConfig>

@@ -10,15 +10,26 @@ import { z } from "zod"
  */
 export const Timestamp = z.iso.datetime()
 
+// Date.UTC maps years 0-99 to 1900-1999, hence the ISO strings.
+const FIRST_INSTANT = Date.parse("0001-01-01T00:00:00Z")
+const LAST_INSTANT = Date.parse("9999-12-31T23:59:59.999Z")
+
 /**
- * Timestamps a caller sends may carry an offset (`2026-01-02T04:04:05+01:00`).
+ * Timestamps a caller sends may carry an offset (`2026-01-02T04:04:05+01:00`). The instant must
+ * fall in years 1-9999 UTC: `0000-01-01T00:00:00Z` (or `0001-01-01T00:00:00+01:00`) has no
+ * four-digit ISO form Postgres reads back, nor has anything past 9999.
  *
  * @example
  * ```ts
  * TimestampInput.parse("2026-01-02T04:04:05+01:00")
  * ```
  */
-export const TimestampInput = z.iso.datetime({ offset: true })
+export const TimestampInput = z.iso
+  .datetime({ offset: true })
+  .refine(
+    (value) => Date.parse(value) >= FIRST_INSTANT && Date.parse(value) <= LAST_INSTANT,
+    "must fall between the years 1 and 9999 UTC",
+  )
 
 /**
  * Tags label runs for filtering: up to 10 a run, each 1–128 characters without spaces or commas.
@@ -82,41 +93,3 @@ export const PageLimit = z.coerce.number<string | number>().int().min(1).max(100
 export function pageOf<T extends z.ZodType>(item: T) {
   return z.object({ data: z.array(item), nextCursor: Cursor.nullable() })
 }
-
-const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
-
-/**
- * `500ms`, `10s`, `5m`, `2h`, `1d` and sums of them such as `1h30m`.
- *
- * @example
- * ```ts
- * DURATION_PATTERN.test("1h30m") // true
- * ```
- */
-export const DURATION_PATTERN = /^(?:\d{1,9}(?:ms|s|m|h|d))+$/
-
-/**
- * Milliseconds of a duration string, or null when it is not one.
- *
- * @example parseDuration("1h30m") // 5_400_000
- */
-export function parseDuration(text: string): number | null {
-  if (!DURATION_PATTERN.test(text)) return null
-  let total = 0
-  for (const [, amount, unit] of text.matchAll(/(\d+)(ms|s|m|h|d)/g)) {
-    total += Number(amount) * UNIT_MS[unit as keyof typeof UNIT_MS]
-  }
-  return total
-}
-
-/**
- * A duration string: `500ms`, `10s`, `5m`, `2h`, `1d` or a sum such as `1h30m`.
- *
- * @example
- * ```ts
- * DurationString.parse("10m")
- * ```
- */
-export const DurationString = z
-  .string()
-  .regex(DURATION_PATTERN, "must be a duration such as 500ms, 10s, 5m, 2h, 1d or 1h30m")
