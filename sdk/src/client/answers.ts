@@ -7,6 +7,7 @@ import type {
   TimezoneList,
 } from "../contract/schedules.ts"
 import type { DeletedSecret, Secret, SecretList } from "../contract/secrets.ts"
+import type { StreamEnd } from "../contract/streams.ts"
 import type { TokenCompletion } from "../contract/tokens.ts"
 import { pageShape, shape } from "./shape.ts"
 
@@ -38,6 +39,12 @@ export const TimezoneListAnswer = shape<TimezoneList>({ timezones: "array" })
 export const SecretAnswer = shape<Secret>({ name: "string", updatedAt: "string" })
 export const SecretListAnswer = shape<SecretList>({ data: "array" })
 export const DeletedSecretAnswer = shape<DeletedSecret>({ name: "string", deleted: "boolean" })
+
+export const StreamEndAnswer = shape<StreamEnd>({
+  sessionId: "string",
+  stream: "string",
+  next: "number",
+})
 
 export const TokenCompletionAnswer = shape<TokenCompletion>({ id: "string", status: "string" })
 

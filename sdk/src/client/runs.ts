@@ -6,8 +6,8 @@ import {
   RunStreamEndAnswer,
   TriggerAnswer,
 } from "./answers.ts"
-import { ConnectionError, MalformedAnswerError } from "./errors.ts"
-import { parseSse } from "./sse.ts"
+import { parseMessage } from "./shape.ts"
+import { followSse } from "./sse.ts"
 import type { Transport } from "./transport.ts"
 
 /** Trigger options as the client takes them: `delay` may also be a Date. */
@@ -119,49 +119,26 @@ export function runsNamespace(t: Transport) {
      */
     async *events(runId: string, options: EventsOptions = {}): AsyncGenerator<RunEvent> {
       let lastEventId = options.lastEventId
-      let reconnects = 0
-      for (;;) {
-        const response = await t.stream(`${path(runId)}/events`, {
+      const open = () =>
+        t.stream(`${path(runId)}/events`, {
           ...(lastEventId ? { headers: { "last-event-id": lastEventId } } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
         })
-        if (!response.body) throw new ConnectionError("event stream without a body")
-        try {
-          for await (const message of parseSse(response.body)) {
-            if (message.event === "end") {
-              parseAnswer(RunStreamEndAnswer, message.data)
-              return
-            }
-            if (message.event !== "message") continue
-            const event = parseAnswer(RunEventAnswer, message.data)
-            lastEventId = event.id
-            reconnects = 0
-            yield event
-          }
-        } catch (error) {
-          if (options.signal?.aborted) return
-          // A malformed message is a bug to report; a dropped connection is worth a reconnect.
-          if (error instanceof SyntaxError || error instanceof MalformedAnswerError) throw error
+      for await (const message of followSse(open, {
+        ...options,
+        what: `event stream of ${runId}`,
+      })) {
+        if (message.event === "end") {
+          parseMessage(RunStreamEndAnswer, message.data)
+          return
         }
-        if (options.signal?.aborted) return
-        reconnects++
-        if (reconnects > (options.maxReconnects ?? 5)) {
-          throw new ConnectionError(`event stream of ${runId} kept dropping`)
-        }
+        if (message.event !== "message") continue
+        const event = parseMessage(RunEventAnswer, message.data)
+        lastEventId = event.id
+        yield event
       }
     },
   }
-}
-
-/** One SSE message's JSON, checked; a message that is not what the API sends is a bug to report. */
-function parseAnswer<T>(
-  check: { safeParse(v: unknown): { success: boolean; data?: T } },
-  text: string,
-): T {
-  const parsed = check.safeParse(JSON.parse(text))
-  if (!parsed.success)
-    throw new MalformedAnswerError(`malformed event stream message: ${text.slice(0, 200)}`)
-  return parsed.data as T
 }
 
 export type RunsNamespace = ReturnType<typeof runsNamespace>

@@ -1,3 +1,5 @@
+import { MalformedAnswerError } from "./errors.ts"
+
 /**
  * Light checks of the API's answers. The API validates what it sends against the contract
  * (sdk/src/contract, the one owner of the schemas); the client only makes sure it is talking to
@@ -83,4 +85,26 @@ export function pageShape<T>(fields: Record<string, FieldKind>): AnswerCheck<T> 
         : { success: false, error: { issues: [{ message: problem }] } }
     },
   }
+}
+
+/**
+ * One SSE message's JSON, checked. A message that is not what the API sends is a bug to report,
+ * not a dropped connection: MalformedAnswerError, which stream readers do not retry.
+ *
+ * @example
+ * const event = parseMessage(RunEventAnswer, message.data)
+ */
+export function parseMessage<T>(check: AnswerCheck<T>, text: string): T {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    throw new MalformedAnswerError(`malformed stream message (not JSON): ${text.slice(0, 200)}`)
+  }
+  const parsed = check.safeParse(value)
+  if (!parsed.success) {
+    const why = parsed.error.issues[0]?.message ?? "unexpected shape"
+    throw new MalformedAnswerError(`malformed stream message (${why}): ${text.slice(0, 200)}`)
+  }
+  return parsed.data
 }
