@@ -82,6 +82,7 @@ export async function composeRunner(
     leaseMs: config.HELMR_RUNNER_LEASE_MS,
     graceMs: config.HELMR_RUNNER_GRACE_MS,
     retry: { baseMs: config.HELMR_RETRY_BASE_MS, maxMs: config.HELMR_RETRY_MAX_MS },
+    gateRecheckMs: config.HELMR_RUNNER_GATE_RECHECK_MS,
     defaults: {
       cpu: config.HELMR_SANDBOX_DEFAULT_CPU,
       memoryBytes: parseMemory(config.HELMR_SANDBOX_DEFAULT_MEMORY) ?? 1024 ** 3,

@@ -21,6 +21,8 @@ export interface RunnerDeps {
   /** Time between aborting `ctx.signal` and killing the sandbox. */
   graceMs: number
   retry: RetryPolicy
+  /** A run parked behind a full concurrency gate is looked at again after this, woken or not. */
+  gateRecheckMs: number
   /** Resources of sandboxes that declare none. */
   defaults: { cpu: number; memoryBytes: number }
   /** Keep a session's workspace after its last run finished (default: removed). */

@@ -10,6 +10,7 @@ import {
   Timestamp,
   TimestampInput,
 } from "./common.ts"
+import { FlowOptions } from "./flow-control.ts"
 import { DeploymentId, IDENTIFIER_PATTERN, RunId, SessionId, TaskId } from "./ids.ts"
 
 /**
@@ -93,6 +94,7 @@ export const Ttl = z.union([DurationString, z.number().int().min(1).max(31_536_0
  * @example
  * ```ts
  * TriggerOptions.parse({ idempotencyKey: "pr-42", delay: "5m", tags: ["web"], maxAttempts: 3 })
+ * TriggerOptions.parse({ queue: { name: "emails" }, concurrencyKey: "org_42", retry: { minDelay: "1s" } })
  * ```
  */
 export const TriggerOptions = z.strictObject({
@@ -101,7 +103,9 @@ export const TriggerOptions = z.strictObject({
   delay: Delay.optional(),
   ttl: Ttl.optional(),
   tags: Tags.optional(),
+  /** Wins over `retry.maxAttempts` and the task's. */
   maxAttempts: MaxAttempts.optional(),
+  ...FlowOptions.shape,
 })
 export type TriggerOptions = z.infer<typeof TriggerOptions>
 
