@@ -9,7 +9,12 @@ import type { DispatcherSettings } from "../config.ts"
 import { ScheduleError } from "../schedule/calc.ts"
 import { planFire } from "../schedule/plan.ts"
 import type { CursorMove, InstanceSnapshot, ScheduledRun, SlotRecord } from "./fire-sql.ts"
-import { durationSeconds, ScheduleRunOptions, taskMaxDuration } from "./run-options.ts"
+import {
+  durationSeconds,
+  ScheduleRunOptions,
+  scheduledRunFlow,
+  taskMaxDuration,
+} from "./run-options.ts"
 
 /**
  * What to do with one leased entry, decided from the locked instance and the clock alone. The
@@ -136,7 +141,7 @@ export function decideLease(
     },
     idempotencyKey: slotIdempotencyKey(instance.id, slot),
     tags: options.tags ?? [],
-    maxAttempts: options.maxAttempts ?? 1,
+    ...scheduledRunFlow(instance.taskId, instance.task, options),
     maxDurationSeconds: options.maxDuration ?? taskMaxDuration(instance.task),
     availableAt,
     expiresAt: Number.isFinite(ttl) ? new Date(availableAt.getTime() + ttl * 1000) : null,

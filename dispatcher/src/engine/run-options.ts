@@ -1,3 +1,5 @@
+import { namedQueueLimits, type RunFlow, resolveRunFlow } from "@helmr/migrations/run-flow"
+import { ConcurrencyKey, QueueOptions, RetryOptions, TaskManifest } from "@helmr/sdk/contract"
 import { z } from "zod"
 
 /**
@@ -15,6 +17,9 @@ export const ScheduleRunOptions = z
     maxDuration: z.int().positive().optional().catch(undefined),
     /** Seconds, or a duration like "10m": the run expires if not started by then. */
     ttl: Duration.optional().catch(undefined),
+    queue: QueueOptions.optional().catch(undefined),
+    concurrencyKey: ConcurrencyKey.optional().catch(undefined),
+    retry: RetryOptions.optional().catch(undefined),
   })
   .catch({})
 export type ScheduleRunOptions = z.infer<typeof ScheduleRunOptions>
@@ -42,4 +47,23 @@ const TaskLimits = z.object({ maxDuration: z.int().positive() })
 export function taskMaxDuration(task: unknown): number | null {
   const parsed = TaskLimits.safeParse(task)
   return parsed.success ? parsed.data.maxDuration : null
+}
+
+const TaskFlow = z.object({
+  queue: TaskManifest.shape.queue.catch(undefined),
+  retry: TaskManifest.shape.retry.catch(undefined),
+})
+
+/**
+ * Queue, concurrency key, limit, attempts and backoff of a scheduled run: the task's declaration
+ * (its manifest entry) under the schedule's run options, as the API resolves a trigger. A named
+ * queue's limit is read from this task's own declaration: the fire reads no other task.
+ */
+export function scheduledRunFlow(
+  taskId: string,
+  task: unknown,
+  options: ScheduleRunOptions,
+): RunFlow {
+  const declared = { id: taskId, ...TaskFlow.catch({}).parse(task ?? {}) }
+  return resolveRunFlow(declared, namedQueueLimits([declared]), options)
 }

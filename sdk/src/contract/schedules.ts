@@ -1,5 +1,6 @@
 import { z } from "zod"
 import { Cursor, MaxAttempts, PageLimit, pageOf, Tags, Timestamp } from "./common.ts"
+import { FlowOptions } from "./flow-control.ts"
 import { DeduplicationKey, ScheduleId, TaskId } from "./ids.ts"
 
 /**
@@ -43,6 +44,8 @@ export const ExternalId = z.string().min(1).max(256)
 export const ScheduleRunOptions = z.strictObject({
   tags: Tags.optional(),
   maxAttempts: MaxAttempts.optional(),
+  /** Queue, concurrency key and retry of the schedule's runs, over the task's declaration. */
+  ...FlowOptions.shape,
 })
 export type ScheduleRunOptions = z.infer<typeof ScheduleRunOptions>
 
