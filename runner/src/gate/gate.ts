@@ -47,10 +47,17 @@ export async function claimThroughGate(
 export async function releaseGate(deps: RunnerDeps, run: GatedRun): Promise<void> {
   const gate = gateOf(run)
   if (!gate) return
-  await wakeParked(deps.valkey, deps.keys, gate.key).catch((error: unknown) =>
+  await wake(deps, gate.key)
+}
+
+async function wake(deps: RunnerDeps, gate: string): Promise<void> {
+  try {
+    const woken = await wakeParked(deps.valkey, deps.keys, gate)
+    if (woken.length > 0) deps.pickup.nudge()
+  } catch (error) {
     // The parked runs come back at their recheck time anyway.
-    deps.logger.warn({ err: error, gate: gate.key }, "waking a parked run failed"),
-  )
+    deps.logger.warn({ err: error, gate }, "waking a parked run failed")
+  }
 }
 
 async function park(
@@ -61,8 +68,7 @@ async function park(
   await parkRun(deps.valkey, deps.keys, gate.key, run, Date.now() + deps.gateRecheckMs)
   // A slot freed between our count and the park woke nobody (we were not parked yet); its
   // commit came before that wake, so this second count sees it.
-  if ((await countActive(deps.sql, run, gate.queue)) < gate.limit)
-    await wakeParked(deps.valkey, deps.keys, gate.key)
+  if ((await countActive(deps.sql, run, gate.queue)) < gate.limit) await wake(deps, gate.key)
 }
 
 async function countActive(
