@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { join } from "node:path"
 import type { RunRow } from "@helmr/migrations/rows"
 import { createClient, type HelmrClient } from "@helmr/sdk"
 import type { Subprocess } from "bun"
 import { runEvents, waitForRun } from "../src/testing/deployments.ts"
 import { flowBundle, flowManifest } from "../src/testing/fixtures.ts"
 import { type RunnerHarness, startRunnerHarness } from "../src/testing/harness.ts"
-import { freePort, startApiProcess } from "../src/testing/services.ts"
+import { freePort, startApiProcess, startRunnerProcess } from "../src/testing/services.ts"
 
 // Flow control with real processes: the API (triggers, batches, resolution of the task's queue
 // and retry), two runner processes (runner/main.ts, local driver) sharing one queue, Postgres and
@@ -20,21 +19,8 @@ let client: HelmrClient
 const runners: Subprocess[] = []
 
 function startRunner(runnerId: string): Subprocess {
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? "",
-    HELMR_RUNNER_PORT: String(freePort()),
-    HELMR_MIGRATE_ON_START: "false",
-    HELMR_LOG_LEVEL: process.env.HELMR_TEST_LOG ?? "warn",
-    HELMR_RUNNER_ID: runnerId,
-  }
-  for (const [key, value] of Object.entries(h.config)) {
-    if (!(key in env)) env[key] = String(value)
-  }
-  const proc = Bun.spawn(["bun", join(import.meta.dir, "../main.ts")], {
-    env,
-    stdout: "inherit",
-    stderr: "inherit",
-  })
+  // Each its own health port: "0" would do, but a fixed free one shows in the logs.
+  const proc = startRunnerProcess(h, runnerId, { HELMR_RUNNER_PORT: String(freePort()) })
   runners.push(proc)
   return proc
 }
