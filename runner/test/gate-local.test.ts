@@ -10,7 +10,10 @@ let h: RunnerHarness
 let deploymentId: string
 
 beforeAll(async () => {
-  h = await startRunnerHarness("i11gate", { HELMR_SANDBOX_DRIVER: "local" })
+  h = await startRunnerHarness("i11gate", {
+    HELMR_SANDBOX_DRIVER: "local",
+    HELMR_RUNNER_GATE_RECHECK_MS: "400",
+  })
   deploymentId = await h.deploy({ bundle: await flowBundle(), manifest: flowManifest() })
 }, 60_000)
 afterAll(() => h?.stop(), 60_000)
@@ -70,5 +73,32 @@ describe("concurrency gate", () => {
     })
     const done = await waitForRun(h.db.sql, next.id, ["succeeded", "failed"], 30_000)
     expect(done.status).toBe("succeeded")
+  }, 60_000)
+
+  test("wake-ups lost with Valkey's parked sets: the recheck still starts every run, within the limit", async () => {
+    const gate = { queue: "lossy", concurrencyLimit: 1 }
+    const runs = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        h.trigger({ deploymentId, taskId: "slow", payload: { ms: 200 }, ...gate }),
+      ),
+    )
+    const parkedKey = h.vk.keys.runGateParked(`${h.environmentId}|lossy|`)
+    let most = 0
+    const ids = runs.map((r) => r.id)
+    for (;;) {
+      await h.vk.valkey.del(parkedKey)
+      const [row] = await h.db.sql<{ active: number; open: number }[]>`
+        select count(*) filter (where status in ('starting', 'running'))::int as active,
+          count(*) filter (where status in ('queued', 'starting', 'running'))::int as open
+        from runs where id in ${h.db.sql(ids)}`
+      most = Math.max(most, row?.active ?? 0)
+      if (row?.open === 0) break
+      await Bun.sleep(10)
+    }
+    expect(most).toBe(1)
+    const done = await h.db.sql<
+      { status: string }[]
+    >`select status from runs where id in ${h.db.sql(ids)}`
+    expect(done.map((r) => r.status)).toEqual(Array(4).fill("succeeded"))
   }, 60_000)
 })
