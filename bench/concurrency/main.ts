@@ -1,9 +1,8 @@
 import { loadavg } from "node:os"
 import type { Sql } from "@helmr/migrations/db"
-import { waitForRun } from "../../runner/src/testing/deployments.ts"
-import { flowBundle, flowManifest } from "../../runner/src/testing/fixtures.ts"
-import { startRunnerHarness } from "../../runner/src/testing/harness.ts"
-import { ms, summarize } from "../schedules/stats.ts"
+import { waitForRun } from "@helmr/runner/testing/deployments"
+import { flowBundle, flowManifest } from "@helmr/runner/testing/fixtures"
+import { startRunnerHarness } from "@helmr/runner/testing/harness"
 
 /**
  * bench/concurrency: how fast a concurrency slot is handed on. N runs of one gate with limit 1
@@ -15,6 +14,13 @@ import { ms, summarize } from "../schedules/stats.ts"
  *
  *   bun bench/concurrency/main.ts [runs=40]
  */
+
+function summarize(values: readonly number[]) {
+  const sorted = [...values].sort((a, b) => a - b)
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]
+  return { count: sorted.length, p50: at(0.5) ?? 0, p99: at(0.99) ?? 0, max: sorted.at(-1) ?? 0 }
+}
+const ms = (value: number) => `${value.toFixed(1)} ms`
 
 const runs = Number(process.argv[2] ?? (process.env.CI === "true" ? 8 : 40))
 

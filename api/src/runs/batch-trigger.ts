@@ -31,7 +31,7 @@ export async function batchTrigger(
   const prepared: NewRun[] = []
   for (const [i, item] of items.entries()) {
     try {
-      prepared.push(await prepareRun(catalog, caller, { ...item }, now))
+      prepared.push(await prepareRun(deps, catalog, caller, { ...item }, now))
     } catch (error) {
       if (!(error instanceof ApiError)) throw error
       if (error.status === 404) issues.push({ path: `items[${i}].task`, message: error.message })

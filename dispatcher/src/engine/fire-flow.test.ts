@@ -6,7 +6,6 @@ import {
   type TestDatabase,
   type TestValkey,
 } from "@helmr/migrations/testing"
-import { leaseScheduleEntries } from "@helmr/migrations/valkey"
 import {
   putEntries,
   type SeededEnvironment,
@@ -15,6 +14,7 @@ import {
   seedInstances,
 } from "../testing/seed.ts"
 import { fireLeases } from "./fire.ts"
+import { leaseScheduleEntries } from "./schedule-leases.ts"
 import { testDeps } from "./test-engine.ts"
 
 // A fired run carries the flow control of its schedule's run options (queue, concurrency key,

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test"
-import { ScheduleRunOptions, scheduledRunFlow } from "./run-options.ts"
+import { readScheduleRunOptions } from "@helmr/sdk/contract"
+import { scheduledRunFlow } from "./run-options.ts"
 
 describe("scheduledRunFlow", () => {
   const task = {
@@ -41,9 +42,9 @@ describe("scheduledRunFlow", () => {
   ]
   for (const [name, declared, options, expected] of cases) {
     test(name, () => {
-      expect(
-        scheduledRunFlow("nightly", declared, ScheduleRunOptions.parse(options)),
-      ).toMatchObject(expected)
+      expect(scheduledRunFlow("nightly", declared, readScheduleRunOptions(options))).toMatchObject(
+        expected,
+      )
     })
   }
 })

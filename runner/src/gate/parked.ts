@@ -1,4 +1,9 @@
-import type { Valkey, ValkeyKeys } from "@helmr/migrations/valkey"
+import {
+  defineScripts,
+  readLuaScript,
+  type Valkey,
+  type ValkeyKeys,
+} from "@helmr/migrations/valkey"
 import type { Result } from "ioredis"
 
 /**
@@ -7,28 +12,8 @@ import type { Result } from "ioredis"
  * in the gate's parked set; a slot freed wakes the oldest parked run that is still queued.
  */
 
-// KEYS[1] run queue, KEYS[2] parked set; ARGV[1] run id, ARGV[2] order (ms), ARGV[3] recheck ms.
-const PARK = `
-redis.call('ZADD', KEYS[2], tonumber(ARGV[2]), ARGV[1])
-redis.call('ZADD', KEYS[1], 'XX', tonumber(ARGV[3]), ARGV[1])
-return 1
-`
-
-// KEYS[1] run queue, KEYS[2] parked set; ARGV[1] now ms, ARGV[2] how many.
-// Pops parked runs oldest first; one no longer in the run queue (canceled, expired) is dropped
-// and does not use up the wake-up. Returns the run ids moved to the front of the queue.
-const WAKE = `
-local woken = {}
-while #woken < tonumber(ARGV[2]) do
-  local top = redis.call('ZPOPMIN', KEYS[2])
-  if #top == 0 then break end
-  if redis.call('ZSCORE', KEYS[1], top[1]) then
-    redis.call('ZADD', KEYS[1], tonumber(ARGV[1]), top[1])
-    woken[#woken + 1] = top[1]
-  end
-end
-return woken
-`
+const PARK_RUN = readLuaScript(import.meta.dirname, "lua/park-run-2.lua", "helmrParkRun")
+const WAKE_PARKED = readLuaScript(import.meta.dirname, "lua/wake-parked-2.lua", "helmrWakeParked")
 
 declare module "ioredis" {
   interface RedisCommander<Context> {
@@ -48,11 +33,7 @@ declare module "ioredis" {
   }
 }
 
-function define(valkey: Valkey): void {
-  if (typeof valkey.helmrParkRun === "function") return
-  valkey.defineCommand("helmrParkRun", { numberOfKeys: 2, lua: PARK })
-  valkey.defineCommand("helmrWakeParked", { numberOfKeys: 2, lua: WAKE })
-}
+const define = (valkey: Valkey) => defineScripts(valkey, [PARK_RUN, WAKE_PARKED])
 
 export async function parkRun(
   valkey: Valkey,

@@ -1,5 +1,6 @@
 import { z } from "zod"
-import { DurationString, MaxAttempts, parseDuration } from "./common.ts"
+import { MaxAttempts } from "./common.ts"
+import { DurationString, parseDuration } from "./duration.ts"
 import { IDENTIFIER_PATTERN } from "./ids.ts"
 
 /**
