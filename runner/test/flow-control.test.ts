@@ -19,8 +19,11 @@ let client: HelmrClient
 const runners: Subprocess[] = []
 
 function startRunner(runnerId: string): Subprocess {
-  // Each its own health port: "0" would do, but a fixed free one shows in the logs.
-  const proc = startRunnerProcess(h, runnerId, { HELMR_RUNNER_PORT: String(freePort()) })
+  // Two slots each: either runner alone could fill the limit, together they could double it.
+  const proc = startRunnerProcess(h, runnerId, {
+    HELMR_RUNNER_PORT: String(freePort()),
+    HELMR_RUNNER_CONCURRENCY: "2",
+  })
   runners.push(proc)
   return proc
 }
