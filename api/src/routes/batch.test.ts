@@ -62,6 +62,12 @@ describe("flow control on a single trigger", () => {
       concurrencyLimit: 3,
       concurrencyKey: "org_1",
     })
+    // Retrieve shows them too.
+    expect(await client.runs.retrieve(shared.id)).toMatchObject({
+      queue: "emails",
+      concurrencyKey: "org_1",
+      concurrencyLimit: 3,
+    })
     const moved = await client.runs.trigger(
       "review-pr",
       { prNumber: 1 },

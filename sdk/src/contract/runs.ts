@@ -124,6 +124,12 @@ const runFields = {
   /** Attempts started so far. */
   attempt: z.number().int(),
   maxAttempts: z.number().int(),
+  /** The run's queue: a named one, or `task:<task id>`. */
+  queue: z.string(),
+  /** Its concurrency key, if any: the limit applies per value. */
+  concurrencyKey: z.string().nullable(),
+  /** Runs of the queue (and key) that may be starting or running at once; null: unlimited. */
+  concurrencyLimit: z.number().int().nullable(),
   /** Set when a cancel was asked for a run that had already started; the runner ends it. */
   cancelRequestedAt: Timestamp.nullable(),
   createdAt: Timestamp,
