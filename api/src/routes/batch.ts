@@ -1,11 +1,14 @@
 import { BatchBody, IDENTIFIER_PATTERN, TaskBatchBody } from "@helmr/sdk/contract"
 import type { Context } from "hono"
 import { Hono } from "hono"
+import { z } from "zod"
 import type { ApiDeps, AppEnv } from "../env.ts"
 import { notFound } from "../errors.ts"
-import { readJson } from "../http/validate.ts"
+import { validJson, validParams } from "../http/validate.ts"
 import { type BatchTriggerItem, batchTrigger } from "../runs/batch-trigger.ts"
 import type { TaskCatalog } from "../runs/task-catalog.ts"
+
+const TaskParams = z.object({ taskId: z.string() })
 
 /** Batch triggers: many runs of one task, or of several, in one request and one transaction. */
 export function batchRoutes(deps: ApiDeps, catalog: TaskCatalog): Hono<AppEnv> {
@@ -14,10 +17,10 @@ export function batchRoutes(deps: ApiDeps, catalog: TaskCatalog): Hono<AppEnv> {
     return c.json({ runs }, runs.some((r) => r.created) ? 201 : 200)
   }
   return new Hono<AppEnv>()
-    .post("/tasks/:taskId/batch", async (c) => {
-      const taskId = c.req.param("taskId")
+    .post("/tasks/:taskId/batch", validParams(TaskParams), validJson(TaskBatchBody), async (c) => {
+      const { taskId } = c.req.valid("param")
       if (!IDENTIFIER_PATTERN.test(taskId)) throw notFound(`task '${taskId}'`)
-      const body = await readJson(c, TaskBatchBody)
+      const body = c.req.valid("json")
       // An unknown task is the route's 404, as for a single trigger.
       await catalog.resolve(c.get("caller"), taskId)
       return answer(
@@ -25,8 +28,8 @@ export function batchRoutes(deps: ApiDeps, catalog: TaskCatalog): Hono<AppEnv> {
         body.items.map((item) => ({ taskId, payload: item.payload, options: item.options ?? {} })),
       )
     })
-    .post("/batch", async (c) => {
-      const body = await readJson(c, BatchBody)
+    .post("/batch", validJson(BatchBody), async (c) => {
+      const body = c.req.valid("json")
       return answer(
         c,
         body.items.map((item) => ({
