@@ -67,7 +67,15 @@ export function runsRoutes(deps: ApiDeps, services: RunServices): Hono<AppEnv> {
       const { run } = await triggerRun(deps, catalog, c.get("caller"), {
         taskId: original.taskId,
         payload: original.payload === null ? undefined : original.payload,
-        options: { tags: original.tags, maxAttempts: original.maxAttempts },
+        options: {
+          tags: original.tags,
+          maxAttempts: original.maxAttempts,
+          // The same queue and key; the limit is the current deployment's.
+          ...(original.queue && !original.queue.startsWith("task:")
+            ? { queue: { name: original.queue } }
+            : {}),
+          ...(original.concurrencyKey ? { concurrencyKey: original.concurrencyKey } : {}),
+        },
         replayOf: original.id,
       })
       return c.json({ id: run.id }, 201)

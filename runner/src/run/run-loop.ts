@@ -23,19 +23,6 @@ export interface RunLoop {
   stopped: Promise<void>
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve()
-    const timer = setTimeout(done, ms)
-    function done() {
-      clearTimeout(timer)
-      signal.removeEventListener("abort", done)
-      resolve()
-    }
-    signal.addEventListener("abort", done)
-  })
-}
-
 /**
  * The runner's main loop: cleans up after a previous process of the same runner, then leases due
  * runs up to the concurrency limit and runs each attempt. On abort it stops leasing, lets running
@@ -85,7 +72,7 @@ export function startRunLoop(
         log.warn({ err: error }, "run loop: polling failed")
       }
       if (leased.length === 0 || active.size >= options.concurrency)
-        await sleep(options.pollMs, signal)
+        await deps.pickup.wait(options.pollMs, signal)
     }
     const all = () => Promise.all(active.values())
     if (active.size > 0) {

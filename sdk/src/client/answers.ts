@@ -1,3 +1,4 @@
+import type { BatchResponse } from "../contract/batch.ts"
 import type { ErrorEnvelope } from "../contract/errors.ts"
 import type { Run, RunEvent, RunList, RunStreamEnd, TriggerResponse } from "../contract/runs.ts"
 import type {
@@ -20,6 +21,7 @@ const runFields = { id: "string", taskId: "string", status: "string", createdAt:
 export const RunAnswer = shape<Run>(runFields)
 export const RunListAnswer = pageShape<RunList>(runFields)
 export const TriggerAnswer = shape<TriggerResponse>({ id: "string" })
+export const BatchResponseAnswer = shape<BatchResponse>({ runs: "array" })
 export const RunEventAnswer = shape<RunEvent>({ id: "string", type: "string", createdAt: "string" })
 export const RunStreamEndAnswer = shape<RunStreamEnd>({ id: "string", status: "string" })
 

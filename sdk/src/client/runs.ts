@@ -1,5 +1,7 @@
+import type { BatchResponse } from "../contract/batch.ts"
 import type { ListRunsQuery, Run, RunEvent, RunList, TriggerOptions } from "../contract/runs.ts"
 import {
+  BatchResponseAnswer,
   RunAnswer,
   RunEventAnswer,
   RunListAnswer,
@@ -12,6 +14,31 @@ import type { Transport } from "./transport.ts"
 
 /** Trigger options as the client takes them: `delay` may also be a Date. */
 export type TriggerRunOptions = Omit<TriggerOptions, "delay"> & { delay?: string | Date }
+
+/** One item of `runs.batchTrigger`: a run of `task`. */
+export interface BatchTriggerItem {
+  task: string
+  payload?: unknown
+  options?: TriggerRunOptions
+}
+
+/** Trigger options on the wire: a `delay` Date becomes its ISO string. */
+export function toWireOptions(options: TriggerRunOptions): TriggerOptions {
+  const { delay, ...rest } = options
+  return {
+    ...rest,
+    ...(delay === undefined ? {} : { delay: delay instanceof Date ? delay.toISOString() : delay }),
+  }
+}
+
+/** A trigger or batch item body: fields left out stay out. */
+export function toWireItem(payload: unknown, options: TriggerRunOptions | undefined) {
+  const wireOptions = toWireOptions(options ?? {})
+  return {
+    ...(payload === undefined ? {} : { payload }),
+    ...(Object.keys(wireOptions).length > 0 ? { options: wireOptions } : {}),
+  }
+}
 
 export interface TriggerResult {
   id: string
@@ -45,17 +72,7 @@ export function runsNamespace(t: Transport) {
       payload?: unknown,
       options: TriggerRunOptions = {},
     ): Promise<TriggerResult> {
-      const { delay, ...rest } = options
-      const wireOptions = {
-        ...rest,
-        ...(delay === undefined
-          ? {}
-          : { delay: delay instanceof Date ? delay.toISOString() : delay }),
-      }
-      const body = {
-        ...(payload === undefined ? {} : { payload }),
-        ...(Object.keys(wireOptions).length > 0 ? { options: wireOptions } : {}),
-      }
+      const body = toWireItem(payload, options)
       const res = await t.json(
         "POST",
         `/tasks/${encodeURIComponent(taskId)}/trigger`,
@@ -67,6 +84,24 @@ export function runsNamespace(t: Transport) {
         return { id: res.data.id, created: true }
       }
       return { id: res.data.id, created: false, run: res.data as Run }
+    },
+
+    /**
+     * Starts up to 1,000 runs of any tasks in one request, all or nothing: one bad item creates
+     * no run and the `ApiError` names it (`items[3].payload.prNumber`). Runs come back in item
+     * order; `created` is false for an item whose idempotency key named an existing run.
+     *
+     * @example
+     * const { runs } = await client.runs.batchTrigger([
+     *   { task: "resize", payload: { id: 1 } },
+     *   { task: "notify", payload: { userId: "u1" }, options: { idempotencyKey: "notify-u1" } },
+     * ])
+     */
+    async batchTrigger(items: readonly BatchTriggerItem[]): Promise<BatchResponse> {
+      const body = {
+        items: items.map((i) => ({ task: i.task, ...toWireItem(i.payload, i.options) })),
+      }
+      return (await t.json("POST", "/batch", BatchResponseAnswer, { body })).data
     },
 
     /**
