@@ -53,12 +53,7 @@ export function runsRoutes(deps: ApiDeps, services: RunServices): Hono<AppEnv> {
     })
     .post("/runs/:runId/cancel", async (c) => {
       await readJson(c, z.strictObject({}))
-      const run = await cancelRun(
-        deps,
-        notifier,
-        c.get("caller").environmentId,
-        c.req.param("runId"),
-      )
+      const run = await cancelRun(deps, c.get("caller").environmentId, c.req.param("runId"))
       return c.json(toRun(run))
     })
     .post("/runs/:runId/replay", async (c) => {

@@ -5,10 +5,13 @@ import {
   type LeasedEntry,
   parseEntryToken,
 } from "@helmr/migrations/valkey"
+import type { SlotReason } from "@helmr/sdk/contract"
 import type { DispatcherSettings } from "../config.ts"
 import { ScheduleError } from "../schedule/calc.ts"
 import { planFire } from "../schedule/plan.ts"
 import type { CursorMove, InstanceSnapshot, ScheduledRun, SlotRecord } from "./fire-sql.ts"
+import { HELD_AVAILABLE_AT } from "./held-runs.ts"
+import { beyondCatchupWindow, decideOverlap } from "./overlap.ts"
 import { durationSeconds, ScheduleRunOptions, taskMaxDuration } from "./run-options.ts"
 
 /**
@@ -21,6 +24,17 @@ export type Decision =
   | {
       kind: "fire"
       run: ScheduledRun
+      move: CursorMove
+      slots: SlotRecord[]
+      swap: EntrySwap
+      /** Held runs of the instance a newer slot replaces: canceled in the fire's transaction. */
+      cancelHeld: string[]
+      /** Active runs canceled through the cancel path once the fire has committed. */
+      cancelActive: string[]
+    }
+  | {
+      kind: "skip"
+      reason: "overlap" | "catchup_window"
       move: CursorMove
       slots: SlotRecord[]
       swap: EntrySwap
@@ -78,6 +92,14 @@ export function decideLease(
   if (instance.nextFireAt?.getTime() !== token.slot.getTime()) return stale("moved")
 
   const slot = token.slot
+  // Policies that make no run need no deployment: they come before the start checks.
+  if (beyondCatchupWindow(slot, now, instance.catchupWindowMs)) {
+    return decideSkip(lease, instance, slot, now, "catchup_window", token.attempt)
+  }
+  const overlap = decideOverlap(instance.overlap, instance.activeRuns)
+  if (overlap.kind === "skip") {
+    return decideSkip(lease, instance, slot, now, "overlap", token.attempt)
+  }
   const problem = failure ?? startProblem(instance)
   if (problem) {
     const attempt = token.attempt + 1
@@ -117,6 +139,7 @@ export function decideLease(
   const options = ScheduleRunOptions.parse(instance.runOptions ?? {})
   const ttl = options.ttl === undefined ? Number.NaN : durationSeconds(options.ttl)
   const runId = newId("run")
+  const held = overlap.kind === "run" && overlap.held
   const run: ScheduledRun = {
     id: runId,
     sessionId: newId("sess"),
@@ -138,7 +161,11 @@ export function decideLease(
     tags: options.tags ?? [],
     maxAttempts: options.maxAttempts ?? 1,
     maxDurationSeconds: options.maxDuration ?? taskMaxDuration(instance.task),
-    availableAt,
+    // A held run waits for the dispatcher to release it (held-runs.ts); the runner, which
+    // never starts a run before its available_at, needs to know nothing more.
+    availableAt: held ? HELD_AVAILABLE_AT : availableAt,
+    held,
+    // The ttl counts from the slot (or the fire), held or not.
     expiresAt: Number.isFinite(ttl) ? new Date(availableAt.getTime() + ttl * 1000) : null,
   }
   return {
@@ -146,7 +173,54 @@ export function decideLease(
     run,
     move: { instanceId: instance.id, next: plan.next, firedSlot: slot },
     slots: [
-      slotRecord(instance.id, slot, "fired", { runId, attempts: token.attempt + 1 }),
+      slotRecord(instance.id, slot, "fired", {
+        runId,
+        attempts: token.attempt + 1,
+        reason: overlap.kind === "run" ? overlap.reason : null,
+      }),
+      ...skippedRecords(instance.id, plan.skipped),
+    ],
+    cancelHeld: overlap.kind === "run" ? overlap.cancelHeld : [],
+    cancelActive: overlap.kind === "run" ? overlap.cancelActive : [],
+    swap: {
+      instanceId: lease.instanceId,
+      expected: lease.token,
+      next: { token: formatEntryToken(instance.version, plan.next), score: plan.next.getTime() },
+    },
+  }
+}
+
+/**
+ * A slot the policies skip (overlap, catch-up window): recorded `skipped` with its reason, no
+ * run, and the cursor moves on exactly as for a fire (slots passed meanwhile are `missed`).
+ */
+function decideSkip(
+  lease: LeasedEntry,
+  instance: InstanceSnapshot,
+  slot: Date,
+  now: Date,
+  reason: "overlap" | "catchup_window",
+  attempts: number,
+): Decision {
+  let plan: ReturnType<typeof planFire>
+  try {
+    plan = planFire({
+      cron: instance.cron,
+      timezone: instance.timezone,
+      slot,
+      now,
+      upcomingCount: 1,
+    })
+  } catch (error) {
+    if (!(error instanceof ScheduleError)) throw error
+    return decideFailure(lease, instance, slot, now, error.message, attempts + 1)
+  }
+  return {
+    kind: "skip",
+    reason,
+    move: { instanceId: instance.id, next: plan.next, firedSlot: null },
+    slots: [
+      slotRecord(instance.id, slot, "skipped", { attempts, reason }),
       ...skippedRecords(instance.id, plan.skipped),
     ],
     swap: {
@@ -199,12 +273,13 @@ function slotRecord(
   instanceId: string,
   slotAt: Date,
   outcome: SlotRecord["outcome"],
-  extra: { runId?: string; attempts: number; error?: string },
+  extra: { runId?: string; attempts: number; error?: string; reason?: SlotReason | null },
 ): SlotRecord {
   return {
     instanceId,
     slotAt,
     outcome,
+    reason: extra.reason ?? null,
     runId: extra.runId ?? null,
     attempts: extra.attempts,
     error: extra.error ?? null,
@@ -223,6 +298,7 @@ function skippedRecords(
       instanceId,
       slotAt: skipped.first,
       outcome: "skipped",
+      reason: "missed",
       runId: null,
       attempts: 0,
       error: null,

@@ -1,4 +1,6 @@
 import type { TransactionSql } from "@helmr/migrations/db"
+import type { Overlap, SlotReason } from "@helmr/sdk/contract"
+import type { ActiveRun } from "./overlap.ts"
 
 /**
  * The Postgres side of a fire, set-based so one transaction fires a whole leased batch. It writes
@@ -26,6 +28,10 @@ export interface InstanceSnapshot {
   deploymentId: string | null
   /** The task's entry in that deployment's manifest; null when it is not there. */
   task: unknown
+  overlap: Overlap
+  catchupWindowMs: number | null
+  /** The instance's runs that are not final; read only when `overlap` is not `allow`. */
+  activeRuns: ActiveRun[]
 }
 
 /**
@@ -43,7 +49,8 @@ export async function lockInstances(
     with locked as (
       select si.id, si.version, si.active, si.next_fire_at, si.last_fired_at, si.run_options,
         si.environment_id, s.id as schedule_id, s.task_id, s.cron, s.timezone, s.external_id,
-        e.current_deployment_id as deployment_id
+        e.current_deployment_id as deployment_id, si.overlap,
+        si.catchup_window_ms::float8 as catchup_window_ms
       from schedule_instances si
       join schedules s on s.id = si.schedule_id
       join environments e on e.id = si.environment_id
@@ -64,7 +71,14 @@ export async function lockInstances(
         limit 1
       ) t
     )
-    select l.*, t.task
+    select l.*, t.task,
+      case when l.overlap = 'allow' then '[]'::jsonb else (
+        select coalesce(jsonb_agg(jsonb_build_object('id', r.id, 'status', r.status, 'held', r.held)
+          order by r.slot_at), '[]'::jsonb)
+        from runs r
+        where r.schedule_instance_id = l.id
+          and r.status in ('queued', 'starting', 'running', 'waiting')
+      ) end as active_runs
     from locked l
     left join tasks t on t.deployment_id = l.deployment_id and t.task_id = l.task_id`
   return new Map(rows.map((row) => [row.id, row]))
@@ -85,6 +99,8 @@ export interface ScheduledRun {
   maxAttempts: number
   maxDurationSeconds: number | null
   availableAt: Date
+  /** Held behind the instance's active run until the dispatcher releases it. */
+  held: boolean
   expiresAt: Date | null
 }
 
@@ -116,6 +132,7 @@ export async function insertScheduledRuns(
     max_attempts: r.maxAttempts,
     max_duration_seconds: r.maxDurationSeconds,
     available_at: r.availableAt,
+    held: r.held,
     expires_at: r.expiresAt,
   }))
   // Runs first, then sessions only for runs that were inserted: the foreign key is checked at
@@ -124,16 +141,16 @@ export async function insertScheduledRuns(
     with created as (
       insert into runs (id, environment_id, deployment_id, task_id, session_id, schedule_id,
         schedule_instance_id, slot_at, payload, tags, idempotency_key, max_attempts,
-        max_duration_seconds, available_at, expires_at, created_at, updated_at)
+        max_duration_seconds, available_at, held, expires_at, created_at, updated_at)
       select id, environment_id, deployment_id, task_id, session_id, schedule_id,
         schedule_instance_id, slot_at, payload, tags, idempotency_key, max_attempts,
-        max_duration_seconds, available_at, expires_at,
-        greatest(now(), available_at), greatest(now(), available_at)
+        max_duration_seconds, available_at, held, expires_at,
+        greatest(now(), slot_at), greatest(now(), slot_at)
       from jsonb_to_recordset(${tx.json(input as never)}) as t(id text, session_id text,
         environment_id text, deployment_id text, task_id text, schedule_id text,
         schedule_instance_id text, slot_at timestamptz, payload jsonb, tags text[],
         idempotency_key text, max_attempts int, max_duration_seconds int,
-        available_at timestamptz, expires_at timestamptz)
+        available_at timestamptz, held boolean, expires_at timestamptz)
       on conflict (environment_id, idempotency_key) do nothing
       returning id, environment_id, task_id, session_id, idempotency_key, created_at
     ), sessions_made as (
@@ -184,6 +201,8 @@ export interface SlotRecord {
   instanceId: string
   slotAt: Date
   outcome: "fired" | "skipped" | "failed"
+  /** Why a slot was skipped, or how a fired one ran (buffered, canceled_previous). */
+  reason: SlotReason | null
   runId: string | null
   attempts: number
   error: string | null
@@ -193,13 +212,18 @@ export interface SlotRecord {
   slotCount: number | null
 }
 
-/** Records slot outcomes; recorded_at is the statement's clock, i.e. just before commit. */
+/**
+ * Records slot outcomes, and adds the rows actually inserted to the instances' slot counters in
+ * the same statement (a slot recorded twice is counted once); recorded_at is the statement's
+ * clock, i.e. just before commit. A skipped range too long to count counts 10,000.
+ */
 export async function recordSlots(tx: TransactionSql, slots: readonly SlotRecord[]): Promise<void> {
   if (slots.length === 0) return
   const input = slots.map((slot) => ({
     instance_id: slot.instanceId,
     slot_at: slot.slotAt,
     outcome: slot.outcome,
+    reason: slot.reason,
     run_id: slot.runId,
     attempts: slot.attempts,
     error: slot.error,
@@ -207,12 +231,32 @@ export async function recordSlots(tx: TransactionSql, slots: readonly SlotRecord
     slot_count: slot.slotCount,
   }))
   await tx`
-    insert into schedule_slots (instance_id, slot_at, outcome, run_id, attempts, error,
-      last_slot_at, slot_count, recorded_at)
-    select instance_id, slot_at, outcome, run_id, attempts, error, last_slot_at, slot_count,
-      clock_timestamp()
-    from jsonb_to_recordset(${tx.json(input as never)}) as s(instance_id text,
-      slot_at timestamptz, outcome text, run_id text, attempts int, error text,
-      last_slot_at timestamptz, slot_count int)
-    on conflict (instance_id, slot_at) do nothing`
+    with inserted as (
+      insert into schedule_slots (instance_id, slot_at, outcome, reason, run_id, attempts, error,
+        last_slot_at, slot_count, recorded_at)
+      select instance_id, slot_at, outcome, reason, run_id, attempts, error, last_slot_at,
+        slot_count, clock_timestamp()
+      from jsonb_to_recordset(${tx.json(input as never)}) as s(instance_id text,
+        slot_at timestamptz, outcome text, reason text, run_id text, attempts int, error text,
+        last_slot_at timestamptz, slot_count int)
+      on conflict (instance_id, slot_at) do nothing
+      returning instance_id, outcome, reason, coalesce(slot_count, 10000) as n
+    ), counted as (
+      select instance_id,
+        count(*) filter (where outcome = 'fired') as fired,
+        count(*) filter (where outcome = 'failed') as failed,
+        coalesce(sum(n) filter (where outcome = 'skipped' and reason = 'missed'), 0) as missed,
+        coalesce(sum(n) filter (where outcome = 'skipped' and reason = 'overlap'), 0) as overlap,
+        coalesce(sum(n) filter (where outcome = 'skipped' and reason = 'catchup_window'), 0)
+          as catchup
+      from inserted group by instance_id
+    )
+    update schedule_instances si set
+      slots_fired = si.slots_fired + c.fired,
+      slots_failed = si.slots_failed + c.failed,
+      slots_skipped_missed = si.slots_skipped_missed + c.missed,
+      slots_skipped_overlap = si.slots_skipped_overlap + c.overlap,
+      slots_skipped_catchup_window = si.slots_skipped_catchup_window + c.catchup
+    from counted c
+    where si.id = c.instance_id`
 }

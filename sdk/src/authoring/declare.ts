@@ -1,5 +1,11 @@
 import { z } from "zod"
-import type { CronSpec, ImageGraph, SandboxSpec, TaskManifest } from "../contract/manifest.ts"
+import type {
+  CronSpec,
+  ImageGraph,
+  SandboxSpec,
+  ScheduleDeclaration,
+  TaskManifest,
+} from "../contract/manifest.ts"
 import { DESCRIBE, KIND, kindOf, REGISTRY } from "./brand.ts"
 import type { TaskContext } from "./context.ts"
 import { DeclarationError } from "./errors.ts"
@@ -61,6 +67,8 @@ export interface DeclareInput {
   secrets: unknown
   payload: z.ZodType | undefined
   cron: CronSpec | undefined
+  /** A scheduled task's flow control and run options, checked by the caller. */
+  schedule?: ScheduleDeclaration | undefined
   run: unknown
 }
 
@@ -113,6 +121,7 @@ export function declareTask(input: DeclareInput): object {
         secrets: secrets.map((s) => ({ name: s.name, env: s.env })),
         payloadSchema: input.payload ? payloadJsonSchema(id, input.payload) : null,
         ...(input.cron ? { cron: input.cron } : {}),
+        ...(input.schedule ? { schedule: input.schedule } : {}),
       },
       sandbox: placed.sandbox,
       image: placed.image,
