@@ -3,8 +3,7 @@ import { formatEntryToken } from "@helmr/migrations/valkey"
 import { dispatcherSettings } from "../config.ts"
 import { type Decision, decideLease } from "./decide.ts"
 import type { InstanceSnapshot } from "./fire-sql.ts"
-import { HELD_AVAILABLE_AT } from "./held-runs.ts"
-import type { ActiveRun } from "./overlap.ts"
+import { type ActiveRun, HELD_AVAILABLE_AT } from "./overlap.ts"
 
 const T = Date.parse("2026-03-01T02:00:00Z")
 const MIN = 60_000

@@ -5,14 +5,13 @@ import {
   type LeasedEntry,
   parseEntryToken,
 } from "@helmr/migrations/valkey"
-import type { SlotReason } from "@helmr/sdk/contract"
 import type { DispatcherSettings } from "../config.ts"
 import { ScheduleError } from "../schedule/calc.ts"
 import { planFire } from "../schedule/plan.ts"
 import type { CursorMove, InstanceSnapshot, ScheduledRun, SlotRecord } from "./fire-sql.ts"
-import { HELD_AVAILABLE_AT } from "./held-runs.ts"
-import { beyondCatchupWindow, decideOverlap } from "./overlap.ts"
+import { beyondCatchupWindow, decideOverlap, HELD_AVAILABLE_AT } from "./overlap.ts"
 import { durationSeconds, ScheduleRunOptions, taskMaxDuration } from "./run-options.ts"
+import { skippedRecords, slotRecord } from "./slot-records.ts"
 
 /**
  * What to do with one leased entry, decided from the locked instance and the clock alone. The
@@ -267,43 +266,4 @@ function decideFailure(
         : null,
     },
   }
-}
-
-function slotRecord(
-  instanceId: string,
-  slotAt: Date,
-  outcome: SlotRecord["outcome"],
-  extra: { runId?: string; attempts: number; error?: string; reason?: SlotReason | null },
-): SlotRecord {
-  return {
-    instanceId,
-    slotAt,
-    outcome,
-    reason: extra.reason ?? null,
-    runId: extra.runId ?? null,
-    attempts: extra.attempts,
-    error: extra.error ?? null,
-    lastSlotAt: null,
-    slotCount: 1,
-  }
-}
-
-function skippedRecords(
-  instanceId: string,
-  skipped: ReturnType<typeof planFire>["skipped"],
-): SlotRecord[] {
-  if (!skipped) return []
-  return [
-    {
-      instanceId,
-      slotAt: skipped.first,
-      outcome: "skipped",
-      reason: "missed",
-      runId: null,
-      attempts: 0,
-      error: null,
-      lastSlotAt: skipped.last,
-      slotCount: skipped.complete ? skipped.count : null,
-    },
-  ]
 }

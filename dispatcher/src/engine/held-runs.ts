@@ -6,7 +6,7 @@ import { errorMessage } from "./errors.ts"
 /**
  * Runs held behind their schedule instance's active run (overlap `bufferOne`, and
  * `cancelPrevious` while the canceled run ends). A held run is `queued` with `held = true` and
- * `available_at` at HELD_AVAILABLE_AT, so no runner starts it (a runner never starts a run before
+ * `available_at` at HELD_AVAILABLE_AT (overlap.ts), so no runner starts it (a runner never starts a run before
  * its available_at, and the dispatcher's repair re-enqueues it at that score). This loop releases
  * it — `held = false`, `available_at = now()`, enqueued — once no released run of its instance is
  * active any more, and makes sure the runs a `cancelPrevious` slot replaces were asked to cancel
@@ -14,9 +14,6 @@ import { errorMessage } from "./errors.ts"
  * Postgres decides: the release is one compare-and-set statement, so two dispatchers release a
  * run once.
  */
-
-/** Far enough that no runner ever reaches it; a real date so every reader can parse it. */
-export const HELD_AVAILABLE_AT = new Date("9999-12-31T00:00:00.000Z")
 
 const BATCH = 200
 

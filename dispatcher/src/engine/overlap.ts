@@ -5,6 +5,12 @@ import type { Overlap, RunStatus } from "@helmr/sdk/contract"
  * instance's active runs and the clock alone. No I/O.
  */
 
+/**
+ * The `available_at` of a held run: far enough that no runner ever reaches it (a runner never
+ * starts a run before its available_at), a real date so every reader can parse it.
+ */
+export const HELD_AVAILABLE_AT = new Date("9999-12-31T00:00:00.000Z")
+
 /** A run of the instance that is not final (queued, starting, running or waiting). */
 export interface ActiveRun {
   id: string
