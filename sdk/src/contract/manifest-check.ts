@@ -36,6 +36,9 @@ export function checkManifest(manifest: Manifest): FieldIssue[] {
       add(`${at}.payloadSchema`, "a scheduled task takes no payload")
     }
     if (task.kind === "task" && task.cron) add(`${at}.cron`, "only scheduled tasks have a cron")
+    if (task.kind === "task" && task.schedule) {
+      add(`${at}.schedule`, "only scheduled tasks have schedule options")
+    }
   })
   manifest.images.forEach((image, i) => {
     image.steps.forEach((step, j) => {
