@@ -185,16 +185,47 @@ export interface CursorMove {
   firedSlot: Date | null
 }
 
-/** Moves the cursors of instances this transaction holds locked. */
-export async function moveCursors(tx: TransactionSql, moves: readonly CursorMove[]): Promise<void> {
-  if (moves.length === 0) return
-  const input = moves.map((m) => ({ id: m.instanceId, next: m.next, fired: m.firedSlot }))
+/**
+ * Moves the cursors of instances this transaction holds locked, and adds the decided slots to
+ * each instance's slot counters in the same statement (retrieve reads the counters, never the
+ * history). A range too long to count counts 10,000.
+ */
+export async function moveCursors(
+  tx: TransactionSql,
+  writes: readonly { move: CursorMove; slots: readonly SlotRecord[] }[],
+): Promise<void> {
+  if (writes.length === 0) return
+  const input = writes.map(({ move, slots }) => ({
+    id: move.instanceId,
+    next: move.next,
+    fired: move.firedSlot,
+    ...countSlots(slots),
+  }))
   await tx`
     update schedule_instances si
-    set next_fire_at = m.next, last_fired_at = coalesce(m.fired, si.last_fired_at)
+    set next_fire_at = m.next, last_fired_at = coalesce(m.fired, si.last_fired_at),
+      slots_fired = si.slots_fired + m.n_fired, slots_failed = si.slots_failed + m.n_failed,
+      slots_skipped_missed = si.slots_skipped_missed + m.n_missed,
+      slots_skipped_overlap = si.slots_skipped_overlap + m.n_overlap,
+      slots_skipped_catchup_window = si.slots_skipped_catchup_window + m.n_catchup
     from jsonb_to_recordset(${tx.json(input as never)})
-      as m(id text, next timestamptz, fired timestamptz)
+      as m(id text, next timestamptz, fired timestamptz, n_fired int, n_failed int,
+        n_missed int, n_overlap int, n_catchup int)
     where si.id = m.id`
+}
+
+/** Slot counts of one decision, by counter column. */
+export function countSlots(slots: readonly SlotRecord[]) {
+  const counts = { n_fired: 0, n_failed: 0, n_missed: 0, n_overlap: 0, n_catchup: 0 }
+  for (const slot of slots) {
+    const n = slot.slotCount ?? 10_000
+    if (slot.outcome === "fired") counts.n_fired += n
+    else if (slot.outcome === "failed") counts.n_failed += n
+    else if (slot.reason === "overlap") counts.n_overlap += n
+    else if (slot.reason === "catchup_window") counts.n_catchup += n
+    else counts.n_missed += n
+  }
+  return counts
 }
 
 export interface SlotRecord {
@@ -212,11 +243,7 @@ export interface SlotRecord {
   slotCount: number | null
 }
 
-/**
- * Records slot outcomes, and adds the rows actually inserted to the instances' slot counters in
- * the same statement (a slot recorded twice is counted once); recorded_at is the statement's
- * clock, i.e. just before commit. A skipped range too long to count counts 10,000.
- */
+/** Records slot outcomes; recorded_at is the statement's clock, i.e. just before commit. */
 export async function recordSlots(tx: TransactionSql, slots: readonly SlotRecord[]): Promise<void> {
   if (slots.length === 0) return
   const input = slots.map((slot) => ({
@@ -231,32 +258,12 @@ export async function recordSlots(tx: TransactionSql, slots: readonly SlotRecord
     slot_count: slot.slotCount,
   }))
   await tx`
-    with inserted as (
-      insert into schedule_slots (instance_id, slot_at, outcome, reason, run_id, attempts, error,
-        last_slot_at, slot_count, recorded_at)
-      select instance_id, slot_at, outcome, reason, run_id, attempts, error, last_slot_at,
-        slot_count, clock_timestamp()
-      from jsonb_to_recordset(${tx.json(input as never)}) as s(instance_id text,
-        slot_at timestamptz, outcome text, reason text, run_id text, attempts int, error text,
-        last_slot_at timestamptz, slot_count int)
-      on conflict (instance_id, slot_at) do nothing
-      returning instance_id, outcome, reason, coalesce(slot_count, 10000) as n
-    ), counted as (
-      select instance_id,
-        count(*) filter (where outcome = 'fired') as fired,
-        count(*) filter (where outcome = 'failed') as failed,
-        coalesce(sum(n) filter (where outcome = 'skipped' and reason = 'missed'), 0) as missed,
-        coalesce(sum(n) filter (where outcome = 'skipped' and reason = 'overlap'), 0) as overlap,
-        coalesce(sum(n) filter (where outcome = 'skipped' and reason = 'catchup_window'), 0)
-          as catchup
-      from inserted group by instance_id
-    )
-    update schedule_instances si set
-      slots_fired = si.slots_fired + c.fired,
-      slots_failed = si.slots_failed + c.failed,
-      slots_skipped_missed = si.slots_skipped_missed + c.missed,
-      slots_skipped_overlap = si.slots_skipped_overlap + c.overlap,
-      slots_skipped_catchup_window = si.slots_skipped_catchup_window + c.catchup
-    from counted c
-    where si.id = c.instance_id`
+    insert into schedule_slots (instance_id, slot_at, outcome, reason, run_id, attempts, error,
+      last_slot_at, slot_count, recorded_at)
+    select instance_id, slot_at, outcome, reason, run_id, attempts, error, last_slot_at,
+      slot_count, clock_timestamp()
+    from jsonb_to_recordset(${tx.json(input as never)}) as s(instance_id text,
+      slot_at timestamptz, outcome text, reason text, run_id text, attempts int, error text,
+      last_slot_at timestamptz, slot_count int)
+    on conflict (instance_id, slot_at) do nothing`
 }

@@ -111,10 +111,7 @@ async function applyDecisions(
     const writes = decisions.filter(
       (d) => d.kind === "fire" || d.kind === "fail" || d.kind === "skip",
     )
-    await moveCursors(
-      tx,
-      writes.map((d) => d.move),
-    )
+    await moveCursors(tx, writes)
     // Staged ahead of its slot: everything is written; commit at the slot. The rows stay locked
     // meanwhile, so an API change of these instances is acknowledged only after this fire.
     const fireAt = Math.max(0, ...fires.map((d) => d.run.slotAt.getTime()))
