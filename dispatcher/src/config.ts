@@ -54,7 +54,7 @@ export const DispatcherConfig = z.object({
    */
   HELMR_HELD_POLL_MS: ms(20, 60_000, 250),
   /** How many future slots a scheduled run's payload lists in `upcoming`. */
-  HELMR_SCHEDULE_UPCOMING: ms(1, 100, 10),
+  HELMR_SCHEDULE_UPCOMING: configFields.scheduleUpcoming,
 })
 export type DispatcherConfig = z.infer<typeof DispatcherConfig>
 

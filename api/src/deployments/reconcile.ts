@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto"
 import {
   type Manifest,
+  normalizeCron,
   type ScheduleRunOptions,
   type StoredPolicy,
   storedPolicy,
@@ -57,10 +58,6 @@ export function declarativeKey(taskId: string, cron: string, timezone: string): 
     .update(`${normalizeCron(cron)}\n${timezone}`)
     .digest("hex")
   return `declarative:${taskId}:${hash.slice(0, 12)}`
-}
-
-export function normalizeCron(cron: string): string {
-  return cron.trim().split(/\s+/).join(" ")
 }
 
 /** The declarative schedules a manifest declares, one per scheduled task. */

@@ -1,16 +1,13 @@
 import { newId } from "@helmr/migrations/ids"
-import {
-  type EntrySwap,
-  formatEntryToken,
-  type LeasedEntry,
-  parseEntryToken,
-} from "@helmr/migrations/valkey"
+import { formatEntryToken, parseEntryToken } from "@helmr/migrations/valkey"
+import { buildScheduledPayload, durationMs, readScheduleRunOptions } from "@helmr/sdk/contract"
 import type { DispatcherSettings } from "../config.ts"
 import { ScheduleError } from "../schedule/calc.ts"
 import { planFire } from "../schedule/plan.ts"
 import type { CursorMove, InstanceSnapshot, ScheduledRun, SlotRecord } from "./fire-sql.ts"
 import { beyondCatchupWindow, decideOverlap, HELD_AVAILABLE_AT } from "./overlap.ts"
-import { durationSeconds, ScheduleRunOptions, taskMaxDuration } from "./run-options.ts"
+import { taskMaxDuration } from "./run-options.ts"
+import type { EntrySwap, LeasedEntry } from "./schedule-leases.ts"
 import { skippedRecords, slotRecord } from "./slot-records.ts"
 
 /**
@@ -135,8 +132,8 @@ export function decideLease(
   }
   // A staged fire (before its slot) makes the run available at the slot, not before.
   const availableAt = new Date(Math.max(now.getTime(), slot.getTime()))
-  const options = ScheduleRunOptions.parse(instance.runOptions ?? {})
-  const ttl = options.ttl === undefined ? Number.NaN : durationSeconds(options.ttl)
+  const options = readScheduleRunOptions(instance.runOptions)
+  const ttlMs = options.ttl === undefined ? null : durationMs(options.ttl)
   const runId = newId("run")
   const held = overlap.kind === "run" && overlap.held
   const run: ScheduledRun = {
@@ -148,14 +145,14 @@ export function decideLease(
     scheduleId: instance.scheduleId,
     instanceId: instance.id,
     slotAt: slot,
-    payload: {
-      timestamp: slot.toISOString(),
-      ...(instance.lastFiredAt ? { lastTimestamp: instance.lastFiredAt.toISOString() } : {}),
+    payload: buildScheduledPayload({
+      slot,
+      lastSlot: instance.lastFiredAt,
       timezone: instance.timezone,
       scheduleId: instance.scheduleId,
-      ...(instance.externalId ? { externalId: instance.externalId } : {}),
-      upcoming: plan.upcoming.map((d) => d.toISOString()),
-    },
+      externalId: instance.externalId,
+      upcoming: plan.upcoming,
+    }),
     idempotencyKey: slotIdempotencyKey(instance.id, slot),
     tags: options.tags ?? [],
     maxAttempts: options.maxAttempts ?? 1,
@@ -165,7 +162,7 @@ export function decideLease(
     availableAt: held ? HELD_AVAILABLE_AT : availableAt,
     held,
     // The ttl counts from the slot (or the fire), held or not.
-    expiresAt: Number.isFinite(ttl) ? new Date(availableAt.getTime() + ttl * 1000) : null,
+    expiresAt: ttlMs === null ? null : new Date(availableAt.getTime() + ttlMs),
   }
   return {
     kind: "fire",

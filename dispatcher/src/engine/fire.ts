@@ -1,11 +1,6 @@
 import type { TransactionSql } from "@helmr/migrations/db"
 import { transitionRun } from "@helmr/migrations/queries/runs"
-import {
-  dequeueRun,
-  enqueueRun,
-  type LeasedEntry,
-  swapScheduleEntries,
-} from "@helmr/migrations/valkey"
+import { dequeueRun, enqueueRun } from "@helmr/migrations/valkey"
 import type { Decision } from "./decide.ts"
 import { decideLease } from "./decide.ts"
 import { type EngineDeps, sleep } from "./deps.ts"
@@ -18,6 +13,7 @@ import {
   type SlotRecord,
 } from "./fire-sql.ts"
 import { cancelRuns } from "./held-runs.ts"
+import { type LeasedEntry, swapScheduleEntries } from "./schedule-leases.ts"
 
 /**
  * A fire, DESIGN.md rule 3, for a whole leased batch (one slot time): lock the instances →

@@ -1,6 +1,12 @@
 import type { Sql } from "../db.ts"
 import type { RunRow } from "../rows.ts"
-import { dequeueRun, type Valkey, type ValkeyKeys } from "../valkey/index.ts"
+import {
+  dequeueRun,
+  publishRunMessage,
+  type RunChannelMessage,
+  type Valkey,
+  type ValkeyKeys,
+} from "../valkey/index.ts"
 import { transitionRun } from "./runs.ts"
 
 /**
@@ -96,8 +102,14 @@ async function requestCancel(
   }) as Promise<RunRow | null>
 }
 
-async function publish(valkey: Valkey, keys: ValkeyKeys, runId: string, message: string) {
-  await valkey.publish(keys.runChannel(runId), message).catch(() => 0)
+/** Pub/sub is a hint (streams and runners also poll): a failed publish is not an error. */
+async function publish(
+  valkey: Valkey,
+  keys: ValkeyKeys,
+  runId: string,
+  message: RunChannelMessage,
+): Promise<void> {
+  await publishRunMessage(valkey, keys, runId, message).catch(() => {})
 }
 
 function assertNever(value: never): never {

@@ -1,7 +1,7 @@
 import { z } from "zod"
 import { TaskId } from "./ids.ts"
+import { ScheduleRunOptions } from "./run-options.ts"
 import { SchedulePolicy } from "./schedule-policy.ts"
-import { ScheduleRunOptions } from "./schedules.ts"
 
 /**
  * The deployment manifest: what a task project declares, extracted by `helmr deploy` and stored

@@ -1,5 +1,5 @@
 import { z } from "zod"
-import { DurationString, parseDuration } from "./common.ts"
+import { DurationString, durationMs } from "./duration.ts"
 
 /**
  * Flow control of a schedule instance, the one owner of these rules: the SDK's
@@ -111,7 +111,7 @@ export interface StoredPolicy {
  * ```
  */
 export function catchupWindowMs(value: string | number): number {
-  return typeof value === "number" ? value * 1000 : (parseDuration(value) ?? Number.NaN)
+  return durationMs(value) ?? Number.NaN
 }
 
 const UNITS = [

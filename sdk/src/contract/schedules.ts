@@ -1,7 +1,8 @@
 import { z } from "zod"
-import { Cursor, MaxAttempts, PageLimit, pageOf, Tags, Timestamp } from "./common.ts"
+import { Cursor, PageLimit, pageOf, Timestamp } from "./common.ts"
 import { DeduplicationKey, ScheduleId, TaskId } from "./ids.ts"
-import { RunStatus, Ttl } from "./runs.ts"
+import { ScheduleRunOptions } from "./run-options.ts"
+import { RunStatus } from "./runs.ts"
 import { CatchupWindow, Overlap, PauseAfterFailures } from "./schedule-policy.ts"
 
 /**
@@ -33,24 +34,6 @@ export const Timezone = z.string().min(1).max(64)
  * ```
  */
 export const ExternalId = z.string().min(1).max(256)
-
-/**
- * Options applied to every run the schedule starts in this environment: `tags`, `maxAttempts`,
- * `ttl` (the run expires if not started that long after its slot) and `maxDuration` (seconds;
- * overrides the task's).
- *
- * @example
- * ```ts
- * ScheduleRunOptions.parse({ tags: ["nightly"], maxAttempts: 2, ttl: "10m", maxDuration: 600 })
- * ```
- */
-export const ScheduleRunOptions = z.strictObject({
-  tags: Tags.optional(),
-  maxAttempts: MaxAttempts.optional(),
-  ttl: Ttl.optional(),
-  maxDuration: z.number().int().min(1).max(31_536_000).optional(),
-})
-export type ScheduleRunOptions = z.infer<typeof ScheduleRunOptions>
 
 /**
  * `POST /api/v1/schedules`: upsert by `deduplicationKey`. A new schedule starts active; an existing
