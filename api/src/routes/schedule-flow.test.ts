@@ -44,8 +44,10 @@ async function endScheduledRun(instanceId: string, slot: Date, status: RunStatus
     slotAt: slot,
     idempotencyKey: `sched:${instanceId}:${slot.toISOString()}`,
   })
-  await transitionRun(sql(), run.id, ["queued"], "running")
-  await transitionRun(sql(), run.id, ["running"], status)
+  await transitionRun(sql(), run.id, ["queued"], "starting")
+  await transitionRun(sql(), run.id, ["starting"], "running")
+  const ended = await transitionRun(sql(), run.id, ["running"], status)
+  if (!ended) throw new Error(`run ${run.id} did not end ${status}`)
   return run.id
 }
 
