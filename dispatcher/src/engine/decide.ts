@@ -117,19 +117,9 @@ export function decideLease(
     return decideFailure(lease, instance, slot, now, problem, attempt)
   }
 
-  let plan: ReturnType<typeof planFire>
-  try {
-    plan = planFire({
-      cron: instance.cron,
-      timezone: instance.timezone,
-      slot,
-      now,
-      upcomingCount: settings.upcomingCount,
-    })
-  } catch (error) {
-    if (!(error instanceof ScheduleError)) throw error
-    return decideFailure(lease, instance, slot, now, error.message, token.attempt + 1)
-  }
+  const planned = planOrFail(lease, instance, slot, now, settings.upcomingCount, token.attempt)
+  if ("failed" in planned) return planned.failed
+  const { plan } = planned
   // A staged fire (before its slot) makes the run available at the slot, not before.
   const availableAt = new Date(Math.max(now.getTime(), slot.getTime()))
   const options = readScheduleRunOptions(instance.runOptions)
@@ -178,11 +168,7 @@ export function decideLease(
     ],
     cancelHeld: overlap.kind === "run" ? overlap.cancelHeld : [],
     cancelActive: overlap.kind === "run" ? overlap.cancelActive : [],
-    swap: {
-      instanceId: lease.instanceId,
-      expected: lease.token,
-      next: { token: formatEntryToken(instance.version, plan.next), score: plan.next.getTime() },
-    },
+    swap: advanceSwap(lease, instance, plan.next),
   }
 }
 
@@ -198,19 +184,9 @@ function decideSkip(
   reason: "overlap" | "catchup_window",
   attempts: number,
 ): Decision {
-  let plan: ReturnType<typeof planFire>
-  try {
-    plan = planFire({
-      cron: instance.cron,
-      timezone: instance.timezone,
-      slot,
-      now,
-      upcomingCount: 1,
-    })
-  } catch (error) {
-    if (!(error instanceof ScheduleError)) throw error
-    return decideFailure(lease, instance, slot, now, error.message, attempts + 1)
-  }
+  const planned = planOrFail(lease, instance, slot, now, 1, attempts)
+  if ("failed" in planned) return planned.failed
+  const { plan } = planned
   return {
     kind: "skip",
     reason,
@@ -219,11 +195,7 @@ function decideSkip(
       slotRecord(instance.id, slot, "skipped", { attempts, reason }),
       ...skippedRecords(instance.id, plan.skipped),
     ],
-    swap: {
-      instanceId: lease.instanceId,
-      expected: lease.token,
-      next: { token: formatEntryToken(instance.version, plan.next), score: plan.next.getTime() },
-    },
+    swap: advanceSwap(lease, instance, plan.next),
   }
 }
 
@@ -255,12 +227,39 @@ function decideFailure(
     error,
     move: { instanceId: instance.id, next: plan?.next ?? null, firedSlot: null },
     slots: plan ? [failed, ...skippedRecords(instance.id, plan.skipped)] : [failed],
-    swap: {
-      instanceId: lease.instanceId,
-      expected: lease.token,
-      next: plan
-        ? { token: formatEntryToken(instance.version, plan.next), score: plan.next.getTime() }
-        : null,
-    },
+    swap: advanceSwap(lease, instance, plan?.next ?? null),
+  }
+}
+
+/** planFire, or the slot's failure when the stored cron no longer computes. */
+function planOrFail(
+  lease: LeasedEntry,
+  instance: InstanceSnapshot,
+  slot: Date,
+  now: Date,
+  upcomingCount: number,
+  attempts: number,
+): { plan: ReturnType<typeof planFire> } | { failed: Decision } {
+  try {
+    const plan = planFire({
+      cron: instance.cron,
+      timezone: instance.timezone,
+      slot,
+      now,
+      upcomingCount,
+    })
+    return { plan }
+  } catch (error) {
+    if (!(error instanceof ScheduleError)) throw error
+    return { failed: decideFailure(lease, instance, slot, now, error.message, attempts + 1) }
+  }
+}
+
+/** The lease swapped for the entry of the instance's next slot (none: the instance is parked). */
+function advanceSwap(lease: LeasedEntry, instance: InstanceSnapshot, next: Date | null): EntrySwap {
+  return {
+    instanceId: lease.instanceId,
+    expected: lease.token,
+    next: next ? { token: formatEntryToken(instance.version, next), score: next.getTime() } : null,
   }
 }
