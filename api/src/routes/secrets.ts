@@ -2,9 +2,10 @@ import type { SecretRow } from "@helmr/migrations/rows"
 import { sealSecret } from "@helmr/migrations/secrets"
 import { PutSecretBody, SecretName } from "@helmr/sdk/contract"
 import { Hono } from "hono"
+import { z } from "zod"
 import type { ApiDeps, AppEnv } from "../env.ts"
 import { notFound } from "../errors.ts"
-import { readJson, validationFailed } from "../http/validate.ts"
+import { validationFailed, validJson, validParams } from "../http/validate.ts"
 
 type SecretMeta = Pick<SecretRow, "name" | "createdAt" | "updatedAt">
 const toSecret = (row: SecretMeta) => ({
@@ -20,6 +21,8 @@ function secretName(name: string): string {
   return name
 }
 
+const SecretParams = z.object({ name: z.string() })
+
 /** Secrets of the environment: values go in sealed and never come out of the API. */
 export function secretsRoutes(deps: ApiDeps): Hono<AppEnv> {
   return new Hono<AppEnv>()
@@ -29,9 +32,9 @@ export function secretsRoutes(deps: ApiDeps): Hono<AppEnv> {
         where environment_id = ${c.get("caller").environmentId} order by name`
       return c.json({ data: rows.map(toSecret) })
     })
-    .put("/secrets/:name", async (c) => {
-      const name = secretName(c.req.param("name"))
-      const { value } = await readJson(c, PutSecretBody)
+    .put("/secrets/:name", validParams(SecretParams), validJson(PutSecretBody), async (c) => {
+      const name = secretName(c.req.valid("param").name)
+      const { value } = c.req.valid("json")
       const environmentId = c.get("caller").environmentId
       const sealed = sealSecret(deps.keyring, environmentId, name, value)
       const [row] = await deps.sql<(SecretMeta & { created: boolean })[]>`
@@ -45,8 +48,8 @@ export function secretsRoutes(deps: ApiDeps): Hono<AppEnv> {
       if (!row) throw new Error("secret upsert returned no row")
       return c.json(toSecret(row), row.created ? 201 : 200)
     })
-    .delete("/secrets/:name", async (c) => {
-      const name = secretName(c.req.param("name"))
+    .delete("/secrets/:name", validParams(SecretParams), async (c) => {
+      const name = secretName(c.req.valid("param").name)
       const [row] = await deps.sql<{ name: string }[]>`
         delete from secrets where environment_id = ${c.get("caller").environmentId} and name = ${name}
         returning name`
