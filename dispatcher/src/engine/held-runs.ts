@@ -6,13 +6,13 @@ import { errorMessage } from "./errors.ts"
 /**
  * Runs held behind their schedule instance's active run (overlap `bufferOne`, and
  * `cancelPrevious` while the canceled run ends). A held run is `queued` with `held = true` and
- * `available_at` at HELD_AVAILABLE_AT (overlap.ts), so no runner starts it (a runner never starts a run before
- * its available_at, and the dispatcher's repair re-enqueues it at that score). This loop releases
- * it — `held = false`, `available_at = now()`, enqueued — once no released run of its instance is
- * active any more, and makes sure the runs a `cancelPrevious` slot replaces were asked to cancel
- * (the fire asks right after its commit; this covers a dispatcher that died in between).
- * Postgres decides: the release is one compare-and-set statement, so two dispatchers release a
- * run once.
+ * `available_at` at HELD_AVAILABLE_AT (overlap.ts): no runner starts it (a runner never starts a
+ * run before its available_at), and it stays out of the run queue (repair skips it). This loop
+ * releases it — `held = false`, `available_at = now()`, enqueued — once no released run of its
+ * instance is active any more (an enqueue lost here is put back by repair, as for any queued
+ * run), and makes sure the runs a `cancelPrevious` slot replaces were asked to cancel (the fire
+ * asks right after its commit; this covers a dispatcher that died in between). Postgres decides:
+ * the release is one compare-and-set statement, so two dispatchers release a run once.
  */
 
 const BATCH = 200
