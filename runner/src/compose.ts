@@ -113,6 +113,7 @@ export async function composeRunner(
       memoryBytes: parseMemory(config.HELMR_SANDBOX_DEFAULT_MEMORY) ?? 1024 ** 3,
     },
     keepWorkspaces: config.HELMR_KEEP_WORKSPACES === "true",
+    workspaceRetentionMs: config.HELMR_WORKSPACE_RETENTION_MS,
   }
   return { deps, imageGc, network, docker, close: () => cancelWatch.close() }
 }

@@ -65,6 +65,8 @@ export const RunnerConfig = z.object({
   /** Folder of the local driver's code and workspaces. */
   HELMR_RUNNER_ROOT: z.string().min(1).default(".helmr/runner"),
   HELMR_KEEP_WORKSPACES: z.enum(["true", "false"]).default("false"),
+  /** Keep a finished session's workspace this long (ms) before removing it; 0 removes it at once. */
+  HELMR_WORKSPACE_RETENTION_MS: z.coerce.number().int().min(0).default(0),
   /**
    * Who applies the sandbox firewall: `local` (this process, on the Docker host, as root),
    * `docker-host` (a short-lived container of the runner's own image on the host network, for a

@@ -23,6 +23,7 @@ import {
   ScheduleSlotList,
   Secret,
   SecretList,
+  StreamOffset,
   TimezoneList,
   TokenCompletion,
   TriggerBody,
@@ -272,5 +273,15 @@ export const OPERATIONS: Operation[] = [
     body: "CompleteTokenBody",
     responses: { 200: "TokenCompletion" },
     errors: [400, 404, 409, 422],
+  },
+  {
+    method: "get",
+    path: "/sessions/{sessionId}/streams/{name}",
+    summary:
+      "Read a session stream from an offset (SSE; event id = offset; resumable with Last-Event-ID; ends with an `end` event)",
+    tag: "sessions",
+    query: z.object({ from: StreamOffset.optional() }),
+    responses: { 200: "sse" },
+    errors: [404, 422],
   },
 ]

@@ -7,6 +7,7 @@ import { deploymentRoutes } from "./deployments.ts"
 import { runsRoutes } from "./runs.ts"
 import { schedulesRoutes } from "./schedules.ts"
 import { secretsRoutes } from "./secrets.ts"
+import { sessionsRoutes } from "./sessions.ts"
 import { timezonesRoutes } from "./timezones.ts"
 import { tokensRoutes } from "./tokens.ts"
 
@@ -31,6 +32,7 @@ export function mountV1Routes(v1: Hono<AppEnv>, deps: ApiDeps): void {
   v1.route("/", timezonesRoutes())
   v1.route("/", secretsRoutes(deps))
   v1.route("/", tokensRoutes(deps, notifier))
+  v1.route("/", sessionsRoutes(deps, notifier))
 
   // Keep last: it answers 405 for every path registered above.
   answerMethodNotAllowed(v1)

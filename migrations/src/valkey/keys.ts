@@ -30,6 +30,8 @@ export function valkeyKeys(prefix = "helmr") {
     runQueue: `${prefix}:runs:queue`,
     /** pub/sub channel: a run changed (new events, cancel requested). */
     runChannel: (runId: string) => `${prefix}:runs:changed:${runId}`,
+    /** pub/sub channel: chunks were appended to a stream of the session (message: stream name). */
+    sessionChannel: (sessionId: string) => `${prefix}:sessions:changed:${sessionId}`,
     /** Rate-limit window of one API key. */
     rateLimit: (keyId: string, window: number) => `${prefix}:ratelimit:${keyId}:${window}`,
   }

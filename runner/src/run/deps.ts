@@ -25,4 +25,6 @@ export interface RunnerDeps {
   defaults: { cpu: number; memoryBytes: number }
   /** Keep a session's workspace after its last run finished (default: removed). */
   keepWorkspaces: boolean
+  /** How long a finished session's workspace is kept before the sweep removes it (0: at once). */
+  workspaceRetentionMs: number
 }

@@ -83,7 +83,10 @@ export async function finishAttempt(
   )
   await dequeueRun(deps.valkey, deps.keys, run.id)
   await publish(deps, run.id)
-  if (done && !deps.keepWorkspaces) await removeIdleWorkspace(deps, run.sessionId)
+  // With a retention the workspace sweep removes it later (workspace-sweep.ts).
+  if (done && !deps.keepWorkspaces && deps.workspaceRetentionMs === 0) {
+    await removeIdleWorkspace(deps, run.sessionId)
+  }
 }
 
 async function publish(deps: RunnerDeps, runId: string): Promise<void> {

@@ -3,6 +3,7 @@ import { runAttempt } from "./attempt.ts"
 import { claimLeasedRun } from "./claim.ts"
 import type { RunnerDeps } from "./deps.ts"
 import { recoverOwnRuns, sweepStaleRuns } from "./recovery.ts"
+import { sweepWorkspaces } from "./workspace-sweep.ts"
 
 export interface RunLoopOptions {
   /** Attempts this runner executes at once. */
@@ -77,6 +78,8 @@ export function startRunLoop(
           lastSweep = Date.now()
           const swept = await sweepStaleRuns(deps)
           if (swept > 0) log.info({ swept }, "recovered runs whose runner stopped")
+          const workspaces = await sweepWorkspaces(deps)
+          if (workspaces > 0) log.info({ workspaces }, "removed workspaces of finished sessions")
         }
       } catch (error) {
         log.warn({ err: error }, "run loop: polling failed")

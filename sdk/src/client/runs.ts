@@ -1,4 +1,3 @@
-import { ZodError } from "zod"
 import {
   type ListRunsQuery,
   Run,
@@ -8,8 +7,7 @@ import {
   type TriggerOptions,
   TriggerResponse,
 } from "../contract/runs.ts"
-import { ConnectionError } from "./errors.ts"
-import { parseSse } from "./sse.ts"
+import { followSse } from "./sse.ts"
 import type { Transport } from "./transport.ts"
 
 /** Trigger options as the client takes them: `delay` may also be a Date. */
@@ -119,35 +117,23 @@ export function runsNamespace(t: Transport) {
      */
     async *events(runId: string, options: EventsOptions = {}): AsyncGenerator<RunEvent> {
       let lastEventId = options.lastEventId
-      let reconnects = 0
-      for (;;) {
-        const response = await t.stream(`${path(runId)}/events`, {
+      const open = () =>
+        t.stream(`${path(runId)}/events`, {
           ...(lastEventId ? { headers: { "last-event-id": lastEventId } } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
         })
-        if (!response.body) throw new ConnectionError("event stream without a body")
-        try {
-          for await (const message of parseSse(response.body)) {
-            if (message.event === "end") {
-              RunStreamEnd.parse(JSON.parse(message.data))
-              return
-            }
-            if (message.event !== "message") continue
-            const event = RunEvent.parse(JSON.parse(message.data))
-            lastEventId = event.id
-            reconnects = 0
-            yield event
-          }
-        } catch (error) {
-          if (options.signal?.aborted) return
-          // A malformed message is a bug to report; a dropped connection is worth a reconnect.
-          if (error instanceof SyntaxError || error instanceof ZodError) throw error
+      for await (const message of followSse(open, {
+        ...options,
+        what: `event stream of ${runId}`,
+      })) {
+        if (message.event === "end") {
+          RunStreamEnd.parse(JSON.parse(message.data))
+          return
         }
-        if (options.signal?.aborted) return
-        reconnects++
-        if (reconnects > (options.maxReconnects ?? 5)) {
-          throw new ConnectionError(`event stream of ${runId} kept dropping`)
-        }
+        if (message.event !== "message") continue
+        const event = RunEvent.parse(JSON.parse(message.data))
+        lastEventId = event.id
+        yield event
       }
     },
   }

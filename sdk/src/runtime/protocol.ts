@@ -8,8 +8,9 @@
  * - The runtime answers on stdout with framed lines: `FRAME_PREFIX + nonce + " " + JSON + "\n"`.
  *   Anything else on stdout or stderr is plain task output (recorded as log lines). The nonce keeps
  *   a task's own output from being mistaken for a protocol message by accident.
- * - Order: `ready` (runtime loaded) → `started` (the task's `run` is called) → any number of `log`
- *   → exactly one `result`, then the process exits 0.
+ * - Order: `ready` (runtime loaded) → `started` (the task's `run` is called) → any number of `log`,
+ *   `metadata` and `stream` → exactly one `result`, then the process exits 0. Pending `metadata`
+ *   and `stream` frames are always sent before the `result`.
  */
 
 /**
@@ -83,6 +84,8 @@ export interface StartMessage {
   /** Absolute path of the bundle's entry module. */
   entry: string
   payload: unknown
+  /** The run's metadata as stored (kept across attempts); absent means `{}`. */
+  metadata?: Record<string, unknown>
 }
 
 /**
@@ -150,6 +153,37 @@ export type SandboxMessage =
   | { type: "log"; level: LogLevel; message: string; data?: unknown; at: number }
   | { type: "result"; ok: true; output: unknown }
   | { type: "result"; ok: false; error: SerializedError }
+  | MetadataMessage
+  | StreamMessage
+
+/**
+ * sandbox → runner: the run's whole metadata after a change (sent at most every 100 ms and before
+ * the result); the runner stores the latest one.
+ *
+ * @example
+ * ```ts
+ * const m: MetadataMessage = { type: "metadata", metadata: { progress: 0.5 } }
+ * ```
+ */
+export interface MetadataMessage {
+  type: "metadata"
+  metadata: Record<string, unknown>
+}
+
+/**
+ * sandbox → runner: chunks appended to one stream of the session, in order, each as JSON text.
+ * The runner gives them the next offsets and inserts them in one statement.
+ *
+ * @example
+ * ```ts
+ * const m: StreamMessage = { type: "stream", name: "tokens", chunks: ['"Hel"', '"lo"'] }
+ * ```
+ */
+export interface StreamMessage {
+  type: "stream"
+  name: string
+  chunks: string[]
+}
 
 /**
  * Frames one message for stdout.
