@@ -60,6 +60,8 @@ export const RunnerConfig = z.object({
   HELMR_RUNNER_POLL_MS: milliseconds(50),
   HELMR_RUNNER_DRAIN_MS: milliseconds(30_000),
   HELMR_RUNNER_SWEEP_MS: milliseconds(15_000),
+  /** A run parked behind a full concurrency limit is rechecked this often even if never woken. */
+  HELMR_RUNNER_GATE_RECHECK_MS: milliseconds(10_000),
   HELMR_RETRY_BASE_MS: milliseconds(2_000),
   HELMR_RETRY_MAX_MS: milliseconds(300_000),
   /** Folder of the local driver's code and workspaces. */

@@ -60,7 +60,7 @@ export function runsRoutes(deps: ApiDeps, services: RunServices): Hono<AppEnv> {
     })
     .post("/runs/:runId/cancel", validParams(RunParams), validJson(NoBody), async (c) => {
       const { runId } = c.req.valid("param")
-      const run = await cancelRun(deps, notifier, c.get("caller").environmentId, runId)
+      const run = await cancelRun(deps, c.get("caller").environmentId, runId)
       return c.json(toRun(run))
     })
     .post("/runs/:runId/replay", validParams(RunParams), validJson(NoBody), async (c) => {
@@ -69,7 +69,15 @@ export function runsRoutes(deps: ApiDeps, services: RunServices): Hono<AppEnv> {
       const { run } = await triggerRun(triggerDeps, catalog, c.get("caller"), {
         taskId: original.taskId,
         payload: original.payload === null ? undefined : original.payload,
-        options: { tags: original.tags, maxAttempts: original.maxAttempts },
+        options: {
+          tags: original.tags,
+          maxAttempts: original.maxAttempts,
+          // The same queue and key; the limit is the current deployment's.
+          ...(original.queue && !original.queue.startsWith("task:")
+            ? { queue: { name: original.queue } }
+            : {}),
+          ...(original.concurrencyKey ? { concurrencyKey: original.concurrencyKey } : {}),
+        },
         replayOf: original.id,
       })
       return c.json({ id: run.id }, 201)

@@ -2,6 +2,7 @@ import { scheduleMath } from "@helmr/dispatcher/schedule/math"
 import {
   createScheduleOp,
   deleteScheduleOp,
+  findSchedule,
   listSchedulesOp,
   retrieveScheduleOp,
   type ScheduleContext,
@@ -9,12 +10,19 @@ import {
   updateScheduleOp,
 } from "@helmr/migrations/queries/schedules"
 import type { TaskCatalog } from "@helmr/migrations/queries/task-catalog"
-import { CreateScheduleBody, ListSchedulesQuery, UpdateScheduleBody } from "@helmr/sdk/contract"
+import {
+  CreateScheduleBody,
+  ListScheduleSlotsQuery,
+  ListSchedulesQuery,
+  UpdateScheduleBody,
+} from "@helmr/sdk/contract"
 import type { Context } from "hono"
 import { Hono } from "hono"
 import { z } from "zod"
 import type { ApiDeps, AppEnv } from "../env.ts"
+import { notFound } from "../errors.ts"
 import { validJson, validParams, validQuery } from "../http/validate.ts"
+import { listSlots } from "../schedules/schedule-slots.ts"
 
 const ScheduleParams = z.object({ idOrKey: z.string() })
 const NoBody = z.strictObject({})
@@ -45,6 +53,17 @@ export function schedulesRoutes(deps: ApiDeps, catalog: TaskCatalog): Hono<AppEn
     .get("/schedules/:idOrKey", validParams(ScheduleParams), async (c) => {
       return c.json(await retrieveScheduleOp(context(c), c.req.valid("param").idOrKey))
     })
+    .get(
+      "/schedules/:idOrKey/slots",
+      validParams(ScheduleParams),
+      validQuery(ListScheduleSlotsQuery),
+      async (c) => {
+        const { idOrKey } = c.req.valid("param")
+        const view = await findSchedule(deps.sql, c.get("caller").environmentId, idOrKey)
+        if (!view) throw notFound(`schedule ${idOrKey}`)
+        return c.json(await listSlots(deps.sql, view.instanceId, c.req.valid("query")))
+      },
+    )
     .put(
       "/schedules/:idOrKey",
       validParams(ScheduleParams),

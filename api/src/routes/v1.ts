@@ -3,6 +3,7 @@ import type { Hono } from "hono"
 import type { ApiDeps, AppEnv } from "../env.ts"
 import { answerMethodNotAllowed } from "../http/method-not-allowed.ts"
 import { createRunNotifier } from "../runs/run-notifier.ts"
+import { batchRoutes } from "./batch.ts"
 import { deploymentRoutes } from "./deployments.ts"
 import { runsRoutes } from "./runs.ts"
 import { schedulesRoutes } from "./schedules.ts"
@@ -28,6 +29,7 @@ export function mountV1Routes(v1: Hono<AppEnv>, deps: ApiDeps): void {
   const catalog = new TaskCatalog(deps.sql, deps.logger)
   const notifier = createRunNotifier(deps.valkey, deps.keys, deps.logger)
   v1.route("/", runsRoutes(deps, { catalog, notifier }))
+  v1.route("/", batchRoutes(deps, catalog))
   v1.route("/", schedulesRoutes(deps, catalog))
   v1.route("/", timezonesRoutes())
   v1.route("/", secretsRoutes(deps))

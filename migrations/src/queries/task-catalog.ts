@@ -1,6 +1,7 @@
-import { CronSpec, type FieldIssue } from "@helmr/sdk/contract"
+import { CronSpec, type FieldIssue, TaskManifest } from "@helmr/sdk/contract"
 import { z } from "zod"
 import type { Sql } from "../db.ts"
+import { namedQueueLimits } from "../run-flow.ts"
 import { OperationError, toFieldIssues } from "./operation-error.ts"
 
 /** Who triggers: an environment and its current (promoted) deployment. */
@@ -23,6 +24,8 @@ const DeployedManifest = z.object({
       payloadSchema: z.record(z.string(), z.unknown()).nullable(),
       maxDuration: z.number().int().positive().optional(),
       cron: CronSpec.optional(),
+      queue: TaskManifest.shape.queue,
+      retry: TaskManifest.shape.retry,
     }),
   ),
 })
@@ -31,10 +34,13 @@ export type DeployedTask = z.infer<typeof DeployedManifest>["tasks"][number]
 export interface ResolvedTask {
   deploymentId: string
   task: DeployedTask
+  /** Limits of the named queues the deployment declares. */
+  queueLimits: ReadonlyMap<string, number>
 }
 
 interface CachedDeployment {
   tasks: Map<string, DeployedTask>
+  queueLimits: Map<string, number>
   /** Compiled payload validators, by task id; null when the schema could not be compiled. */
   validators: Map<string, z.ZodType | null>
 }
@@ -75,7 +81,7 @@ export class TaskCatalog {
         `task '${taskId}' not found in the current deployment (${deploymentId})`,
       )
     }
-    return { deploymentId, task }
+    return { deploymentId, task, queueLimits: deployment.queueLimits }
   }
 
   /** The task's kind, or why it is not there (a schedule's task must be a scheduled task). */
@@ -132,6 +138,7 @@ export class TaskCatalog {
     }
     const entry: CachedDeployment = {
       tasks: new Map(parsed.data.tasks.map((t) => [t.id, t])),
+      queueLimits: namedQueueLimits(parsed.data.tasks),
       validators: new Map(),
     }
     if (this.#deployments.size >= this.maxCached) {

@@ -7,10 +7,11 @@ import {
 import { DEFAULT_SCHEDULE_UPCOMING } from "../config.ts"
 import type { Sql, TransactionSql } from "../db.ts"
 import type { RunRow } from "../rows.ts"
+import { resolveRunFlow } from "../run-flow.ts"
 import { enqueueRun, type Valkey, type ValkeyKeys } from "../valkey/index.ts"
 import { validationFailed } from "./operation-error.ts"
 import { computeRunTiming } from "./run-timing.ts"
-import { insertRun } from "./runs.ts"
+import { insertRun, type NewRun } from "./runs.ts"
 import type { ScheduleMath } from "./schedules/schedule-definition.ts"
 import type { Caller, ResolvedTask, TaskCatalog } from "./task-catalog.ts"
 
@@ -53,6 +54,44 @@ export async function triggerRun(
 }
 
 /**
+ * The run a trigger would create, checked against the task of the caller's current deployment:
+ * payload, timing and flow control (queue, concurrency key, limit, attempts, backoff) resolved.
+ * Throws a 404 for an unknown task and a 422 naming the failing fields; writes nothing.
+ */
+export async function prepareRun(
+  deps: Pick<TriggerDeps, "math" | "scheduleUpcoming">,
+  catalog: TaskCatalog,
+  caller: Caller,
+  input: TriggerInput,
+  now: Date,
+): Promise<NewRun> {
+  const resolved = await catalog.resolve(caller, input.taskId)
+  const upcoming = (cron: string, timezone: string) =>
+    deps.math.planUpcoming(cron, timezone, now, deps.scheduleUpcoming ?? DEFAULT_SCHEDULE_UPCOMING)
+  const payload = checkPayload(catalog, resolved, input, now, upcoming)
+  const timing = computeRunTiming(input.options, now)
+  if (Array.isArray(timing)) throw validationFailed(timing)
+  const flow = resolveRunFlow(resolved.task, resolved.queueLimits, input.options)
+  return {
+    environmentId: caller.environmentId,
+    deploymentId: resolved.deploymentId,
+    taskId: input.taskId,
+    payload,
+    idempotencyKey: input.options.idempotencyKey ?? input.derivedKey ?? null,
+    tags: [...new Set(input.options.tags ?? [])],
+    maxAttempts: flow.maxAttempts,
+    maxDurationSeconds: resolved.task.maxDuration ?? null,
+    availableAt: timing.availableAt,
+    expiresAt: timing.expiresAt,
+    replayOf: input.replayOf ?? null,
+    queue: flow.queue,
+    concurrencyKey: flow.concurrencyKey,
+    concurrencyLimit: flow.concurrencyLimit,
+    retry: flow.retry,
+  }
+}
+
+/**
  * The validation and insert of a trigger, in `sql` (which may be a transaction: the runner makes
  * a child run and the waitpoint for it in one). Enqueue the run once that committed.
  */
@@ -64,25 +103,7 @@ export async function insertTriggeredRun(
   input: TriggerInput,
   now: Date = new Date(),
 ): Promise<{ run: RunRow; created: boolean }> {
-  const resolved = await catalog.resolve(caller, input.taskId)
-  const upcoming = (cron: string, timezone: string) =>
-    deps.math.planUpcoming(cron, timezone, now, deps.scheduleUpcoming ?? DEFAULT_SCHEDULE_UPCOMING)
-  const payload = checkPayload(catalog, resolved, input, now, upcoming)
-  const timing = computeRunTiming(input.options, now)
-  if (Array.isArray(timing)) throw validationFailed(timing)
-  return insertRun(sql, {
-    environmentId: caller.environmentId,
-    deploymentId: resolved.deploymentId,
-    taskId: input.taskId,
-    payload,
-    idempotencyKey: input.options.idempotencyKey ?? input.derivedKey ?? null,
-    tags: [...new Set(input.options.tags ?? [])],
-    maxAttempts: input.options.maxAttempts ?? 1,
-    maxDurationSeconds: resolved.task.maxDuration ?? null,
-    availableAt: timing.availableAt,
-    expiresAt: timing.expiresAt,
-    replayOf: input.replayOf ?? null,
-  })
+  return insertRun(sql, await prepareRun(deps, catalog, caller, input, now))
 }
 
 /** After the commit: the run joins the queue at its time. */

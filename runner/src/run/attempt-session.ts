@@ -2,6 +2,7 @@ import type { RunRow } from "@helmr/migrations/rows"
 import { type RuntimeMethod, WAITING_METHODS } from "@helmr/sdk/contract"
 import type { CallMessage } from "@helmr/sdk/runtime/protocol"
 import type { Logger } from "pino"
+import { releaseGate } from "../gate/gate.ts"
 import type { OutputStream, Sandbox } from "../sandbox/driver.ts"
 import type { AbortKind, AttemptReport } from "./attempt-report.ts"
 import { onSandboxOutput } from "./attempt-report.ts"
@@ -154,6 +155,8 @@ export function createAttemptSession(
           state.pendingWait = { callId: call.id, waitpointId: outcome.park }
           if (state.parked) return
           park()
+          // A waiting run does not count against its queue's limit: let a queued one start.
+          void releaseGate(deps, run).catch(() => {})
         }
       })
   }
@@ -162,7 +165,7 @@ export function createAttemptSession(
     run.id,
     () => requestAbort("canceled", "the run was canceled"),
     () => {
-      if (state.parked) deps.wake.notify()
+      if (state.parked) deps.pickup.nudge()
     },
   )
   const heartbeat = startHeartbeat(deps, run, {

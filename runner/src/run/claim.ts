@@ -2,6 +2,7 @@ import { transitionRun } from "@helmr/migrations/queries/runs"
 import type { RunRow } from "@helmr/migrations/rows"
 import { FINAL_RUN_STATUSES } from "@helmr/migrations/rows"
 import { dequeueRun, enqueueRun } from "@helmr/migrations/valkey"
+import { claimThroughGate, releaseGate } from "../gate/gate.ts"
 import type { RunnerDeps } from "./deps.ts"
 import { recoverStaleRun } from "./recovery.ts"
 import { extendRunLease } from "./run-lease.ts"
@@ -11,9 +12,10 @@ import { extendRunLease } from "./run-lease.ts"
  * `starting` by compare-and-set, with the runner id, the lease deadline and the next attempt
  * number. Anything else a queue entry can point at is tidied here: finished or waiting runs leave
  * the queue, early entries move to their time, expired ones expire, and runs of a dead runner are
- * recovered. A queued run that still names a runner is a waiting run coming back: `"resume"` when
- * this runner holds its sandbox, left to its runner while that one's lease lives, else a new
- * attempt. Returns the claimed run, "resume", or null.
+ * recovered. A run of a limited queue is claimed only through its concurrency gate. A queued run
+ * that still names a runner is a waiting run coming back: `"resume"` when this runner holds its
+ * sandbox, left to its runner while that one's lease lives, else a new attempt. Returns the
+ * claimed run, "resume", or null.
  */
 export async function claimLeasedRun(
   deps: RunnerDeps,
@@ -22,6 +24,8 @@ export async function claimLeasedRun(
   const [run] = await deps.sql<RunRow[]>`select * from runs where id = ${runId}`
   if (!run || FINAL_RUN_STATUSES.includes(run.status) || run.status === "waiting") {
     await dequeueRun(deps.valkey, deps.keys, runId)
+    // It may have been woken for a slot it can no longer use: pass the wake-up on.
+    if (run) await releaseGate(deps, run)
     return null
   }
   const now = Date.now()
@@ -83,14 +87,17 @@ export async function claimLeasedRun(
     return null
   }
   const attempt = run.attempt + 1
-  const claimed = await transitionRun(
-    deps.sql,
-    runId,
-    ["queued"],
-    "starting",
-    { runnerId: deps.runnerId, leaseExpiresAt: new Date(now + deps.leaseMs), attempt },
-    { runnerId: deps.runnerId, attempt, ...(cause ? { cause } : {}) },
-    { runnerId: run.runnerId, attempt: run.attempt },
+  // Over its queue's concurrency limit the run stays queued (parked until a slot frees).
+  const claimed = await claimThroughGate(deps, run, (tx) =>
+    transitionRun(
+      tx,
+      runId,
+      ["queued"],
+      "starting",
+      { runnerId: deps.runnerId, leaseExpiresAt: new Date(now + deps.leaseMs), attempt },
+      { runnerId: deps.runnerId, attempt, ...(cause ? { cause } : {}) },
+      { runnerId: run.runnerId, attempt: run.attempt },
+    ),
   )
   if (claimed) await extendRunLease(deps.valkey, deps.keys, runId, deps.leaseMs)
   return claimed

@@ -6,7 +6,8 @@ import type { Logger } from "pino"
 import type { SandboxDriver } from "../sandbox/driver.ts"
 import type { CancelWatch } from "./cancel-watch.ts"
 import type { RetryPolicy } from "./outcome.ts"
-import type { LoopWake, ParkedAttempt } from "./parking.ts"
+import type { ParkedAttempt } from "./parking.ts"
+import type { PickupSignal } from "./pickup-signal.ts"
 
 /** What the run lifecycle needs; built once in main.ts (or a test) and passed down. */
 export interface RunnerDeps {
@@ -23,6 +24,10 @@ export interface RunnerDeps {
   /** Time between aborting `ctx.signal` and killing the sandbox. */
   graceMs: number
   retry: RetryPolicy
+  /** A run parked behind a full concurrency gate is looked at again after this, woken or not. */
+  gateRecheckMs: number
+  /** The run loop's idle wait; nudged when this runner wakes a parked run. */
+  pickup: PickupSignal
   /** Resources of sandboxes that declare none. */
   defaults: { cpu: number; memoryBytes: number }
   /** Keep a session's workspace after its last run finished (default: removed). */
@@ -31,8 +36,6 @@ export interface RunnerDeps {
   publicApiUrl: string
   /** Attempts of this runner whose run waits (their sandbox alive, no slot held), by run id. */
   parked: Map<string, ParkedAttempt>
-  /** Wakes the run loop when a parked run may be due (its channel said so). */
-  wake: LoopWake
   /** Tasks of current deployments (triggers from tasks), as the API reads them. */
   catalog: TaskCatalog
   /** How long a finished session's workspace is kept before the sweep removes it (0: at once). */

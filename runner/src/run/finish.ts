@@ -3,14 +3,16 @@ import { transitionRun } from "@helmr/migrations/queries/runs"
 import type { RunRow, RunStatus } from "@helmr/migrations/rows"
 import { FINAL_RUN_STATUSES } from "@helmr/migrations/rows"
 import { dequeueRun, enqueueRun, publishRunMessage } from "@helmr/migrations/valkey"
+import { releaseGate } from "../gate/gate.ts"
 import type { RunnerDeps } from "./deps.ts"
 import type { EventLog } from "./event-log.ts"
-import { type AttemptOutcome, retryDelayMs, shouldRetry } from "./outcome.ts"
+import { type AttemptOutcome, retryDelayMs, runRetryPolicy, shouldRetry } from "./outcome.ts"
 
 /**
  * Ends an attempt: either back to `queued` with a backoff (a retryable failure with attempts
  * left, or a runner shutdown, which does not use up an attempt), or the final status. Guarded by
- * runner and attempt, so a runner that lost the run changes nothing.
+ * runner and attempt, so a runner that lost the run changes nothing. Either way the run's
+ * concurrency slot is free: a run parked behind it is woken.
  */
 export async function finishAttempt(
   deps: RunnerDeps,
@@ -36,10 +38,11 @@ export async function finishAttempt(
       guard,
     )
     if (requeued) await enqueueRun(deps.valkey, deps.keys, run.id)
+    await releaseGate(deps, run)
     return
   }
   if (shouldRetry(outcome, run.attempt, run.maxAttempts)) {
-    const delay = retryDelayMs(run.attempt, deps.retry)
+    const delay = retryDelayMs(run.attempt, runRetryPolicy(deps.retry, run.retry))
     const availableAt = new Date(Date.now() + delay)
     events.add({
       type: "log",
@@ -64,6 +67,7 @@ export async function finishAttempt(
       guard,
     )
     if (requeued) await enqueueRun(deps.valkey, deps.keys, run.id, availableAt)
+    await releaseGate(deps, run)
     await publish(deps, run.id)
     return
   }
@@ -87,6 +91,7 @@ export async function finishAttempt(
     guard,
   )
   await dequeueRun(deps.valkey, deps.keys, run.id)
+  await releaseGate(deps, run)
   await publish(deps, run.id)
   // With a retention the workspace sweep removes it later (workspace-sweep.ts).
   if (done && !deps.keepWorkspaces && deps.workspaceRetentionMs === 0) {

@@ -18,26 +18,6 @@ export function createSlot(): Slot {
   return { release, released }
 }
 
-/**
- * Wakes the run loop from its idle sleep (a parked run may be due again), so a resume does not
- * wait for the next poll.
- */
-export interface LoopWake {
-  notify(): void
-  /** The sleeper `notify` ends (null: none sleeps); one at a time, the run loop's. */
-  onNotify(sleeper: (() => void) | null): void
-}
-
-export function createLoopWake(): LoopWake {
-  let sleeper: (() => void) | null = null
-  return {
-    notify: () => sleeper?.(),
-    onNotify(next) {
-      sleeper = next
-    },
-  }
-}
-
 export interface ParkedAttempt {
   attempt: number
   /** Called once the run moved `queued → running` for this runner again. */

@@ -1,6 +1,7 @@
 import { transitionRun } from "@helmr/migrations/queries/runs"
 import type { RunRow } from "@helmr/migrations/rows"
 import { dequeueRun } from "@helmr/migrations/valkey"
+import { claimThroughGate } from "../gate/gate.ts"
 import type { SandboxRecord } from "../sandbox/driver.ts"
 import { adoptAttempt } from "./attempt.ts"
 import type { RunnerDeps } from "./deps.ts"
@@ -28,14 +29,19 @@ export async function findResumable(deps: RunnerDeps): Promise<string[]> {
 export async function resumeParked(deps: RunnerDeps, runId: string, slot: Slot): Promise<boolean> {
   const parked = deps.parked.get(runId)
   if (!parked) return false
-  const row = await transitionRun(
-    deps.sql,
-    runId,
-    ["queued"],
-    "running",
-    { leaseExpiresAt: new Date(Date.now() + deps.leaseMs) },
-    { attempt: parked.attempt, reason: "resumed" },
-    { runnerId: deps.runnerId, attempt: parked.attempt },
+  const [run] = await deps.sql<RunRow[]>`select * from runs where id = ${runId}`
+  if (!run) return false
+  // A resumed run counts against its queue's limit again: through the gate, like a claim.
+  const row = await claimThroughGate(deps, run, (tx) =>
+    transitionRun(
+      tx,
+      runId,
+      ["queued"],
+      "running",
+      { leaseExpiresAt: new Date(Date.now() + deps.leaseMs) },
+      { attempt: parked.attempt, reason: "resumed" },
+      { runnerId: deps.runnerId, attempt: parked.attempt },
+    ),
   )
   if (!row || deps.parked.get(runId) !== parked) return false
   deps.parked.delete(runId)

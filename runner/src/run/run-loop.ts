@@ -2,7 +2,7 @@ import { leaseRuns } from "@helmr/migrations/valkey"
 import { runAttempt } from "./attempt.ts"
 import { claimLeasedRun } from "./claim.ts"
 import type { RunnerDeps } from "./deps.ts"
-import { createSlot, type LoopWake, type Slot } from "./parking.ts"
+import { createSlot, type Slot } from "./parking.ts"
 import { recoverOwnRuns, sweepStaleRuns } from "./recovery.ts"
 import { adoptSandboxes, findResumable, resumeParked } from "./resume.ts"
 import { sweepWorkspaces } from "./workspace-sweep.ts"
@@ -23,21 +23,6 @@ export interface RunLoop {
   active(): number
   /** Resolves once the loop stopped and every attempt ended (after `signal` aborted). */
   stopped: Promise<void>
-}
-
-function sleep(ms: number, signal: AbortSignal, wake?: LoopWake): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve()
-    const timer = setTimeout(done, ms)
-    function done() {
-      clearTimeout(timer)
-      signal.removeEventListener("abort", done)
-      wake?.onNotify(null)
-      resolve()
-    }
-    signal.addEventListener("abort", done)
-    wake?.onNotify(done)
-  })
 }
 
 /**
@@ -128,7 +113,7 @@ export function startRunLoop(
         log.warn({ err: error }, "run loop: polling failed")
       }
       if (leased.length === 0 || active.size >= options.concurrency)
-        await sleep(options.pollMs, signal, deps.wake)
+        await deps.pickup.wait(options.pollMs, signal)
     }
     const all = () => Promise.all(attempts)
     if (attempts.size > 0) {

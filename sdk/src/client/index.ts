@@ -2,12 +2,19 @@ import { type RunsNamespace, runsNamespace } from "./runs.ts"
 import { type SchedulesNamespace, schedulesNamespace } from "./schedules.ts"
 import { type SecretsNamespace, secretsNamespace } from "./secrets.ts"
 import { type StreamsNamespace, streamsNamespace } from "./streams.ts"
+import { type TasksNamespace, tasksNamespace } from "./tasks.ts"
 import { type TokensNamespace, tokensNamespace } from "./tokens.ts"
 import { type ClientOptions, createTransport } from "./transport.ts"
 
-export { ApiError, ConnectionError } from "./errors.ts"
-export type { EventsOptions, TriggerResult, TriggerRunOptions } from "./runs.ts"
+export { ApiError, ConnectionError, MalformedAnswerError } from "./errors.ts"
+export type {
+  BatchTriggerItem,
+  EventsOptions,
+  TriggerResult,
+  TriggerRunOptions,
+} from "./runs.ts"
 export type { StreamChunk, StreamReadOptions } from "./streams.ts"
+export type { TaskBatchItem } from "./tasks.ts"
 export type { ClientOptions, FetchLike } from "./transport.ts"
 
 /** The Helmr API client: fetch only, so it runs on Bun, Deno, Node and edge runtimes. */
@@ -16,6 +23,7 @@ export interface HelmrClient {
   schedules: SchedulesNamespace
   secrets: SecretsNamespace
   streams: StreamsNamespace
+  tasks: TasksNamespace
   tokens: TokensNamespace
 }
 
@@ -34,6 +42,7 @@ export function createClient(options: ClientOptions): HelmrClient {
     schedules: schedulesNamespace(transport),
     secrets: secretsNamespace(transport),
     streams: streamsNamespace(transport),
+    tasks: tasksNamespace(transport),
     tokens: tokensNamespace(transport),
   }
 }

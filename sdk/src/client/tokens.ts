@@ -1,4 +1,5 @@
-import { CreatedToken, type CreateTokenBody, TokenCompletion } from "../contract/tokens.ts"
+import type { CreatedToken, CreateTokenBody, TokenCompletion } from "../contract/tokens.ts"
+import { CreatedTokenAnswer, TokenCompletionAnswer } from "./answers.ts"
 import type { Transport } from "./transport.ts"
 
 /**
@@ -42,8 +43,9 @@ export function tokensNamespace(t: Transport) {
      * await client.runs.trigger("deploy", { approvalToken: token.id })
      */
     async create(options: CreateTokenOptions = {}): Promise<CreatedToken> {
-      return (await t.json("POST", "/tokens", CreatedToken, { body: createTokenBody(options) }))
-        .data
+      return (
+        await t.json("POST", "/tokens", CreatedTokenAnswer, { body: createTokenBody(options) })
+      ).data
     },
 
     /**
@@ -56,9 +58,14 @@ export function tokensNamespace(t: Transport) {
     async complete(tokenId: string, data?: unknown): Promise<TokenCompletion> {
       const body = data === undefined ? {} : { data }
       return (
-        await t.json("POST", `/tokens/${encodeURIComponent(tokenId)}/complete`, TokenCompletion, {
-          body,
-        })
+        await t.json(
+          "POST",
+          `/tokens/${encodeURIComponent(tokenId)}/complete`,
+          TokenCompletionAnswer,
+          {
+            body,
+          },
+        )
       ).data
     },
   }

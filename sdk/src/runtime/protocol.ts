@@ -282,6 +282,19 @@ export function unframeLine(nonce: string, line: string): string | null {
 }
 
 /**
+ * Errors that end a run without another attempt: `NonRetriableError` and `AbortTaskRunError` of
+ * any copy of the SDK (marked by a registered symbol; the names also count, for errors made by
+ * hand or by older bundles).
+ */
+function isNonRetriable(error: Error): boolean {
+  return (
+    (error as unknown as Record<symbol, unknown>)[Symbol.for("helmr.sdk.nonRetriable")] === true ||
+    error.name === "NonRetriableError" ||
+    error.name === "AbortTaskRunError"
+  )
+}
+
+/**
  * Turns anything thrown into the one serialised error shape.
  *
  * @example
@@ -293,7 +306,7 @@ export function serializeError(error: unknown): SerializedError {
   if (error instanceof Error) {
     const out: SerializedError = { name: error.name || "Error", message: error.message }
     if (error.stack) out.stack = error.stack
-    if (error.name === "NonRetriableError") out.retryable = false
+    if (isNonRetriable(error)) out.retryable = false
     return out
   }
   if (typeof error === "object" && error !== null) {

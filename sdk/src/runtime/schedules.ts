@@ -19,7 +19,7 @@ async function call<K extends keyof SchedulesNamespace>(
 /**
  * The imperative schedule functions of the top-level `schedules` facade: inside a run they go
  * through the runner and act in the run's environment (the "runtime client"); elsewhere they use
- * the configured API client. `timezones` always uses the client.
+ * the configured API client. `slots` and `timezones` always use the client.
  *
  * @example
  * ```ts
@@ -41,5 +41,7 @@ export const runtimeScheduleFunctions: SchedulesNamespace = {
   deactivate: (id: string) =>
     insideRun() ? call("deactivate", { id }) : scheduleClientFunctions.deactivate(id),
   del: (id: string) => (insideRun() ? call("del", { id }) : scheduleClientFunctions.del(id)),
+  // The slot history and the zone list are reads the runtime channel does not carry: the client.
+  slots: (id, query) => scheduleClientFunctions.slots(id, query),
   timezones: () => scheduleClientFunctions.timezones(),
 }

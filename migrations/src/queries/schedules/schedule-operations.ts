@@ -4,9 +4,11 @@ import type {
   ListSchedulesQuery,
   Schedule,
   ScheduleList,
+  SchedulePolicy,
   ScheduleRunOptions,
   UpdateScheduleBody,
 } from "@helmr/sdk/contract"
+import { storedPolicy } from "@helmr/sdk/contract"
 import { decodeCursor, encodeCursor } from "../cursor.ts"
 import { notFound } from "../operation-error.ts"
 import {
@@ -41,19 +43,26 @@ export interface ScheduleContext extends ScheduleDeps {
   taskKind: TaskKindLookup
 }
 
-function definitionOf(body: {
-  task: string
-  cron: string
-  timezone?: string | undefined
-  externalId?: string | null | undefined
-  runOptions?: ScheduleRunOptions | undefined
-}): ScheduleDefinition {
+function definitionOf(
+  body: {
+    task: string
+    cron: string
+    timezone?: string | undefined
+    externalId?: string | null | undefined
+    runOptions?: ScheduleRunOptions | undefined
+  } & SchedulePolicy,
+): ScheduleDefinition {
   return {
     taskId: body.task,
     cron: body.cron.trim().replace(/\s+/g, " "),
     timezone: body.timezone ?? "UTC",
     externalId: body.externalId ?? null,
     runOptions: body.runOptions ?? {},
+    policy: storedPolicy({
+      overlap: body.overlap,
+      catchupWindow: body.catchupWindow,
+      pauseAfterFailures: body.pauseAfterFailures,
+    }),
   }
 }
 
