@@ -9,6 +9,7 @@ import { validJson, validParams, validQuery } from "../http/validate.ts"
 import { cancelRun } from "../runs/cancel-run.ts"
 import { streamRunEvents } from "../runs/event-stream.ts"
 import { listRuns } from "../runs/list-runs.ts"
+import type { RunBatcher } from "../runs/run-batcher.ts"
 import type { RunNotifier } from "../runs/run-notifier.ts"
 import { toRun, toRunSummary } from "../runs/serialize.ts"
 import type { TaskCatalog } from "../runs/task-catalog.ts"
@@ -17,6 +18,7 @@ import { triggerRun } from "../runs/trigger-run.ts"
 export interface RunServices {
   catalog: TaskCatalog
   notifier: RunNotifier
+  batcher: RunBatcher
 }
 
 const EVENT_ID = /^\d{1,18}$/
@@ -27,7 +29,7 @@ const EventsQuery = z.object({ lastEventId: z.string().optional() })
 
 /** Triggering tasks and reading, canceling, replaying and following runs of the environment. */
 export function runsRoutes(deps: ApiDeps, services: RunServices): Hono<AppEnv> {
-  const { catalog, notifier } = services
+  const { notifier } = services
   const loadRun = async (environmentId: string, runId: string): Promise<RunRow> => {
     const [run] = await deps.sql<RunRow[]>`
       select * from runs where id = ${runId} and environment_id = ${environmentId}`
@@ -40,7 +42,7 @@ export function runsRoutes(deps: ApiDeps, services: RunServices): Hono<AppEnv> {
       const { taskId } = c.req.valid("param")
       if (!IDENTIFIER_PATTERN.test(taskId)) throw notFound(`task '${taskId}'`)
       const body = c.req.valid("json")
-      const { run, created } = await triggerRun(deps, catalog, c.get("caller"), {
+      const { run, created } = await triggerRun(deps, services, c.get("caller"), {
         taskId,
         payload: body.payload,
         options: body.options ?? {},
@@ -64,7 +66,7 @@ export function runsRoutes(deps: ApiDeps, services: RunServices): Hono<AppEnv> {
     .post("/runs/:runId/replay", validParams(RunParams), validJson(NoBody), async (c) => {
       const { runId } = c.req.valid("param")
       const original = await loadRun(c.get("caller").environmentId, runId)
-      const { run } = await triggerRun(deps, catalog, c.get("caller"), {
+      const { run } = await triggerRun(deps, services, c.get("caller"), {
         taskId: original.taskId,
         payload: original.payload === null ? undefined : original.payload,
         options: { tags: original.tags, maxAttempts: original.maxAttempts },

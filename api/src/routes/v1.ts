@@ -1,6 +1,7 @@
 import type { Hono } from "hono"
 import type { ApiDeps, AppEnv } from "../env.ts"
 import { answerMethodNotAllowed } from "../http/method-not-allowed.ts"
+import { RunBatcher } from "../runs/run-batcher.ts"
 import { createRunNotifier } from "../runs/run-notifier.ts"
 import { TaskCatalog } from "../runs/task-catalog.ts"
 import { deploymentRoutes } from "./deployments.ts"
@@ -23,10 +24,12 @@ export function mountV1Routes(v1: Hono<AppEnv>, deps: ApiDeps): void {
     })
   })
   v1.route("/deployments", deploymentRoutes(deps))
-  // One catalog and one notifier per app: they cache manifests and share a subscriber.
+  // One catalog, notifier and batcher per app: they cache manifests, share a subscriber and
+  // gather concurrent triggers into one insert.
   const catalog = new TaskCatalog(deps.sql, deps.logger)
   const notifier = createRunNotifier(deps.valkey, deps.keys, deps.logger)
-  v1.route("/", runsRoutes(deps, { catalog, notifier }))
+  const batcher = new RunBatcher(deps.sql)
+  v1.route("/", runsRoutes(deps, { catalog, notifier, batcher }))
   v1.route("/", schedulesRoutes(deps, catalog))
   v1.route("/", timezonesRoutes())
   v1.route("/", secretsRoutes(deps))

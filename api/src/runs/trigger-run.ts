@@ -1,6 +1,5 @@
 import { planFire } from "@helmr/dispatcher/schedule/plan"
 import { DEFAULT_SCHEDULE_UPCOMING } from "@helmr/migrations/config"
-import { insertRun } from "@helmr/migrations/queries/runs"
 import type { RunRow } from "@helmr/migrations/rows"
 import { enqueueRun } from "@helmr/migrations/valkey"
 import {
@@ -11,6 +10,7 @@ import {
 } from "@helmr/sdk/contract"
 import type { ApiDeps, Caller } from "../env.ts"
 import { validationFailed } from "../http/validate.ts"
+import type { RunBatcher } from "./run-batcher.ts"
 import { computeRunTiming } from "./run-timing.ts"
 import type { ResolvedTask, TaskCatalog } from "./task-catalog.ts"
 
@@ -28,17 +28,18 @@ export interface TriggerInput {
  */
 export async function triggerRun(
   deps: ApiDeps,
-  catalog: TaskCatalog,
+  services: { catalog: TaskCatalog; batcher: RunBatcher },
   caller: Caller,
   input: TriggerInput,
   now: Date = new Date(),
 ): Promise<{ run: RunRow; created: boolean }> {
+  const { catalog, batcher } = services
   const resolved = await catalog.resolve(caller, input.taskId)
   const upcomingCount = deps.scheduleUpcoming ?? DEFAULT_SCHEDULE_UPCOMING
   const payload = checkPayload(catalog, resolved, input, now, upcomingCount)
   const timing = computeRunTiming(input.options, now)
   if (Array.isArray(timing)) throw validationFailed(timing)
-  const result = await insertRun(deps.sql, {
+  const result = await batcher.insert({
     environmentId: caller.environmentId,
     deploymentId: resolved.deploymentId,
     taskId: input.taskId,

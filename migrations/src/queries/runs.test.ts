@@ -3,7 +3,7 @@ import { bootstrapProject } from "../bootstrap.ts"
 import { newId } from "../ids.ts"
 import { createTestDatabase, type TestDatabase } from "../testing.ts"
 import { RunTransitionError } from "./run-transitions.ts"
-import { insertRun, transitionRun } from "./runs.ts"
+import { insertRun, insertRuns, transitionRun } from "./runs.ts"
 
 let db: TestDatabase
 let environmentId: string
@@ -61,6 +61,84 @@ describe("insertRun", () => {
     })
     expect(again.r.created).toBe(false)
     expect(again.one).toEqual({ one: 1 })
+  })
+})
+
+describe("insertRuns", () => {
+  test("one statement for many runs: every field as given, results in input order", async () => {
+    const availableAt = new Date(Date.now() + 60_000)
+    const expiresAt = new Date(Date.now() + 120_000)
+    const slotAt = new Date("2026-01-01T00:00:00.000Z")
+    const [full, nullPayload, noPayload] = await insertRuns(db.sql, [
+      {
+        ...base(),
+        taskId: "full",
+        payload: { text: 'quote " backslash \\ comma, {brace}', n: 1.5 },
+        tags: ["a", "b,c", 'd"e'],
+        metadata: { k: [1, 2] },
+        idempotencyKey: "batch-full",
+        maxAttempts: 3,
+        maxDurationSeconds: 90,
+        availableAt,
+        expiresAt,
+        scheduleId: "sched_1",
+        scheduleInstanceId: "inst_1",
+        slotAt,
+        replayOf: "run_x",
+      },
+      { ...base(), taskId: "null-payload", payload: null },
+      { ...base(), taskId: "no-payload", payload: undefined },
+    ])
+    expect(full?.created).toBe(true)
+    expect(full?.run).toMatchObject({
+      taskId: "full",
+      payload: { text: 'quote " backslash \\ comma, {brace}', n: 1.5 },
+      tags: ["a", "b,c", 'd"e'],
+      metadata: { k: [1, 2] },
+      idempotencyKey: "batch-full",
+      maxAttempts: 3,
+      maxDurationSeconds: 90,
+      availableAt,
+      expiresAt,
+      scheduleId: "sched_1",
+      scheduleInstanceId: "inst_1",
+      slotAt,
+      replayOf: "run_x",
+      status: "queued",
+    })
+    expect(nullPayload?.run.taskId).toBe("null-payload")
+    expect(noPayload?.run.taskId).toBe("no-payload")
+    const [kinds] = await db.sql<{ nullJson: string; sqlNull: boolean }[]>`
+      select (select jsonb_typeof(payload) from runs where id = ${nullPayload!.run.id}) as null_json,
+             (select payload is null from runs where id = ${noPayload!.run.id}) as sql_null`
+    expect(kinds).toEqual({ nullJson: "null", sqlNull: true })
+    const [events] = await db.sql<{ n: number }[]>`
+      select count(*)::int as n from run_events
+      where run_id in ${db.sql([full!.run.id, nullPayload!.run.id, noPayload!.run.id])}`
+    expect(events?.n).toBe(3)
+  })
+
+  test("one idempotency key twice in a batch: one run, both get it; a given session is reused", async () => {
+    const { run: first } = await insertRun(db.sql, base())
+    const results = await insertRuns(db.sql, [
+      { ...base(), idempotencyKey: "batch-dup" },
+      { ...base(), idempotencyKey: "batch-dup" },
+      { ...base(), sessionId: first.sessionId },
+    ])
+    expect(results.map((r) => r.created)).toEqual([true, false, true])
+    expect(results[1]?.run.id).toBe(results[0]!.run.id)
+    expect(results[2]?.run.sessionId).toBe(first.sessionId)
+    const [n] = await db.sql<{ n: number }[]>`
+      select count(*)::int as n from sessions where id = ${first.sessionId}`
+    expect(n?.n).toBe(1)
+  })
+
+  test("a bad input fails the whole statement and writes nothing", async () => {
+    const before = await db.sql`select count(*)::int as n from runs`
+    await expect(
+      insertRuns(db.sql, [base(), { ...base(), deploymentId: "dep_missing" }]),
+    ).rejects.toThrow()
+    expect(await db.sql`select count(*)::int as n from runs`).toEqual(before)
   })
 })
 
