@@ -57,7 +57,7 @@ export class RunBatcher {
         this.sql,
         batch.map((p) => p.input),
       )
-      batch.forEach((p, i) => p.resolve(results[i] as InsertedRun))
+      for (const [i, p] of batch.entries()) p.resolve(results[i] as InsertedRun)
     } catch (error) {
       if (batch.length === 1) {
         batch[0]?.reject(error)
