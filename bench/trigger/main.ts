@@ -8,6 +8,7 @@
  * Needs Postgres and Valkey (scripts/services.sh). The servers run as their own processes; the
  * load generator shares the machine with them, so absolute figures include its cost too.
  */
+import { readFileSync } from "node:fs"
 import { cpus, loadavg } from "node:os"
 import { parseArgs } from "node:util"
 import { insertTestDeployment } from "@helmr/api/testing"
@@ -24,6 +25,8 @@ const { values } = parseArgs({
     warmup: { type: "string", default: "2" },
     /** The API's log level; `info` adds one request log line per trigger. */
     "log-level": { type: "string", default: "warn" },
+    /** Writes a CPU profile (markdown) of the API process into this folder. */
+    profile: { type: "string" },
   },
 })
 const load = {
@@ -62,7 +65,11 @@ await insertTestDeployment(db.sql, {
 
 const apiUrl = `http://127.0.0.1:${freePort()}`
 const apiProc = await spawnServer(
-  ["bun", `${root}api/main.ts`],
+  [
+    "bun",
+    ...(values.profile ? ["--cpu-prof-md", `--cpu-prof-dir=${values.profile}`] : []),
+    `${root}api/main.ts`,
+  ],
   {
     HELMR_DATABASE_URL: db.url,
     HELMR_VALKEY_URL: "redis://127.0.0.1:6379",
@@ -83,6 +90,18 @@ const baselineProc = await spawnServer(
   `${baselineUrl}/healthz`,
 )
 
+/** utime + stime of a process, in seconds (Linux /proc; 0 elsewhere). */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return 0
+  }
+}
+const cpuPerRequest = (seconds: number, r: { ok: number; seconds: number }) =>
+  ((seconds * 1000) / ((r.ok * (r.seconds + load.warmupSeconds)) / r.seconds)).toFixed(3)
+
 const body = (i: number) => JSON.stringify({ payload: { prNumber: i + 1, repo: "web" } })
 try {
   console.log(
@@ -91,6 +110,8 @@ try {
       .join(" ")}`,
   )
   const results = []
+  const cpu: number[] = []
+  let before = cpuSeconds(baselineProc.pid)
   results.push(
     await runLoad(
       "baseline: bare Hono + postgres.js",
@@ -104,6 +125,8 @@ try {
       201,
     ),
   )
+  cpu.push(cpuSeconds(baselineProc.pid) - before)
+  before = cpuSeconds(apiProc.pid)
   results.push(
     await runLoad(
       "helmr: POST /tasks/review-pr/trigger",
@@ -117,7 +140,12 @@ try {
       201,
     ),
   )
+  cpu.push(cpuSeconds(apiProc.pid) - before)
   for (const r of results) console.log(formatResult(r))
+  // Server CPU per request (warm-up included in both): what each costs in its own process.
+  console.log(
+    `server CPU per request: baseline ${cpuPerRequest(cpu[0]!, results[0]!)} ms, helmr ${cpuPerRequest(cpu[1]!, results[1]!)} ms`,
+  )
   const [runs] = await db.sql<{ n: number }[]>`select count(*)::int as n from runs`
   const queued = await valkey.valkey.zcard(valkey.keys.runQueue)
   console.log(`check: ${runs?.n} runs in Postgres, ${queued} in the Valkey queue`)

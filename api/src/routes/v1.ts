@@ -1,4 +1,5 @@
 import type { Hono } from "hono"
+import type { KeyResolver } from "../auth.ts"
 import type { ApiDeps, AppEnv } from "../env.ts"
 import { answerMethodNotAllowed } from "../http/method-not-allowed.ts"
 import { RunBatcher } from "../runs/run-batcher.ts"
@@ -15,7 +16,7 @@ import { tokensRoutes } from "./tokens.ts"
  * Every `/api/v1` resource router, mounted in one place. Each resource is one file in this folder
  * exporting `xxxRoutes(deps)`; auth, rate limits and body limits are already applied by the caller.
  */
-export function mountV1Routes(v1: Hono<AppEnv>, deps: ApiDeps): void {
+export function mountV1Routes(v1: Hono<AppEnv>, deps: ApiDeps, keys: KeyResolver): void {
   v1.get("/whoami", (c) => {
     const caller = c.get("caller")
     return c.json({
@@ -28,8 +29,8 @@ export function mountV1Routes(v1: Hono<AppEnv>, deps: ApiDeps): void {
   // gather concurrent triggers into one insert.
   const catalog = new TaskCatalog(deps.sql, deps.logger)
   const notifier = createRunNotifier(deps.valkey, deps.keys, deps.logger)
-  const batcher = new RunBatcher(deps.sql)
-  v1.route("/", runsRoutes(deps, { catalog, notifier, batcher }))
+  const batcher = new RunBatcher(deps)
+  v1.route("/", runsRoutes(deps, { catalog, notifier, batcher, keys }))
   v1.route("/", schedulesRoutes(deps, catalog))
   v1.route("/", timezonesRoutes())
   v1.route("/", secretsRoutes(deps))

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import type { InsertedRun, RunGuardRefusal } from "@helmr/migrations/queries/runs"
 import { insertTestDeployment, startTestApi, type TestApi, testManifest } from "../testing.ts"
 import { RunBatcher } from "./run-batcher.ts"
 
@@ -16,6 +17,12 @@ beforeAll(async () => {
 })
 afterAll(() => api.close())
 
+/** The run of a result that must not be a refusal. */
+const ok = (result: InsertedRun | RunGuardRefusal): InsertedRun => {
+  if ("refused" in result) throw new Error(`refused: ${result.refused}`)
+  return result
+}
+
 const input = (i: number, extra: object = {}) => ({
   environmentId,
   deploymentId,
@@ -26,9 +33,9 @@ const input = (i: number, extra: object = {}) => ({
 
 describe("RunBatcher", () => {
   test("concurrent inserts: each caller gets its own run, all committed", async () => {
-    const batcher = new RunBatcher(api.db.sql, { maxInFlight: 1, maxBatch: 16 })
+    const batcher = new RunBatcher(api.deps, { maxInFlight: 1, maxBatch: 16 })
     const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => batcher.insert(input(i))),
+      Array.from({ length: 50 }, (_, i) => batcher.insert(input(i)).then(ok)),
     )
     expect(results.every((r) => r.created)).toBe(true)
     expect(results.map((r) => r.run.payload)).toEqual(Array.from({ length: 50 }, (_, i) => ({ i })))
@@ -39,7 +46,7 @@ describe("RunBatcher", () => {
   })
 
   test("a bad run in a batch fails alone; one idempotency key gets one run", async () => {
-    const batcher = new RunBatcher(api.db.sql, { maxInFlight: 1 })
+    const batcher = new RunBatcher(api.deps, { maxInFlight: 1 })
     const settled = await Promise.allSettled([
       batcher.insert(input(0)),
       batcher.insert(input(1, { idempotencyKey: "k" })),
@@ -54,11 +61,37 @@ describe("RunBatcher", () => {
       "fulfilled",
       "fulfilled",
     ])
-    const [a, b, , c] = settled.map((s) => (s.status === "fulfilled" ? s.value : null))
+    const [a, b, , c] = settled.map((s) => (s.status === "fulfilled" ? ok(s.value) : null))
     expect([a?.created, b?.created, c?.created]).toEqual([true, true, false])
     expect(c?.run.id).toBe(b!.run.id)
     const [n] = await api.db.sql<{ n: number }[]>`
       select count(*)::int as n from runs where deployment_id = 'dep_missing'`
     expect(n?.n).toBe(0)
+  })
+})
+
+describe("guarded inserts", () => {
+  test("a revoked key or a deployment no longer current is refused and writes nothing", async () => {
+    const batcher = new RunBatcher(api.deps)
+    const [key] = await api.db.sql<{ id: string }[]>`
+      select id from api_keys where environment_id = ${environmentId}`
+    const guard = { apiKeyId: key!.id }
+    const fine = await batcher.insert(input(1001, { guard }))
+    expect(ok(fine).created).toBe(true)
+    const newer = await insertTestDeployment(api.db.sql, {
+      environmentId,
+      projectId: api.project.projectId,
+      manifest: testManifest([{ id: "t" }]),
+    })
+    expect(await batcher.insert(input(1002, { guard }))).toEqual({ refused: "deployment" })
+    await api.db.sql`update api_keys set revoked_at = now() where id = ${key!.id}`
+    expect(await batcher.insert(input(1003, { guard, deploymentId: newer }))).toEqual({
+      refused: "key",
+    })
+    await api.db.sql`update api_keys set revoked_at = null where id = ${key!.id}`
+    const [n] = await api.db.sql<{ n: number }[]>`
+      select count(*)::int as n from runs where payload->>'i' in ('1002', '1003')`
+    expect(n?.n).toBe(0)
+    deploymentId = newer
   })
 })

@@ -1,76 +1,57 @@
 import type { Sql } from "@helmr/migrations/db"
-import { insertRuns, type NewRun } from "@helmr/migrations/queries/runs"
-import type { RunRow } from "@helmr/migrations/rows"
+import {
+  type InsertedRun,
+  insertRuns,
+  type NewRun,
+  type RunGuardRefusal,
+} from "@helmr/migrations/queries/runs"
+import { enqueueRuns, type Valkey, type ValkeyKeys } from "@helmr/migrations/valkey"
+import type { Logger } from "pino"
+import { groupQueue } from "../http/group-queue.ts"
 
-interface Pending {
-  input: NewRun
-  resolve(result: InsertedRun): void
-  reject(error: unknown): void
-}
-
-export interface InsertedRun {
-  run: RunRow
-  created: boolean
+export interface RunBatcherDeps {
+  sql: Sql
+  valkey: Valkey
+  keys: ValkeyKeys
+  logger: Logger
 }
 
 /**
- * Group commit for triggers: inserts runs the moment they arrive while fewer than `maxInFlight`
- * statements are running, and otherwise gathers the triggers that arrive meanwhile into the next
- * statement (`insertRuns`, one commit for all). A lone trigger waits for nothing; under load,
- * one statement carries many runs, which is what lets the database keep up (a run is three rows
- * and a dozen index entries). A batch that fails is retried run by run, so one bad trigger fails
- * alone and every caller sees its own error.
+ * Group commit for triggers (see `groupQueue`): concurrent triggers share one `insertRuns`
+ * statement and one commit, then one ZADD puts the new runs in the queue. A run is three rows
+ * and a dozen index entries; one statement (and one Valkey write) per trigger is what capped the
+ * API well below a bare insert's rate.
  */
 export class RunBatcher {
-  readonly #pending: Pending[] = []
-  #inFlight = 0
+  readonly #submit: (input: NewRun) => Promise<InsertedRun | RunGuardRefusal>
 
-  constructor(
-    private readonly sql: Sql,
-    private readonly options: { maxBatch?: number; maxInFlight?: number } = {},
-  ) {}
-
-  /** Creates the run (or finds the one holding its idempotency key), as `insertRun`. */
-  insert(input: NewRun): Promise<InsertedRun> {
-    return new Promise((resolve, reject) => {
-      this.#pending.push({ input, resolve, reject })
-      this.#pump()
-    })
-  }
-
-  #pump(): void {
-    const maxInFlight = this.options.maxInFlight ?? 2
-    const maxBatch = this.options.maxBatch ?? 64
-    while (this.#inFlight < maxInFlight && this.#pending.length > 0) {
-      const batch = this.#pending.splice(0, maxBatch)
-      this.#inFlight++
-      void this.#flush(batch).finally(() => {
-        this.#inFlight--
-        this.#pump()
-      })
-    }
-  }
-
-  async #flush(batch: Pending[]): Promise<void> {
-    try {
-      const results = await insertRuns(
-        this.sql,
-        batch.map((p) => p.input),
-      )
-      for (const [i, p] of batch.entries()) p.resolve(results[i] as InsertedRun)
-    } catch (error) {
-      if (batch.length === 1) {
-        batch[0]?.reject(error)
-        return
+  constructor(deps: RunBatcherDeps, options: { maxBatch?: number; maxInFlight?: number } = {}) {
+    this.#submit = groupQueue(async (inputs: NewRun[]) => {
+      const results = await insertRuns(deps.sql, inputs)
+      const created = results.flatMap((r) => ("run" in r && r.created ? [r.run] : []))
+      try {
+        await enqueueRuns(
+          deps.valkey,
+          deps.keys,
+          created.map((run) => ({ runId: run.id, availableAt: run.availableAt })),
+        )
+      } catch (error) {
+        // The runs are committed as queued; the dispatcher's repair re-enqueues queued runs
+        // missing from Valkey, so the callers get their run ids rather than an error they would
+        // retry.
+        for (const run of created) {
+          deps.logger.error({ err: error, runId: run.id }, "enqueue failed after commit")
+        }
       }
-      await Promise.all(
-        batch.map((p) =>
-          insertRuns(this.sql, [p.input]).then(
-            ([result]) => p.resolve(result as InsertedRun),
-            (e: unknown) => p.reject(e),
-          ),
-        ),
-      )
-    }
+      return results
+    }, options)
+  }
+
+  /**
+   * Creates the run (or finds the one holding its idempotency key), as `insertRun`, and puts a
+   * new run in the queue at its `availableAt`; a guarded input may be refused instead.
+   */
+  insert(input: NewRun): Promise<InsertedRun | RunGuardRefusal> {
+    return this.#submit(input)
   }
 }

@@ -1,7 +1,6 @@
 import { planFire } from "@helmr/dispatcher/schedule/plan"
 import { DEFAULT_SCHEDULE_UPCOMING } from "@helmr/migrations/config"
 import type { RunRow } from "@helmr/migrations/rows"
-import { enqueueRun } from "@helmr/migrations/valkey"
 import {
   buildScheduledPayload,
   MANUAL_SCHEDULE_ID,
@@ -23,7 +22,8 @@ export interface TriggerInput {
 }
 
 /**
- * Validates and creates a run in the caller's environment, then enqueues it after the commit.
+ * Validates and creates a run in the caller's environment, then enqueues it after the commit
+ * (both by the batcher, with the triggers arriving meanwhile).
  * The idempotency key is enforced by the database; a known key returns the existing run.
  */
 export async function triggerRun(
@@ -51,17 +51,18 @@ export async function triggerRun(
     availableAt: timing.availableAt,
     expiresAt: timing.expiresAt,
     replayOf: input.replayOf ?? null,
+    // The caller may come from the key cache: the insert itself checks key and deployment.
+    guard: { apiKeyId: caller.keyId },
   })
-  if (result.created) {
-    try {
-      await enqueueRun(deps.valkey, deps.keys, result.run.id, timing.availableAt)
-    } catch (error) {
-      // The run is committed as queued; the dispatcher's repair re-enqueues queued runs missing
-      // from Valkey, so the caller gets its run id rather than an error it would retry.
-      deps.logger.error({ err: error, runId: result.run.id }, "enqueue failed after commit")
-    }
-  }
+  if ("refused" in result) throw new StaleCaller(result.refused)
   return result
+}
+
+/** The trigger's key was revoked, or its deployment is no longer current: nothing was written. */
+export class StaleCaller extends Error {
+  constructor(readonly refused: "key" | "deployment") {
+    super(`trigger refused: stale ${refused}`)
+  }
 }
 
 /** The payload to store, or a 422 naming the failing paths. */

@@ -3,7 +3,13 @@ import { bootstrapProject } from "../bootstrap.ts"
 import { newId } from "../ids.ts"
 import { createTestDatabase, type TestDatabase } from "../testing.ts"
 import { RunTransitionError } from "./run-transitions.ts"
-import { insertRun, insertRuns, transitionRun } from "./runs.ts"
+import {
+  type InsertedRun,
+  insertRun,
+  insertRuns,
+  type RunGuardRefusal,
+  transitionRun,
+} from "./runs.ts"
 
 let db: TestDatabase
 let environmentId: string
@@ -64,31 +70,41 @@ describe("insertRun", () => {
   })
 })
 
+/** The results of an unguarded batch: every one a run. */
+function inserted(results: (InsertedRun | RunGuardRefusal)[]): InsertedRun[] {
+  return results.map((r) => {
+    if ("refused" in r) throw new Error(`refused: ${r.refused}`)
+    return r
+  })
+}
+
 describe("insertRuns", () => {
   test("one statement for many runs: every field as given, results in input order", async () => {
     const availableAt = new Date(Date.now() + 60_000)
     const expiresAt = new Date(Date.now() + 120_000)
     const slotAt = new Date("2026-01-01T00:00:00.000Z")
-    const [full, nullPayload, noPayload] = await insertRuns(db.sql, [
-      {
-        ...base(),
-        taskId: "full",
-        payload: { text: 'quote " backslash \\ comma, {brace}', n: 1.5 },
-        tags: ["a", "b,c", 'd"e'],
-        metadata: { k: [1, 2] },
-        idempotencyKey: "batch-full",
-        maxAttempts: 3,
-        maxDurationSeconds: 90,
-        availableAt,
-        expiresAt,
-        scheduleId: "sched_1",
-        scheduleInstanceId: "inst_1",
-        slotAt,
-        replayOf: "run_x",
-      },
-      { ...base(), taskId: "null-payload", payload: null },
-      { ...base(), taskId: "no-payload", payload: undefined },
-    ])
+    const [full, nullPayload, noPayload] = inserted(
+      await insertRuns(db.sql, [
+        {
+          ...base(),
+          taskId: "full",
+          payload: { text: 'quote " backslash \\ comma, {brace}', n: 1.5 },
+          tags: ["a", "b,c", 'd"e'],
+          metadata: { k: [1, 2] },
+          idempotencyKey: "batch-full",
+          maxAttempts: 3,
+          maxDurationSeconds: 90,
+          availableAt,
+          expiresAt,
+          scheduleId: "sched_1",
+          scheduleInstanceId: "inst_1",
+          slotAt,
+          replayOf: "run_x",
+        },
+        { ...base(), taskId: "null-payload", payload: null },
+        { ...base(), taskId: "no-payload", payload: undefined },
+      ]),
+    )
     expect(full?.created).toBe(true)
     expect(full?.run).toMatchObject({
       taskId: "full",
@@ -120,11 +136,13 @@ describe("insertRuns", () => {
 
   test("one idempotency key twice in a batch: one run, both get it; a given session is reused", async () => {
     const { run: first } = await insertRun(db.sql, base())
-    const results = await insertRuns(db.sql, [
-      { ...base(), idempotencyKey: "batch-dup" },
-      { ...base(), idempotencyKey: "batch-dup" },
-      { ...base(), sessionId: first.sessionId },
-    ])
+    const results = inserted(
+      await insertRuns(db.sql, [
+        { ...base(), idempotencyKey: "batch-dup" },
+        { ...base(), idempotencyKey: "batch-dup" },
+        { ...base(), sessionId: first.sessionId },
+      ]),
+    )
     expect(results.map((r) => r.created)).toEqual([true, false, true])
     expect(results[1]?.run.id).toBe(results[0]!.run.id)
     expect(results[2]?.run.sessionId).toBe(first.sessionId)

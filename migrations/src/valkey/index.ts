@@ -6,7 +6,7 @@ export {
   publishRunMessage,
   RunChannelMessage,
 } from "./run-channel.ts"
-export { dequeueRun, enqueueRun, leaseRuns } from "./run-queue.ts"
+export { dequeueRun, enqueueRun, enqueueRuns, leaseRuns } from "./run-queue.ts"
 export {
   type EntryToken,
   formatEntryToken,

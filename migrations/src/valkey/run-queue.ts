@@ -19,6 +19,16 @@ export async function enqueueRun(
   await valkey.zadd(keys.runQueue, availableAt.getTime(), runId)
 }
 
+/** `enqueueRun` for many runs in one command (the API enqueues a batch of triggers so). */
+export async function enqueueRuns(
+  valkey: Valkey,
+  keys: ValkeyKeys,
+  runs: readonly { runId: string; availableAt: Date }[],
+): Promise<void> {
+  if (runs.length === 0) return
+  await valkey.zadd(keys.runQueue, ...runs.flatMap((r) => [r.availableAt.getTime(), r.runId]))
+}
+
 /** Leases up to `limit` runs due at `now` for `leaseMs`. */
 export async function leaseRuns(
   valkey: Valkey,
