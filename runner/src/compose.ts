@@ -1,3 +1,5 @@
+import { hostname } from "node:os"
+import { ConfigError } from "@helmr/migrations/config"
 import type { Sql } from "@helmr/migrations/db"
 import { checkKeyring, keyringFromConfig } from "@helmr/migrations/keyring"
 import { type Valkey, valkeyKeys } from "@helmr/migrations/valkey"
@@ -50,6 +52,14 @@ export async function composeRunner(
       name: config.HELMR_SANDBOX_NETWORK,
       labels: { ...labels, "helmr.owner": config.HELMR_RUNNER_ID },
       blockedCidrs: config.HELMR_SANDBOX_BLOCKED_CIDRS.split(",").filter(Boolean),
+      firewall:
+        config.HELMR_FIREWALL === "docker-host"
+          ? {
+              mode: "docker-host",
+              image: config.HELMR_FIREWALL_IMAGE ?? (await ownImage(docker)),
+              labels: { ...labels, "helmr.owner": config.HELMR_RUNNER_ID },
+            }
+          : { mode: config.HELMR_FIREWALL },
     })
     if (!network.firewall) {
       clients.logger.warn(
@@ -105,4 +115,16 @@ export async function composeRunner(
     keepWorkspaces: config.HELMR_KEEP_WORKSPACES === "true",
   }
   return { deps, imageGc, network, docker, close: () => cancelWatch.close() }
+}
+
+/** The image of the container this process runs in (Docker names a container's host after its id). */
+async function ownImage(docker: Docker): Promise<string> {
+  try {
+    const self = await docker.getContainer(hostname()).inspect()
+    return self.Image
+  } catch {
+    throw new ConfigError(
+      "HELMR_FIREWALL=docker-host: this runner is not in a container of this Docker engine; set HELMR_FIREWALL_IMAGE",
+    )
+  }
 }

@@ -65,6 +65,14 @@ export const RunnerConfig = z.object({
   /** Folder of the local driver's code and workspaces. */
   HELMR_RUNNER_ROOT: z.string().min(1).default(".helmr/runner"),
   HELMR_KEEP_WORKSPACES: z.enum(["true", "false"]).default("false"),
+  /**
+   * Who applies the sandbox firewall: `local` (this process, on the Docker host, as root),
+   * `docker-host` (a short-lived container of the runner's own image on the host network, for a
+   * runner that runs in a container, as under compose) or `off`.
+   */
+  HELMR_FIREWALL: z.enum(["local", "docker-host", "off"]).default("local"),
+  /** The image `docker-host` runs; default: the image of the runner's own container. */
+  HELMR_FIREWALL_IMAGE: z.string().min(1).optional(),
   /** Images of this many newest deployments per environment stay, besides the current ones. */
   HELMR_IMAGE_RETAIN_DEPLOYMENTS: z.coerce.number().int().min(0).max(1000).default(3),
   /** BuildKit's cache is trimmed to this size at each collection. */
