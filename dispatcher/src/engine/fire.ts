@@ -1,4 +1,4 @@
-import { enqueueRun } from "@helmr/migrations/valkey"
+import { enqueueRuns } from "@helmr/migrations/valkey"
 import type { Decision } from "./decide.ts"
 import { decideLease } from "./decide.ts"
 import { type EngineDeps, sleep } from "./deps.ts"
@@ -138,7 +138,11 @@ async function followUp(deps: EngineDeps, applied: Applied): Promise<void> {
   }
   try {
     await Promise.all([
-      enqueueRuns(deps, applied.created),
+      enqueueRuns(
+        deps.valkey,
+        deps.keys,
+        applied.created.map((run) => ({ runId: run.id, availableAt: run.availableAt })),
+      ),
       swapScheduleEntries(
         deps.valkey,
         deps.keys,
@@ -150,23 +154,6 @@ async function followUp(deps: EngineDeps, applied: Applied): Promise<void> {
     deps.metrics.errors.inc({ loop: "fire-follow-up" })
     logger.warn({ err: errorMessage(error) }, "fire follow-up failed; repair will finish it")
   }
-}
-
-/** enqueueRun for many runs in one command (the same ZADD, each scored by its available_at). */
-async function enqueueRuns(
-  deps: EngineDeps,
-  runs: readonly { id: string; availableAt: Date }[],
-): Promise<void> {
-  if (runs.length === 0) return
-  if (runs.length === 1) {
-    const [run] = runs as [{ id: string; availableAt: Date }]
-    await enqueueRun(deps.valkey, deps.keys, run.id, run.availableAt)
-    return
-  }
-  await deps.valkey.zadd(
-    deps.keys.runQueue,
-    ...runs.flatMap((run) => [run.availableAt.getTime(), run.id]),
-  )
 }
 
 /** Gives leases back a little later, unchanged, while Postgres is unavailable. */
