@@ -70,12 +70,13 @@ export function runsRoutes(deps: ApiDeps, services: RunServices): Hono<AppEnv> {
       const { taskId } = c.req.valid("param")
       if (!IDENTIFIER_PATTERN.test(taskId)) throw notFound(`task '${taskId}'`)
       const body = c.req.valid("json")
-      const { run, created } = await triggerAs(c, {
+      const { id, created } = await triggerAs(c, {
         taskId,
         payload: body.payload,
         options: body.options ?? {},
       })
-      return created ? c.json({ id: run.id }, 201) : c.json(toRun(run), 200)
+      if (created) return c.json({ id }, 201)
+      return c.json(toRun(await loadRun(c.get("caller").environmentId, id)), 200)
     })
     .get("/runs", validQuery(ListRunsQuery, ["status", "tag"]), async (c) => {
       const query = c.req.valid("query")
@@ -94,13 +95,21 @@ export function runsRoutes(deps: ApiDeps, services: RunServices): Hono<AppEnv> {
     .post("/runs/:runId/replay", validParams(RunParams), validJson(NoBody), async (c) => {
       const { runId } = c.req.valid("param")
       const original = await loadRun(c.get("caller").environmentId, runId)
-      const { run } = await triggerAs(c, {
+      const { id } = await triggerAs(c, {
         taskId: original.taskId,
         payload: original.payload === null ? undefined : original.payload,
-        options: { tags: original.tags, maxAttempts: original.maxAttempts },
+        options: {
+          tags: original.tags,
+          maxAttempts: original.maxAttempts,
+          // The same queue and key; the limit is the current deployment's.
+          ...(original.queue && !original.queue.startsWith("task:")
+            ? { queue: { name: original.queue } }
+            : {}),
+          ...(original.concurrencyKey ? { concurrencyKey: original.concurrencyKey } : {}),
+        },
         replayOf: original.id,
       })
-      return c.json({ id: run.id }, 201)
+      return c.json({ id }, 201)
     })
     .get("/runs/:runId/events", validParams(RunParams), validQuery(EventsQuery), async (c) => {
       const run = await loadRun(c.get("caller").environmentId, c.req.valid("param").runId)

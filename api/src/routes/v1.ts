@@ -5,10 +5,12 @@ import { answerMethodNotAllowed } from "../http/method-not-allowed.ts"
 import { RunBatcher } from "../runs/run-batcher.ts"
 import { createRunNotifier } from "../runs/run-notifier.ts"
 import { TaskCatalog } from "../runs/task-catalog.ts"
+import { batchRoutes } from "./batch.ts"
 import { deploymentRoutes } from "./deployments.ts"
 import { runsRoutes } from "./runs.ts"
 import { schedulesRoutes } from "./schedules.ts"
 import { secretsRoutes } from "./secrets.ts"
+import { sessionsRoutes } from "./sessions.ts"
 import { timezonesRoutes } from "./timezones.ts"
 import { tokensRoutes } from "./tokens.ts"
 
@@ -31,10 +33,12 @@ export function mountV1Routes(v1: Hono<AppEnv>, deps: ApiDeps, keys: KeyResolver
   const notifier = createRunNotifier(deps.valkey, deps.keys, deps.logger)
   const batcher = new RunBatcher(deps)
   v1.route("/", runsRoutes(deps, { catalog, notifier, batcher, keys }))
+  v1.route("/", batchRoutes(deps, catalog))
   v1.route("/", schedulesRoutes(deps, catalog))
   v1.route("/", timezonesRoutes())
   v1.route("/", secretsRoutes(deps))
   v1.route("/", tokensRoutes(deps, notifier))
+  v1.route("/", sessionsRoutes(deps, notifier))
 
   // Keep last: it answers 405 for every path registered above.
   answerMethodNotAllowed(v1)

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import type { InsertedRun, RunGuardRefusal } from "@helmr/migrations/queries/runs"
+import type { InsertedRun, RunGuardRefusal } from "@helmr/migrations/queries/insert-runs"
 import { insertTestDeployment, startTestApi, type TestApi, testManifest } from "../testing.ts"
 import { RunBatcher } from "./run-batcher.ts"
 
@@ -28,21 +28,24 @@ const input = (i: number, extra: object = {}) => ({
   deploymentId,
   taskId: "t",
   payload: { i },
+  availableAt: new Date(),
   ...extra,
 })
 
 describe("RunBatcher", () => {
-  test("concurrent inserts: each caller gets its own run, all committed", async () => {
+  test("concurrent inserts: each caller gets its own run, committed and enqueued", async () => {
     const batcher = new RunBatcher(api.deps, { maxInFlight: 1, maxBatch: 16 })
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) => batcher.insert(input(i)).then(ok)),
     )
     expect(results.every((r) => r.created)).toBe(true)
-    expect(results.map((r) => r.run.payload)).toEqual(Array.from({ length: 50 }, (_, i) => ({ i })))
-    const ids = results.map((r) => r.run.id)
-    const [n] = await api.db.sql<{ n: number }[]>`
-      select count(*)::int as n from runs where id in ${api.db.sql(ids)}`
-    expect(n?.n).toBe(50)
+    const ids = results.map((r) => r.id)
+    const rows = await api.db.sql<{ id: string; payload: { i: number } }[]>`
+      select id, payload from runs where id in ${api.db.sql(ids)}`
+    const byId = new Map(rows.map((r) => [r.id, r.payload.i]))
+    expect(ids.map((id) => byId.get(id))).toEqual(Array.from({ length: 50 }, (_, i) => i))
+    const scores = await api.valkey.valkey.zmscore(api.valkey.keys.runQueue, ...ids)
+    expect(scores.every((s) => s !== null)).toBe(true)
   })
 
   test("a bad run in a batch fails alone; one idempotency key gets one run", async () => {
@@ -63,7 +66,7 @@ describe("RunBatcher", () => {
     ])
     const [a, b, , c] = settled.map((s) => (s.status === "fulfilled" ? ok(s.value) : null))
     expect([a?.created, b?.created, c?.created]).toEqual([true, true, false])
-    expect(c?.run.id).toBe(b!.run.id)
+    expect(c?.id).toBe(b!.id)
     const [n] = await api.db.sql<{ n: number }[]>`
       select count(*)::int as n from runs where deployment_id = 'dep_missing'`
     expect(n?.n).toBe(0)
@@ -76,16 +79,15 @@ describe("guarded inserts", () => {
     const [key] = await api.db.sql<{ id: string }[]>`
       select id from api_keys where environment_id = ${environmentId}`
     const guard = { apiKeyId: key!.id }
-    const fine = await batcher.insert(input(1001, { guard }))
-    expect(ok(fine).created).toBe(true)
+    expect(ok(await batcher.insert(input(1001), guard)).created).toBe(true)
     const newer = await insertTestDeployment(api.db.sql, {
       environmentId,
       projectId: api.project.projectId,
       manifest: testManifest([{ id: "t" }]),
     })
-    expect(await batcher.insert(input(1002, { guard }))).toEqual({ refused: "deployment" })
+    expect(await batcher.insert(input(1002), guard)).toEqual({ refused: "deployment" })
     await api.db.sql`update api_keys set revoked_at = now() where id = ${key!.id}`
-    expect(await batcher.insert(input(1003, { guard, deploymentId: newer }))).toEqual({
+    expect(await batcher.insert(input(1003, { deploymentId: newer }), guard)).toEqual({
       refused: "key",
     })
     await api.db.sql`update api_keys set revoked_at = null where id = ${key!.id}`

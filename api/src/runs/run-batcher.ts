@@ -1,19 +1,17 @@
-import type { Sql } from "@helmr/migrations/db"
 import {
   type InsertedRun,
   insertRuns,
-  type NewRun,
   type RunGuardRefusal,
-} from "@helmr/migrations/queries/runs"
-import { enqueueRuns, type Valkey, type ValkeyKeys } from "@helmr/migrations/valkey"
-import type { Logger } from "pino"
+  type RunInsertGuard,
+} from "@helmr/migrations/queries/insert-runs"
+import type { NewRun } from "@helmr/migrations/queries/runs"
+import { enqueueRuns } from "@helmr/migrations/valkey"
+import type { ApiDeps } from "../env.ts"
 import { groupQueue } from "../http/group-queue.ts"
 
-export interface RunBatcherDeps {
-  sql: Sql
-  valkey: Valkey
-  keys: ValkeyKeys
-  logger: Logger
+interface Item {
+  input: NewRun
+  guard?: RunInsertGuard
 }
 
 /**
@@ -23,18 +21,25 @@ export interface RunBatcherDeps {
  * API well below a bare insert's rate.
  */
 export class RunBatcher {
-  readonly #submit: (input: NewRun) => Promise<InsertedRun | RunGuardRefusal>
+  readonly #submit: (item: Item) => Promise<InsertedRun | RunGuardRefusal>
 
-  constructor(deps: RunBatcherDeps, options: { maxBatch?: number; maxInFlight?: number } = {}) {
-    this.#submit = groupQueue(async (inputs: NewRun[]) => {
-      const results = await insertRuns(deps.sql, inputs)
-      const created = results.flatMap((r) => ("run" in r && r.created ? [r.run] : []))
+  constructor(
+    deps: Pick<ApiDeps, "sql" | "valkey" | "keys" | "logger">,
+    options: { maxBatch?: number; maxInFlight?: number } = {},
+  ) {
+    this.#submit = groupQueue(async (items: Item[]) => {
+      const results = await insertRuns(
+        deps.sql,
+        items.map((i) => i.input),
+        items.map((i) => i.guard),
+      )
+      const created = results.flatMap((r, i) =>
+        "id" in r && r.created
+          ? [{ id: r.id, availableAt: items[i]?.input.availableAt ?? new Date() }]
+          : [],
+      )
       try {
-        await enqueueRuns(
-          deps.valkey,
-          deps.keys,
-          created.map((run) => ({ runId: run.id, availableAt: run.availableAt })),
-        )
+        await enqueueRuns(deps.valkey, deps.keys, created)
       } catch (error) {
         // The runs are committed as queued; the dispatcher's repair re-enqueues queued runs
         // missing from Valkey, so the callers get their run ids rather than an error they would
@@ -48,10 +53,10 @@ export class RunBatcher {
   }
 
   /**
-   * Creates the run (or finds the one holding its idempotency key), as `insertRun`, and puts a
-   * new run in the queue at its `availableAt`; a guarded input may be refused instead.
+   * Creates the run (or finds the one holding its idempotency key) and puts a new run in the
+   * queue at its `availableAt`; with a guard it may be refused instead (`insertRuns`).
    */
-  insert(input: NewRun): Promise<InsertedRun | RunGuardRefusal> {
-    return this.#submit(input)
+  insert(input: NewRun, guard?: RunInsertGuard): Promise<InsertedRun | RunGuardRefusal> {
+    return this.#submit(guard ? { input, guard } : { input })
   }
 }

@@ -1,6 +1,7 @@
 import { planFire } from "@helmr/dispatcher/schedule/plan"
 import { DEFAULT_SCHEDULE_UPCOMING } from "@helmr/migrations/config"
-import type { RunRow } from "@helmr/migrations/rows"
+import type { NewRun } from "@helmr/migrations/queries/runs"
+import { resolveRunFlow } from "@helmr/migrations/run-flow"
 import {
   buildScheduledPayload,
   MANUAL_SCHEDULE_ID,
@@ -22,9 +23,48 @@ export interface TriggerInput {
 }
 
 /**
+ * The run a trigger would create, checked against the task of the caller's current deployment:
+ * payload, timing and flow control (queue, concurrency key, limit, attempts, backoff) resolved.
+ * Throws a 404 for an unknown task and a 422 naming the failing fields; writes nothing.
+ */
+export async function prepareRun(
+  deps: Pick<ApiDeps, "scheduleUpcoming">,
+  catalog: TaskCatalog,
+  caller: Caller,
+  input: TriggerInput,
+  now: Date,
+): Promise<NewRun> {
+  const resolved = await catalog.resolve(caller, input.taskId)
+  const upcomingCount = deps.scheduleUpcoming ?? DEFAULT_SCHEDULE_UPCOMING
+  const payload = checkPayload(catalog, resolved, input, now, upcomingCount)
+  const timing = computeRunTiming(input.options, now)
+  if (Array.isArray(timing)) throw validationFailed(timing)
+  const flow = resolveRunFlow(resolved.task, resolved.queueLimits, input.options)
+  return {
+    environmentId: caller.environmentId,
+    deploymentId: resolved.deploymentId,
+    taskId: input.taskId,
+    payload,
+    idempotencyKey: input.options.idempotencyKey ?? null,
+    tags: [...new Set(input.options.tags ?? [])],
+    maxAttempts: flow.maxAttempts,
+    maxDurationSeconds: resolved.task.maxDuration ?? null,
+    availableAt: timing.availableAt,
+    expiresAt: timing.expiresAt,
+    replayOf: input.replayOf ?? null,
+    queue: flow.queue,
+    concurrencyKey: flow.concurrencyKey,
+    concurrencyLimit: flow.concurrencyLimit,
+    retry: flow.retry,
+  }
+}
+
+/**
  * Validates and creates a run in the caller's environment, then enqueues it after the commit
- * (both by the batcher, with the triggers arriving meanwhile).
- * The idempotency key is enforced by the database; a known key returns the existing run.
+ * (both by the batcher, with the triggers arriving meanwhile). The idempotency key is enforced by
+ * the database; a known key returns the existing run's id with `created: false`. The caller may
+ * come from the key cache: the insert itself checks key and deployment, and throws StaleCaller
+ * when either is stale (nothing written).
  */
 export async function triggerRun(
   deps: ApiDeps,
@@ -32,28 +72,12 @@ export async function triggerRun(
   caller: Caller,
   input: TriggerInput,
   now: Date = new Date(),
-): Promise<{ run: RunRow; created: boolean }> {
-  const { catalog, batcher } = services
-  const resolved = await catalog.resolve(caller, input.taskId)
-  const upcomingCount = deps.scheduleUpcoming ?? DEFAULT_SCHEDULE_UPCOMING
-  const payload = checkPayload(catalog, resolved, input, now, upcomingCount)
-  const timing = computeRunTiming(input.options, now)
-  if (Array.isArray(timing)) throw validationFailed(timing)
-  const result = await batcher.insert({
-    environmentId: caller.environmentId,
-    deploymentId: resolved.deploymentId,
-    taskId: input.taskId,
-    payload,
-    idempotencyKey: input.options.idempotencyKey ?? null,
-    tags: [...new Set(input.options.tags ?? [])],
-    maxAttempts: input.options.maxAttempts ?? 1,
-    maxDurationSeconds: resolved.task.maxDuration ?? null,
-    availableAt: timing.availableAt,
-    expiresAt: timing.expiresAt,
-    replayOf: input.replayOf ?? null,
-    // The caller may come from the key cache: the insert itself checks key and deployment.
-    guard: { apiKeyId: caller.keyId },
-  })
+): Promise<{ id: string; created: boolean }> {
+  const prepared = await prepareRun(deps, services.catalog, caller, input, now)
+  const result = await services.batcher.insert(
+    { ...prepared, availableAt: prepared.availableAt ?? now },
+    { apiKeyId: caller.keyId },
+  )
   if ("refused" in result) throw new StaleCaller(result.refused)
   return result
 }

@@ -138,11 +138,7 @@ async function followUp(deps: EngineDeps, applied: Applied): Promise<void> {
   }
   try {
     await Promise.all([
-      enqueueRuns(
-        deps.valkey,
-        deps.keys,
-        applied.created.map((run) => ({ runId: run.id, availableAt: run.availableAt })),
-      ),
+      enqueueRuns(deps.valkey, deps.keys, applied.created),
       swapScheduleEntries(
         deps.valkey,
         deps.keys,

@@ -1,15 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { bootstrapProject } from "../bootstrap.ts"
 import { newId } from "../ids.ts"
+import type { RunRow } from "../rows.ts"
 import { createTestDatabase, type TestDatabase } from "../testing.ts"
+import { insertRuns } from "./insert-runs.ts"
 import { RunTransitionError } from "./run-transitions.ts"
-import {
-  type InsertedRun,
-  insertRun,
-  insertRuns,
-  type RunGuardRefusal,
-  transitionRun,
-} from "./runs.ts"
+import { insertRun, transitionRun } from "./runs.ts"
 
 let db: TestDatabase
 let environmentId: string
@@ -67,96 +63,6 @@ describe("insertRun", () => {
     })
     expect(again.r.created).toBe(false)
     expect(again.one).toEqual({ one: 1 })
-  })
-})
-
-/** The results of an unguarded batch: every one a run. */
-function inserted(results: (InsertedRun | RunGuardRefusal)[]): InsertedRun[] {
-  return results.map((r) => {
-    if ("refused" in r) throw new Error(`refused: ${r.refused}`)
-    return r
-  })
-}
-
-describe("insertRuns", () => {
-  test("one statement for many runs: every field as given, results in input order", async () => {
-    const availableAt = new Date(Date.now() + 60_000)
-    const expiresAt = new Date(Date.now() + 120_000)
-    const slotAt = new Date("2026-01-01T00:00:00.000Z")
-    const [full, nullPayload, noPayload] = inserted(
-      await insertRuns(db.sql, [
-        {
-          ...base(),
-          taskId: "full",
-          payload: { text: 'quote " backslash \\ comma, {brace}', n: 1.5 },
-          tags: ["a", "b,c", 'd"e'],
-          metadata: { k: [1, 2] },
-          idempotencyKey: "batch-full",
-          maxAttempts: 3,
-          maxDurationSeconds: 90,
-          availableAt,
-          expiresAt,
-          scheduleId: "sched_1",
-          scheduleInstanceId: "inst_1",
-          slotAt,
-          replayOf: "run_x",
-        },
-        { ...base(), taskId: "null-payload", payload: null },
-        { ...base(), taskId: "no-payload", payload: undefined },
-      ]),
-    )
-    expect(full?.created).toBe(true)
-    expect(full?.run).toMatchObject({
-      taskId: "full",
-      payload: { text: 'quote " backslash \\ comma, {brace}', n: 1.5 },
-      tags: ["a", "b,c", 'd"e'],
-      metadata: { k: [1, 2] },
-      idempotencyKey: "batch-full",
-      maxAttempts: 3,
-      maxDurationSeconds: 90,
-      availableAt,
-      expiresAt,
-      scheduleId: "sched_1",
-      scheduleInstanceId: "inst_1",
-      slotAt,
-      replayOf: "run_x",
-      status: "queued",
-    })
-    expect(nullPayload?.run.taskId).toBe("null-payload")
-    expect(noPayload?.run.taskId).toBe("no-payload")
-    const [kinds] = await db.sql<{ nullJson: string; sqlNull: boolean }[]>`
-      select (select jsonb_typeof(payload) from runs where id = ${nullPayload!.run.id}) as null_json,
-             (select payload is null from runs where id = ${noPayload!.run.id}) as sql_null`
-    expect(kinds).toEqual({ nullJson: "null", sqlNull: true })
-    const [events] = await db.sql<{ n: number }[]>`
-      select count(*)::int as n from run_events
-      where run_id in ${db.sql([full!.run.id, nullPayload!.run.id, noPayload!.run.id])}`
-    expect(events?.n).toBe(3)
-  })
-
-  test("one idempotency key twice in a batch: one run, both get it; a given session is reused", async () => {
-    const { run: first } = await insertRun(db.sql, base())
-    const results = inserted(
-      await insertRuns(db.sql, [
-        { ...base(), idempotencyKey: "batch-dup" },
-        { ...base(), idempotencyKey: "batch-dup" },
-        { ...base(), sessionId: first.sessionId },
-      ]),
-    )
-    expect(results.map((r) => r.created)).toEqual([true, false, true])
-    expect(results[1]?.run.id).toBe(results[0]!.run.id)
-    expect(results[2]?.run.sessionId).toBe(first.sessionId)
-    const [n] = await db.sql<{ n: number }[]>`
-      select count(*)::int as n from sessions where id = ${first.sessionId}`
-    expect(n?.n).toBe(1)
-  })
-
-  test("a bad input fails the whole statement and writes nothing", async () => {
-    const before = await db.sql`select count(*)::int as n from runs`
-    await expect(
-      insertRuns(db.sql, [base(), { ...base(), deploymentId: "dep_missing" }]),
-    ).rejects.toThrow()
-    expect(await db.sql`select count(*)::int as n from runs`).toEqual(before)
   })
 })
 
@@ -258,5 +164,88 @@ describe("transitionRun", () => {
     const [last] = await db.sql<{ data: unknown }[]>`
       select data from run_events where run_id = ${run.id} order by id desc limit 1`
     expect(last?.data).toEqual({ from: "running", to: "succeeded", note: "x" })
+  })
+})
+
+const item = (extra: Record<string, unknown> = {}) => ({
+  environmentId,
+  deploymentId,
+  taskId: "t",
+  payload: { user_id: 1 },
+  ...extra,
+})
+
+describe("insertRuns", () => {
+  test("creates every run with its session, event and flow control, in input order", async () => {
+    const results = await insertRuns(db.sql, [
+      item({ payload: { n: 0 } }),
+      item({
+        payload: { n: 1 },
+        tags: ["a"],
+        maxAttempts: 3,
+        queue: "emails",
+        concurrencyKey: "org_1",
+        concurrencyLimit: 2,
+        retry: { factor: 3, minDelayMs: 100 },
+      }),
+    ])
+    expect(results.map((r) => r.created)).toEqual([true, true])
+    const runs = await db.sql<RunRow[]>`
+      select * from runs where id in ${db.sql(results.map((r) => r.id))}`
+    const byId = new Map(runs.map((r) => [r.id, r]))
+    expect(byId.get(results[0]!.id)).toMatchObject({
+      payload: { n: 0 },
+      queue: "task:t",
+      concurrencyLimit: null,
+    })
+    expect(byId.get(results[1]!.id)).toMatchObject({
+      payload: { n: 1 },
+      tags: ["a"],
+      maxAttempts: 3,
+      queue: "emails",
+      concurrencyKey: "org_1",
+      concurrencyLimit: 2,
+      retry: { factor: 3, minDelayMs: 100 },
+      status: "queued",
+    })
+    const [counts] = await db.sql<{ sessions: number; events: number }[]>`
+      select (select count(*)::int from sessions s join runs r on r.session_id = s.id
+                where r.id in ${db.sql(results.map((r) => r.id))}) as sessions,
+             (select count(*)::int from run_events where run_id in ${db.sql(results.map((r) => r.id))}) as events`
+    expect(counts).toEqual({ sessions: 2, events: 2 })
+  })
+
+  test("idempotency per item: a known key, and a key repeated inside the batch", async () => {
+    const { run: known } = await insertRun(db.sql, item({ idempotencyKey: "known" }))
+    const results = await insertRuns(db.sql, [
+      item({ idempotencyKey: "fresh" }),
+      item({ idempotencyKey: "known" }),
+      item({ idempotencyKey: "fresh" }),
+      item(),
+    ])
+    expect(results[1]).toEqual({ id: known.id, created: false })
+    expect(results[0]?.created).toBe(true)
+    expect(results[2]).toEqual({ id: results[0]!.id, created: false })
+    expect(results[3]?.created).toBe(true)
+    const [orphans] = await db.sql<{ n: number }[]>`
+      select count(*)::int as n from sessions s
+      where not exists (select 1 from runs r where r.session_id = s.id)`
+    expect(orphans?.n).toBe(0)
+  })
+
+  test("1,000 items in one call", async () => {
+    const results = await insertRuns(
+      db.sql,
+      Array.from({ length: 1000 }, (_, i) => item({ payload: { i } })),
+    )
+    expect(new Set(results.map((r) => r.id)).size).toBe(1000)
+    const [first] = await db.sql<
+      { payload: unknown }[]
+    >`select payload from runs where id = ${results[0]!.id}`
+    const [last] = await db.sql<
+      { payload: unknown }[]
+    >`select payload from runs where id = ${results[999]!.id}`
+    expect(first?.payload).toEqual({ i: 0 })
+    expect(last?.payload).toEqual({ i: 999 })
   })
 })

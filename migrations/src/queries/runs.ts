@@ -1,26 +1,80 @@
 import type { Sql, TransactionSql } from "../db.ts"
+import { newId } from "../ids.ts"
 import { FINAL_RUN_STATUSES, type RunRow, type RunStatus } from "../rows.ts"
-import { type InsertedRun, insertRuns, type NewRun, type RunGuardRefusal } from "./insert-runs.ts"
 import { assertRunTransitions } from "./run-transitions.ts"
 
-export { type InsertedRun, insertRuns, type NewRun, type RunGuardRefusal }
-
 type Tx = Sql | TransactionSql
+
+export interface NewRun {
+  environmentId: string
+  deploymentId: string
+  taskId: string
+  payload: unknown
+  idempotencyKey?: string | null
+  tags?: string[]
+  maxAttempts?: number
+  maxDurationSeconds?: number | null
+  availableAt?: Date
+  expiresAt?: Date | null
+  metadata?: Record<string, unknown>
+  scheduleId?: string | null
+  scheduleInstanceId?: string | null
+  slotAt?: Date | null
+  replayOf?: string | null
+  /** Flow control (run-flow.ts); absent: the task's own unlimited queue. */
+  queue?: string | null
+  concurrencyKey?: string | null
+  concurrencyLimit?: number | null
+  retry?: RunRow["retry"]
+  /** An existing session to run in; a new one is created when omitted. */
+  sessionId?: string
+}
 
 /**
  * Creates a queued run (with its session and its first transition event) unless one exists for
  * the idempotency key: the unique constraint decides, never a prior read, so concurrent callers
- * and retries get one run. One statement, one round trip (see `insertRuns`). Enqueue the run in
- * Valkey once this has committed.
+ * and retries get one run. One statement, one round trip: the session and the event are inserted
+ * from the run's own RETURNING, so a run that already existed leaves nothing behind, and foreign
+ * keys are checked at the end of the statement. Enqueue the run in Valkey once this has committed.
  */
 export async function insertRun(
   sql: Tx,
   input: NewRun,
 ): Promise<{ run: RunRow; created: boolean }> {
-  const [result] = await insertRuns(sql, [input])
-  // Without a guard a run is never refused.
-  if (!result || "refused" in result) throw new Error("run insert returned no run")
-  return result
+  const sessionId = input.sessionId ?? newId("sess")
+  const [inserted] = await sql<RunRow[]>`
+    with run as (
+      insert into runs (
+        id, environment_id, deployment_id, task_id, session_id, schedule_id, schedule_instance_id,
+        slot_at, payload, metadata, tags, idempotency_key, max_attempts, max_duration_seconds,
+        available_at, expires_at, replay_of, queue, concurrency_key, concurrency_limit, retry
+      ) values (
+        ${newId("run")}, ${input.environmentId}, ${input.deploymentId}, ${input.taskId}, ${sessionId},
+        ${input.scheduleId ?? null}, ${input.scheduleInstanceId ?? null}, ${input.slotAt ?? null},
+        ${input.payload === undefined ? null : sql.json(input.payload as never)},
+        ${sql.json((input.metadata ?? {}) as never)}, ${input.tags ?? []},
+        ${input.idempotencyKey ?? null}, ${input.maxAttempts ?? 1}, ${input.maxDurationSeconds ?? null},
+        ${input.availableAt ?? sql`now()`}, ${input.expiresAt ?? null}, ${input.replayOf ?? null},
+        ${input.queue ?? `task:${input.taskId}`}, ${input.concurrencyKey ?? null},
+        ${input.concurrencyLimit ?? null}, ${input.retry ? sql.json(input.retry as never) : null}
+      )
+      on conflict (environment_id, idempotency_key) do nothing
+      returning *
+    ), session as (
+      insert into sessions (id, environment_id, task_id)
+      select session_id, environment_id, task_id from run where ${input.sessionId === undefined}
+    ), event as (
+      insert into run_events (run_id, type, data)
+      select id, 'transition', ${sql.json({ from: null, to: "queued" })} from run
+    )
+    select * from run`
+  if (inserted) return { run: inserted, created: true }
+  const [existing] = await sql<RunRow[]>`
+    select * from runs
+    where environment_id = ${input.environmentId} and idempotency_key = ${input.idempotencyKey ?? null}`
+  // No key and no row would mean the insert failed without an error: impossible, but say so.
+  if (!existing) throw new Error("run insert returned nothing and no run holds its idempotency key")
+  return { run: existing, created: false }
 }
 
 export interface TransitionPatch {

@@ -18,6 +18,12 @@ export {
 } from "./schedule-entries.ts"
 export { defineScripts, type LuaScript, readLuaScript } from "./scripts.ts"
 export {
+  decodeStreamNotice,
+  encodeStreamNotice,
+  STREAM_NOTICE_MAX_CHARS,
+  type StreamNotice,
+} from "./stream-notice.ts"
+export {
   leaseTimers,
   parseTimerMember,
   putTimer,

@@ -19,14 +19,15 @@ export async function enqueueRun(
   await valkey.zadd(keys.runQueue, availableAt.getTime(), runId)
 }
 
-/** `enqueueRun` for many runs in one command (the API enqueues a batch of triggers so). */
+/** Makes many runs leasable, each from its `availableAt`, in one command (a batch trigger). */
 export async function enqueueRuns(
   valkey: Valkey,
   keys: ValkeyKeys,
-  runs: readonly { runId: string; availableAt: Date }[],
+  runs: readonly { id: string; availableAt: Date }[],
 ): Promise<void> {
   if (runs.length === 0) return
-  await valkey.zadd(keys.runQueue, ...runs.flatMap((r) => [r.availableAt.getTime(), r.runId]))
+  const args = runs.flatMap((r) => [r.availableAt.getTime(), r.id])
+  await valkey.zadd(keys.runQueue, ...args)
 }
 
 /** Leases up to `limit` runs due at `now` for `leaseMs`. */
