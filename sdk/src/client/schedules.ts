@@ -1,12 +1,17 @@
-import {
-  type CreateScheduleBody,
+import type {
+  CreateScheduleBody,
   DeletedSchedule,
-  type ListSchedulesQuery,
+  ListSchedulesQuery,
   Schedule,
   ScheduleList,
-  TimezoneList,
-  type UpdateScheduleBody,
+  UpdateScheduleBody,
 } from "../contract/schedules.ts"
+import {
+  DeletedScheduleAnswer,
+  ScheduleAnswer,
+  ScheduleListAnswer,
+  TimezoneListAnswer,
+} from "./answers.ts"
 import type { Transport } from "./transport.ts"
 
 const path = (idOrKey: string) => `/schedules/${encodeURIComponent(idOrKey)}`
@@ -26,7 +31,7 @@ export function schedulesNamespace(t: Transport) {
      * })
      */
     async create(body: CreateScheduleBody): Promise<Schedule> {
-      return (await t.json("POST", "/schedules", Schedule, { body })).data
+      return (await t.json("POST", "/schedules", ScheduleAnswer, { body })).data
     },
 
     /**
@@ -36,7 +41,7 @@ export function schedulesNamespace(t: Transport) {
      * const { data, nextCursor } = await client.schedules.list({ task: "nightly-maintenance" })
      */
     async list(query: ListSchedulesQuery = {}): Promise<ScheduleList> {
-      return (await t.json("GET", "/schedules", ScheduleList, { query })).data
+      return (await t.json("GET", "/schedules", ScheduleListAnswer, { query })).data
     },
 
     /**
@@ -46,7 +51,7 @@ export function schedulesNamespace(t: Transport) {
      * const { upcoming } = await client.schedules.retrieve("nightly-maintenance-main")
      */
     async retrieve(idOrDeduplicationKey: string): Promise<Schedule> {
-      return (await t.json("GET", path(idOrDeduplicationKey), Schedule)).data
+      return (await t.json("GET", path(idOrDeduplicationKey), ScheduleAnswer)).data
     },
 
     /**
@@ -56,7 +61,7 @@ export function schedulesNamespace(t: Transport) {
      * await client.schedules.update(id, { task: "nightly-maintenance", cron: "30 2 * * *" })
      */
     async update(idOrDeduplicationKey: string, body: UpdateScheduleBody): Promise<Schedule> {
-      return (await t.json("PUT", path(idOrDeduplicationKey), Schedule, { body })).data
+      return (await t.json("PUT", path(idOrDeduplicationKey), ScheduleAnswer, { body })).data
     },
 
     /**
@@ -66,7 +71,7 @@ export function schedulesNamespace(t: Transport) {
      * await client.schedules.activate(id)
      */
     async activate(idOrDeduplicationKey: string): Promise<Schedule> {
-      return (await t.json("POST", `${path(idOrDeduplicationKey)}/activate`, Schedule)).data
+      return (await t.json("POST", `${path(idOrDeduplicationKey)}/activate`, ScheduleAnswer)).data
     },
 
     /**
@@ -76,7 +81,7 @@ export function schedulesNamespace(t: Transport) {
      * await client.schedules.deactivate(id)
      */
     async deactivate(idOrDeduplicationKey: string): Promise<Schedule> {
-      return (await t.json("POST", `${path(idOrDeduplicationKey)}/deactivate`, Schedule)).data
+      return (await t.json("POST", `${path(idOrDeduplicationKey)}/deactivate`, ScheduleAnswer)).data
     },
 
     /**
@@ -86,7 +91,7 @@ export function schedulesNamespace(t: Transport) {
      * await client.schedules.del(id)
      */
     async del(idOrDeduplicationKey: string): Promise<DeletedSchedule> {
-      return (await t.json("DELETE", path(idOrDeduplicationKey), DeletedSchedule)).data
+      return (await t.json("DELETE", path(idOrDeduplicationKey), DeletedScheduleAnswer)).data
     },
 
     /**
@@ -96,7 +101,7 @@ export function schedulesNamespace(t: Transport) {
      * const zones = await client.schedules.timezones()
      */
     async timezones(): Promise<string[]> {
-      return (await t.json("GET", "/timezones", TimezoneList)).data.timezones
+      return (await t.json("GET", "/timezones", TimezoneListAnswer)).data.timezones
     },
   }
 }
