@@ -1,6 +1,7 @@
 import type { BatchResponse } from "../contract/batch.ts"
 import type { ErrorEnvelope } from "../contract/errors.ts"
 import type { Run, RunEvent, RunList, RunStreamEnd, TriggerResponse } from "../contract/runs.ts"
+import type { ScheduleSlotList } from "../contract/schedule-slots.ts"
 import type {
   DeletedSchedule,
   Schedule,
@@ -37,6 +38,10 @@ export const ScheduleAnswer = shape<Schedule>(scheduleFields)
 export const ScheduleListAnswer = pageShape<ScheduleList>(scheduleFields)
 export const DeletedScheduleAnswer = shape<DeletedSchedule>({ id: "string", deleted: "boolean" })
 export const TimezoneListAnswer = shape<TimezoneList>({ timezones: "array" })
+export const ScheduleSlotListAnswer = pageShape<ScheduleSlotList>({
+  slotAt: "string",
+  outcome: "string",
+})
 
 export const SecretAnswer = shape<Secret>({ name: "string", updatedAt: "string" })
 export const SecretListAnswer = shape<SecretList>({ data: "array" })

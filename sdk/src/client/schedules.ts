@@ -1,3 +1,4 @@
+import type { ListScheduleSlotsQuery, ScheduleSlotList } from "../contract/schedule-slots.ts"
 import type {
   CreateScheduleBody,
   DeletedSchedule,
@@ -10,6 +11,7 @@ import {
   DeletedScheduleAnswer,
   ScheduleAnswer,
   ScheduleListAnswer,
+  ScheduleSlotListAnswer,
   TimezoneListAnswer,
 } from "./answers.ts"
 import type { Transport } from "./transport.ts"
@@ -65,7 +67,27 @@ export function schedulesNamespace(t: Transport) {
     },
 
     /**
-     * Starts firing again from the next occurrence.
+     * The schedule's slot history, newest first: each slot's outcome (`fired`, `skipped`,
+     * `failed`), the reason, the run and its status, and how late it was handled.
+     *
+     * @example
+     * const { data } = await client.schedules.slots("nightly-maintenance-main", { outcome: "skipped" })
+     * for (const slot of data) console.log(slot.slotAt, slot.reason)
+     */
+    async slots(
+      idOrDeduplicationKey: string,
+      query: ListScheduleSlotsQuery = {},
+    ): Promise<ScheduleSlotList> {
+      return (
+        await t.json("GET", `${path(idOrDeduplicationKey)}/slots`, ScheduleSlotListAnswer, {
+          query,
+        })
+      ).data
+    },
+
+    /**
+     * Starts firing again from the next occurrence. Also resumes a schedule paused by
+     * `pauseAfterFailures` (declarative ones included), clearing its failure count.
      *
      * @example
      * await client.schedules.activate(id)
