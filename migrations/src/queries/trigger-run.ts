@@ -37,23 +37,6 @@ export interface TriggerInput {
 }
 
 /**
- * Validates and creates a run in the caller's environment, then enqueues it after the commit.
- * The idempotency key is enforced by the database; a known key returns the existing run.
- * Shared by the API and the runner (a task's `runs.trigger`), so both trigger alike.
- */
-export async function triggerRun(
-  deps: TriggerDeps,
-  catalog: TaskCatalog,
-  caller: Caller,
-  input: TriggerInput,
-  now: Date = new Date(),
-): Promise<{ run: RunRow; created: boolean }> {
-  const result = await insertTriggeredRun(deps.sql, deps, catalog, caller, input, now)
-  if (result.created) await enqueueTriggeredRun(deps, result.run)
-  return result
-}
-
-/**
  * The run a trigger would create, checked against the task of the caller's current deployment:
  * payload, timing and flow control (queue, concurrency key, limit, attempts, backoff) resolved.
  * Throws a 404 for an unknown task and a 422 naming the failing fields; writes nothing.
@@ -114,6 +97,13 @@ export async function enqueueTriggeredRun(deps: TriggerDeps, run: RunRow): Promi
     // The run is committed as queued; the dispatcher's repair re-enqueues queued runs missing
     // from Valkey, so the caller gets its run id rather than an error it would retry.
     deps.logger.error({ err: error, runId: run.id }, "enqueue failed after commit")
+  }
+}
+
+/** The trigger's key was revoked, or its deployment is no longer current: nothing was written. */
+export class StaleCaller extends Error {
+  constructor(readonly refused: "key" | "deployment") {
+    super(`trigger refused: stale ${refused}`)
   }
 }
 
