@@ -8,6 +8,7 @@ import {
   DEFAULT_BODY_LIMIT_BYTES,
   DEFAULT_DEPLOY_BODY_LIMIT_BYTES,
 } from "./body-limits.ts"
+import { dashboardRoutes } from "./dashboard/dashboard.tsx"
 import type { ApiDeps, AppEnv } from "./env.ts"
 import { ApiError } from "./errors.ts"
 import { answerMethodNotAllowed } from "./http/method-not-allowed.ts"
@@ -16,6 +17,8 @@ import { requestContext } from "./request-context.ts"
 import { healthRoutes } from "./routes/health.ts"
 import { openapiRoutes } from "./routes/openapi.ts"
 import { mountV1Routes } from "./routes/v1.ts"
+import { createRunNotifier } from "./runs/run-notifier.ts"
+import { TaskCatalog } from "./runs/task-catalog.ts"
 
 export type { ApiDeps } from "./env.ts"
 export { ApiError } from "./errors.ts"
@@ -43,8 +46,15 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
       },
     }),
   )
-  mountV1Routes(v1, deps)
+  // One catalog and one notifier per app, shared by the API and the dashboard: they cache
+  // manifests and share one Valkey subscriber.
+  const services = {
+    catalog: new TaskCatalog(deps.sql, deps.logger),
+    notifier: createRunNotifier(deps.valkey, deps.keys, deps.logger),
+  }
+  mountV1Routes(v1, deps, services)
   app.route("/api/v1", v1)
+  app.route("/", dashboardRoutes(deps, services))
   answerMethodNotAllowed(app)
 
   app.notFound((c) => {

@@ -4,6 +4,12 @@ import { bootstrapProject } from "./bootstrap.ts"
 import { ConfigError, configFields, parseConfig } from "./config.ts"
 import { createDb } from "./db.ts"
 import { MigrationError, migrate } from "./migrate.ts"
+import {
+  generatePassword,
+  grantOperator,
+  type OperatorGrant,
+  OperatorInputError,
+} from "./operators.ts"
 
 const USAGE = `Usage: helmr-migrate <command> [options]
 
@@ -12,9 +18,14 @@ Commands:
   bootstrap [--project SLUG]   Create a project with dev, staging and prod environments and print
             [--name NAME]      one API key per environment. Keys are shown once; rerunning creates
             [--json]           nothing new.
+            [--operator EMAIL] Also make EMAIL a dashboard operator of every environment.
+  operator EMAIL --project SLUG
+            [--env dev,prod]   Create a dashboard operator (or reset its password) and make it a
+                               member of the project's environments (default: all of them).
 
 Environment:
   HELMR_DATABASE_URL           postgres://user@host:port/database (required)
+  HELMR_OPERATOR_PASSWORD      the operator's password; unset: one is generated and printed once
 `
 
 const Config = z.object({ HELMR_DATABASE_URL: configFields.databaseUrl })
@@ -38,7 +49,7 @@ async function main(args: string[]): Promise<void> {
     process.stdout.write(USAGE)
     return
   }
-  if (command !== "migrate" && command !== "bootstrap")
+  if (command !== "migrate" && command !== "bootstrap" && command !== "operator")
     fail(`unknown command '${command}'\n\n${USAGE}`)
   const config = parseConfig(Config)
   const sql = createDb(config.HELMR_DATABASE_URL, { max: 2, applicationName: "helmr-migrate" })
@@ -50,12 +61,18 @@ async function main(args: string[]): Promise<void> {
       )
       return
     }
+    if (command === "operator") {
+      await addOperator(sql, rest)
+      return
+    }
     const slug = option(rest, "--project") ?? "default"
     if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(slug))
       fail("--project must be lowercase letters, digits and '-'")
     const boot = await bootstrapProject(sql, { slug, name: option(rest, "--name") ?? slug })
+    const operatorEmail = option(rest, "--operator")
     if (rest.includes("--json")) {
-      process.stdout.write(`${JSON.stringify(boot, null, 2)}\n`)
+      const operator = operatorEmail ? await grant(sql, operatorEmail, slug) : undefined
+      process.stdout.write(`${JSON.stringify({ ...boot, operator }, null, 2)}\n`)
       return
     }
     process.stdout.write(
@@ -68,12 +85,57 @@ async function main(args: string[]): Promise<void> {
     if (boot.environments.some((e) => e.apiKey)) {
       process.stdout.write("Store these keys now: Helmr keeps only their hashes.\n")
     }
+    if (operatorEmail) printGrant(await grant(sql, operatorEmail, slug))
   } finally {
     await sql.end({ timeout: 5 })
   }
 }
 
+/** `operator EMAIL --project SLUG [--env a,b]`: creates the operator or resets its password. */
+async function addOperator(sql: ReturnType<typeof createDb>, args: string[]): Promise<void> {
+  const email = args[0]
+  if (!email || email.startsWith("--"))
+    fail("operator needs an email: operator EMAIL --project SLUG")
+  const project = option(args, "--project") ?? fail("operator needs --project SLUG")
+  const envs = option(args, "--env")
+    ?.split(",")
+    .map((e) => e.trim())
+    .filter(Boolean)
+  printGrant(await grant(sql, email, project, envs))
+}
+
+async function grant(
+  sql: ReturnType<typeof createDb>,
+  email: string,
+  projectSlug: string,
+  environments?: string[],
+) {
+  // A given password is set (a reset for an existing operator); otherwise an existing operator
+  // keeps theirs and a new one gets a generated password, printed once.
+  const given = process.env.HELMR_OPERATOR_PASSWORD || null
+  const generated = generatePassword()
+  const result = await grantOperator(sql, {
+    email,
+    password: given,
+    newPassword: generated,
+    projectSlug,
+    environments,
+  })
+  return { ...result, password: !given && result.created ? generated : null }
+}
+
+function printGrant(grant: OperatorGrant & { password: string | null }): void {
+  const envs = grant.environments.map((e) => e.slug).join(", ")
+  process.stdout.write(
+    `operator ${grant.email} ${grant.created ? "created" : "updated"}; member of ${envs}\n`,
+  )
+  if (grant.password) {
+    process.stdout.write(`  password: ${grant.password}  (shown once; sign in at the API's /)\n`)
+  }
+}
+
 main(process.argv.slice(2)).catch((error: unknown) => {
   if (error instanceof ConfigError || error instanceof MigrationError) fail(error.message)
+  if (error instanceof OperatorInputError) fail(`${error.field}: ${error.message}`)
   throw error
 })

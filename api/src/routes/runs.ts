@@ -1,4 +1,3 @@
-import type { RunRow } from "@helmr/migrations/rows"
 import { IDENTIFIER_PATTERN, ListRunsQuery, TriggerBody } from "@helmr/sdk/contract"
 import { Hono } from "hono"
 import { streamSSE } from "hono/streaming"
@@ -8,7 +7,9 @@ import { ApiError, notFound } from "../errors.ts"
 import { readJson, readQuery } from "../http/validate.ts"
 import { cancelRun } from "../runs/cancel-run.ts"
 import { streamRunEvents } from "../runs/event-stream.ts"
+import { findRun } from "../runs/find-run.ts"
 import { listRuns } from "../runs/list-runs.ts"
+import { replayRun } from "../runs/replay-run.ts"
 import type { RunNotifier } from "../runs/run-notifier.ts"
 import { toRun, toRunSummary } from "../runs/serialize.ts"
 import type { TaskCatalog } from "../runs/task-catalog.ts"
@@ -24,12 +25,7 @@ const EVENT_ID = /^\d{1,18}$/
 /** Triggering tasks and reading, canceling, replaying and following runs of the environment. */
 export function runsRoutes(deps: ApiDeps, services: RunServices): Hono<AppEnv> {
   const { catalog, notifier } = services
-  const loadRun = async (environmentId: string, runId: string): Promise<RunRow> => {
-    const [run] = await deps.sql<RunRow[]>`
-      select * from runs where id = ${runId} and environment_id = ${environmentId}`
-    if (!run) throw notFound(`run ${runId}`)
-    return run
-  }
+  const loadRun = (environmentId: string, runId: string) => findRun(deps.sql, environmentId, runId)
 
   return new Hono<AppEnv>()
     .post("/tasks/:taskId/trigger", async (c) => {
@@ -63,13 +59,7 @@ export function runsRoutes(deps: ApiDeps, services: RunServices): Hono<AppEnv> {
     })
     .post("/runs/:runId/replay", async (c) => {
       await readJson(c, z.strictObject({}))
-      const original = await loadRun(c.get("caller").environmentId, c.req.param("runId"))
-      const { run } = await triggerRun(deps, catalog, c.get("caller"), {
-        taskId: original.taskId,
-        payload: original.payload === null ? undefined : original.payload,
-        options: { tags: original.tags, maxAttempts: original.maxAttempts },
-        replayOf: original.id,
-      })
+      const run = await replayRun(deps, catalog, c.get("caller"), c.req.param("runId"))
       return c.json({ id: run.id }, 201)
     })
     .get("/runs/:runId/events", async (c) => {

@@ -1,9 +1,4 @@
-import {
-  CreateScheduleBody,
-  ListSchedulesQuery,
-  type ScheduleRunOptions,
-  UpdateScheduleBody,
-} from "@helmr/sdk/contract"
+import { CreateScheduleBody, ListSchedulesQuery, UpdateScheduleBody } from "@helmr/sdk/contract"
 import { Hono } from "hono"
 import { z } from "zod"
 import type { ApiDeps, AppEnv } from "../env.ts"
@@ -11,7 +6,7 @@ import { notFound } from "../errors.ts"
 import { decodeCursor, encodeCursor } from "../http/cursor.ts"
 import { readJson, readQuery } from "../http/validate.ts"
 import type { TaskCatalog } from "../runs/task-catalog.ts"
-import { checkDefinition, type ScheduleDefinition } from "../schedules/schedule-definition.ts"
+import { checkDefinition, definitionOf } from "../schedules/schedule-definition.ts"
 import {
   findSchedule,
   type ScheduleViewRow,
@@ -24,20 +19,6 @@ import {
   updateSchedule,
   upsertSchedule,
 } from "../schedules/schedule-writes.ts"
-
-const definitionOf = (body: {
-  task: string
-  cron: string
-  timezone?: string | undefined
-  externalId?: string | null | undefined
-  runOptions?: ScheduleRunOptions | undefined
-}): ScheduleDefinition => ({
-  taskId: body.task,
-  cron: body.cron.trim().replace(/\s+/g, " "),
-  timezone: body.timezone ?? "UTC",
-  externalId: body.externalId ?? null,
-  runOptions: body.runOptions ?? {},
-})
 
 /** Imperative schedules of the environment; declarative ones are listed but never written. */
 export function schedulesRoutes(deps: ApiDeps, catalog: TaskCatalog): Hono<AppEnv> {

@@ -4,7 +4,7 @@ import { answerMethodNotAllowed } from "../http/method-not-allowed.ts"
 import { createRunNotifier } from "../runs/run-notifier.ts"
 import { TaskCatalog } from "../runs/task-catalog.ts"
 import { deploymentRoutes } from "./deployments.ts"
-import { runsRoutes } from "./runs.ts"
+import { type RunServices, runsRoutes } from "./runs.ts"
 import { schedulesRoutes } from "./schedules.ts"
 import { secretsRoutes } from "./secrets.ts"
 import { timezonesRoutes } from "./timezones.ts"
@@ -14,7 +14,7 @@ import { tokensRoutes } from "./tokens.ts"
  * Every `/api/v1` resource router, mounted in one place. Each resource is one file in this folder
  * exporting `xxxRoutes(deps)`; auth, rate limits and body limits are already applied by the caller.
  */
-export function mountV1Routes(v1: Hono<AppEnv>, deps: ApiDeps): void {
+export function mountV1Routes(v1: Hono<AppEnv>, deps: ApiDeps, services?: RunServices): void {
   v1.get("/whoami", (c) => {
     const caller = c.get("caller")
     return c.json({
@@ -24,8 +24,8 @@ export function mountV1Routes(v1: Hono<AppEnv>, deps: ApiDeps): void {
   })
   v1.route("/deployments", deploymentRoutes(deps))
   // One catalog and one notifier per app: they cache manifests and share a subscriber.
-  const catalog = new TaskCatalog(deps.sql, deps.logger)
-  const notifier = createRunNotifier(deps.valkey, deps.keys, deps.logger)
+  const catalog = services?.catalog ?? new TaskCatalog(deps.sql, deps.logger)
+  const notifier = services?.notifier ?? createRunNotifier(deps.valkey, deps.keys, deps.logger)
   v1.route("/", runsRoutes(deps, { catalog, notifier }))
   v1.route("/", schedulesRoutes(deps, catalog))
   v1.route("/", timezonesRoutes())

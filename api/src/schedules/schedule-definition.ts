@@ -16,6 +16,23 @@ export interface ScheduleDefinition {
   runOptions: ScheduleRunOptions
 }
 
+/** A create or update body as the definition a write sets (cron whitespace normalised). */
+export function definitionOf(body: {
+  task: string
+  cron: string
+  timezone?: string | undefined
+  externalId?: string | null | undefined
+  runOptions?: ScheduleRunOptions | undefined
+}): ScheduleDefinition {
+  return {
+    taskId: body.task,
+    cron: body.cron.trim().replace(/\s+/g, " "),
+    timezone: body.timezone ?? "UTC",
+    externalId: body.externalId ?? null,
+    runOptions: body.runOptions ?? {},
+  }
+}
+
 /**
  * Checks a definition before any write: cron and timezone (422 naming the field) and the task,
  * which must be a scheduled task (`schedules.task`) of the environment's current deployment —

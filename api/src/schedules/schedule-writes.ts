@@ -202,7 +202,8 @@ async function mustFind(
   return view
 }
 
-function declarative(idOrKey: string): ApiError {
+/** The 409 every write of a declarative schedule gets (the dashboard refuses with it too). */
+export function declarative(idOrKey: string): ApiError {
   return new ApiError(
     409,
     "declarative_schedule",

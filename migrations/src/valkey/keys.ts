@@ -32,6 +32,9 @@ export function valkeyKeys(prefix = "helmr") {
     runChannel: (runId: string) => `${prefix}:runs:changed:${runId}`,
     /** Rate-limit window of one API key. */
     rateLimit: (keyId: string, window: number) => `${prefix}:ratelimit:${keyId}:${window}`,
+    /** counter with a TTL: dashboard sign-in attempts for one email in one window. */
+    signInAttempts: (email: string, window: number) =>
+      `${prefix}:dashboard:signin:${email}:${window}`,
   }
 }
 

@@ -1,0 +1,25 @@
+import type { RunRow } from "@helmr/migrations/rows"
+import type { ApiDeps, Caller } from "../env.ts"
+import { findRun } from "./find-run.ts"
+import type { TaskCatalog } from "./task-catalog.ts"
+import { triggerRun } from "./trigger-run.ts"
+
+/**
+ * A new run of the same task with the original's payload, tags and attempt limit, against the
+ * environment's current deployment; `replayOf` points back at the original.
+ */
+export async function replayRun(
+  deps: ApiDeps,
+  catalog: TaskCatalog,
+  caller: Caller,
+  runId: string,
+): Promise<RunRow> {
+  const original = await findRun(deps.sql, caller.environmentId, runId)
+  const { run } = await triggerRun(deps, catalog, caller, {
+    taskId: original.taskId,
+    payload: original.payload === null ? undefined : original.payload,
+    options: { tags: original.tags, maxAttempts: original.maxAttempts },
+    replayOf: original.id,
+  })
+  return run
+}
