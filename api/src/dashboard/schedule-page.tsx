@@ -8,6 +8,18 @@ import { describeCron } from "./schedule-preview.ts"
 import type { SlotCounters, SlotView } from "./schedule-slots.ts"
 import { FireTime, KindBadge } from "./schedules-page.tsx"
 
+/**
+ * Why a slot did not fire. The dispatcher writes a reason for failed slots; a skipped range
+ * without one is what migration 0030 defines: slots that passed while no dispatcher could fire
+ * them (downtime or backlog), never backfilled.
+ */
+function slotReason(slot: SlotView): string | null {
+  if (slot.error) return slot.error
+  if (slot.outcome !== "skipped") return null
+  const count = slot.slotCount === null ? "a run of slots" : `${slot.slotCount} slot(s)`
+  return `missed: ${count} passed while no dispatcher could fire them (downtime or backlog); not backfilled`
+}
+
 export function SchedulePage(props: {
   session: OperatorSession
   scope: Scope
@@ -152,7 +164,9 @@ export function SchedulePage(props: {
                           {slot.runId}
                         </a>
                       ) : null}
-                      {slot.error ? <span class="slot-reason">{slot.error}</span> : null}
+                      {slotReason(slot) ? (
+                        <span class="slot-reason">{slotReason(slot)}</span>
+                      ) : null}
                       {slot.attempts > 1 ? (
                         <span class="muted"> ({slot.attempts} attempts)</span>
                       ) : null}

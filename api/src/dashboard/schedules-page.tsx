@@ -10,6 +10,7 @@ import { describeCron } from "./schedule-preview.ts"
 export function FireTime(props: { at: string | null; timezone: string }) {
   if (!props.at) return <span class="muted">—</span>
   const date = new Date(props.at)
+  if (props.timezone === "UTC") return <time datetime={props.at}>{formatUtc(date)}</time>
   return (
     <time datetime={props.at}>
       {formatInZone(date, props.timezone)}
