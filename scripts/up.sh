@@ -113,3 +113,4 @@ deployment=$(bun sdk/src/cli/main.ts deploy --env dev --dir examples --promote)
 say "deployed examples/ to dev: $deployment"
 bun scripts/up/run-example.ts review-pr '{"prNumber":42}'
 say "Helmr is up: API $HELMR_API_URL (dev key in .helmr/keys.json), logs in .helmr/logs/; stop with: bash scripts/up.sh stop"
+say "Dashboard: $HELMR_API_URL/ (sign in as admin@helmr.local, password in .helmr/keys.json)"

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto"
 import { argon2id, argon2Verify } from "hash-wasm"
+import { DEFAULT_ENVIRONMENTS } from "./bootstrap.ts"
 import type { Sql } from "./db.ts"
 import { newId } from "./ids.ts"
 
@@ -118,7 +119,8 @@ export async function grantOperator(
   return sql.begin(async (tx) => {
     const envs = await tx<{ id: string; slug: string }[]>`
       select e.id, e.slug from environments e join projects p on p.id = e.project_id
-      where p.slug = ${input.projectSlug} order by e.created_at, e.slug`
+      where p.slug = ${input.projectSlug}
+      order by array_position(${[...DEFAULT_ENVIRONMENTS]}::text[], e.slug), e.slug`
     if (envs.length === 0) {
       throw new OperatorInputError(
         "project",

@@ -72,8 +72,8 @@ function SignIn(props: {
         </form>
         <p class="muted">
           No account yet? An administrator creates operators with{" "}
-          <code>bun run bootstrap --operator you@example.com</code> or{" "}
-          <code>bunx helmr-migrate operator you@example.com --project default</code>.
+          <code>bun run bootstrap -- --project SLUG --operator you@example.com</code> or{" "}
+          <code>bun migrations/src/cli.ts operator you@example.com --project SLUG</code>.
         </p>
       </section>
     </Page>

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from "node:crypto"
+import { DEFAULT_ENVIRONMENTS } from "@helmr/migrations/bootstrap"
 import type { Sql } from "@helmr/migrations/db"
 import { newId } from "@helmr/migrations/ids"
 import type { MemberEnvironment, OperatorSession } from "./dashboard-env.ts"
@@ -80,5 +81,5 @@ export async function listMemberEnvironments(
       join environments e on e.id = m.environment_id
       join projects p on p.id = e.project_id
     where m.operator_id = ${operatorId}
-    order by p.slug, e.created_at, e.slug`
+    order by p.slug, array_position(${[...DEFAULT_ENVIRONMENTS]}::text[], e.slug), e.slug`
 }
