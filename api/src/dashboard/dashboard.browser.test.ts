@@ -94,7 +94,7 @@ describe("dashboard in a browser", () => {
     const before = await stack.harness.db.sql`select id from runs where task_id = 'greet'`
     await page.click("text=Trigger run")
     await page.waitForTimeout(500)
-    expect(new URL(page.url()).pathname).toBe("/p/" + stack.projectSlug + "/dev/trigger")
+    expect(new URL(page.url()).pathname).toBe(`/p/${stack.projectSlug}/dev/trigger`)
     expect(await stack.harness.db.sql`select id from runs where task_id = 'greet'`).toHaveLength(
       before.length,
     )
@@ -385,6 +385,7 @@ describe("deployments, secrets, keys", () => {
 
   test("no page has a serious or critical accessibility violation", () => {
     expect(b.captured.length).toBeGreaterThanOrEqual(17)
+    expect(b.axeRuns).toBe(b.captured.length * 2)
     expect(b.violations).toEqual([])
   })
 })

@@ -56,7 +56,11 @@ export function TriggerPage(props: {
               ))}
             </ul>
           </nav>
-          {selected ? <TriggerForm {...props} selected={selected} /> : null}
+          {selected ? (
+            <TriggerForm {...props} selected={selected} />
+          ) : props.error ? (
+            <ErrorBox message={props.error.message} issues={props.error.issues} />
+          ) : null}
         </>
       )}
     </Page>

@@ -24,6 +24,8 @@ export interface DashboardBrowser {
   violations: AxeViolation[]
   /** Pages captured so far (axe-checked and screenshotted). */
   captured: string[]
+  /** axe-core runs that completed (two per captured page: light and dark). */
+  axeRuns: number
   /**
    * Checks the current page with axe-core in light and dark schemes and writes screenshots:
    * `<name>-1280-light.png`, `<name>-1280-dark.png`, `<name>-390-light.png`.
@@ -53,6 +55,7 @@ export async function launchDashboardBrowser(): Promise<DashboardBrowser> {
   page.on("dialog", (dialog) => void dialog.accept())
   const violations: AxeViolation[] = []
   const captured: string[] = []
+  const state = { axeRuns: 0 }
 
   const axe = async (name: string, scheme: string) => {
     await page.addScriptTag({ content: axeSource })
@@ -86,6 +89,9 @@ export async function launchDashboardBrowser(): Promise<DashboardBrowser> {
     page,
     violations,
     captured,
+    get axeRuns() {
+      return state.axeRuns
+    },
     async capture(name) {
       captured.push(name)
       await page.emulateMedia({ colorScheme: "light" })
