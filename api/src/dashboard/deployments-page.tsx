@@ -44,7 +44,7 @@ export function DeploymentsPage(props: {
       ) : (
         <div class="table-wrap">
           <table>
-            <caption class="skip">Deployments, newest first</caption>
+            <caption class="sr-only">Deployments, newest first</caption>
             <thead>
               <tr>
                 <th scope="col">Version</th>

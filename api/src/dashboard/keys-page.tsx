@@ -36,7 +36,7 @@ export function KeysPage(props: {
       </form>
       <div class="table-wrap">
         <table>
-          <caption class="skip">API keys of this environment</caption>
+          <caption class="sr-only">API keys of this environment</caption>
           <thead>
             <tr>
               <th scope="col">Key</th>

@@ -85,7 +85,7 @@ function Switcher(props: { scope: Scope; section: Section }) {
     <nav aria-label="Environment">
       <details class="switcher">
         <summary>
-          <span class="muted">Environment: </span>
+          <span class="sr-only">Environment: </span>
           {current.projectSlug} / <strong>{current.environmentSlug}</strong>
         </summary>
         <ul>

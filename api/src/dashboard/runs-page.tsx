@@ -98,7 +98,7 @@ export function RunsPage(props: {
       ) : (
         <div class="table-wrap">
           <table>
-            <caption class="skip">Runs, newest first</caption>
+            <caption class="sr-only">Runs, newest first</caption>
             <thead>
               <tr>
                 <th scope="col">Run</th>

@@ -131,7 +131,7 @@ export function SchedulePage(props: {
         ) : (
           <div class="table-wrap">
             <table>
-              <caption class="skip">Slots, newest first</caption>
+              <caption class="sr-only">Slots, newest first</caption>
               <thead>
                 <tr>
                   <th scope="col">Slot</th>

@@ -66,7 +66,7 @@ export function SchedulesPage(props: {
       ) : (
         <div class="table-wrap">
           <table>
-            <caption class="skip">Schedules of this environment</caption>
+            <caption class="sr-only">Schedules of this environment</caption>
             <thead>
               <tr>
                 <th scope="col">Task</th>

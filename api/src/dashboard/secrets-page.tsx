@@ -33,7 +33,7 @@ export function SecretsPage(props: {
       ) : (
         <div class="table-wrap">
           <table>
-            <caption class="skip">Secrets of this environment</caption>
+            <caption class="sr-only">Secrets of this environment</caption>
             <thead>
               <tr>
                 <th scope="col">Name</th>
@@ -41,7 +41,7 @@ export function SecretsPage(props: {
                   Updated
                 </th>
                 <th scope="col">
-                  <span class="skip">Actions</span>
+                  <span class="sr-only">Actions</span>
                 </th>
               </tr>
             </thead>

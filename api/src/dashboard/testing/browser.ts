@@ -70,6 +70,8 @@ export async function launchDashboardBrowser(): Promise<DashboardBrowser> {
         nodes: { target: string[] }[]
       }[]
     }
+    if (!Array.isArray(result.violations)) throw new Error(`axe did not run on ${name}`)
+    state.axeRuns++
     for (const v of result.violations) {
       if (v.impact !== "serious" && v.impact !== "critical") continue
       violations.push({
