@@ -33,6 +33,7 @@ export async function composeApi(config: ApiConfig): Promise<ComposedApi> {
     keyring: createKeyring(config.HELMR_ENCRYPTION_KEY),
     logger,
     bodyLimitBytes: config.HELMR_BODY_LIMIT_BYTES,
+    scheduleUpcoming: config.HELMR_SCHEDULE_UPCOMING,
     ...(config.HELMR_RATE_LIMIT > 0
       ? {
           rateLimit: {

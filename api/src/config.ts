@@ -23,5 +23,6 @@ export const ApiConfig = z.object({
   HELMR_RATE_LIMIT: z.coerce.number().int().min(0).default(6000),
   HELMR_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   HELMR_MIGRATE_ON_START: z.enum(["true", "false"]).default("true"),
+  HELMR_SCHEDULE_UPCOMING: configFields.scheduleUpcoming,
 })
 export type ApiConfig = z.infer<typeof ApiConfig>

@@ -16,6 +16,8 @@ export interface ApiDeps {
   deployBodyLimitBytes?: number
   /** Requests per window per API key; unset: no limit. */
   rateLimit?: { limit: number; windowSeconds: number }
+  /** `upcoming` slots in a run-now payload (`HELMR_SCHEDULE_UPCOMING`, shared with the dispatcher). */
+  scheduleUpcoming?: number
   /** Run event streams: Postgres fallback poll and keep-alive comment intervals (ms). */
   sse?: { pollMs?: number; heartbeatMs?: number }
 }

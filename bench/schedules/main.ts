@@ -19,21 +19,17 @@
  * commit). Environment: BURST, EVERY_MINUTE, MINUTES, DISPATCHERS (default 2).
  */
 
-import { auditSlots } from "../../dispatcher/src/testing/audit.ts"
-import { spawnDispatcher, waitHealthy } from "../../dispatcher/src/testing/processes.ts"
+import { auditSlots } from "@helmr/dispatcher/testing/audit"
+import { spawnDispatcher, waitHealthy } from "@helmr/dispatcher/testing/processes"
 import {
   putEntries,
   type SeededEnvironment,
   seedEnvironment,
   seedInstances,
-} from "../../dispatcher/src/testing/seed.ts"
-import { insertRun } from "../../migrations/src/queries/runs.ts"
-import {
-  createTestDatabase,
-  createTestValkey,
-  TEST_VALKEY_URL,
-} from "../../migrations/src/testing.ts"
-import { removeScheduleEntry } from "../../migrations/src/valkey/index.ts"
+} from "@helmr/dispatcher/testing/seed"
+import { insertRun } from "@helmr/migrations/queries/runs"
+import { createTestDatabase, createTestValkey, TEST_VALKEY_URL } from "@helmr/migrations/testing"
+import { removeScheduleEntry } from "@helmr/migrations/valkey"
 import { loadLine, ms, summarize } from "./stats.ts"
 
 const BURST = Number(process.env.BURST ?? 10_000)

@@ -1,7 +1,7 @@
 import { join } from "node:path"
-import { bundleProject, runEvents, waitForRun } from "../../runner/src/testing/deployments.ts"
-import { BASE_IMAGE } from "../../runner/src/testing/fixtures.ts"
-import { startRunnerHarness } from "../../runner/src/testing/harness.ts"
+import { bundleProject, runEvents, waitForRun } from "@helmr/runner/testing/deployments"
+import { BASE_IMAGE } from "@helmr/runner/testing/fixtures"
+import { startRunnerHarness } from "@helmr/runner/testing/harness"
 
 /**
  * bench/start: trigger → first line of task code, with the sandbox image already built, through

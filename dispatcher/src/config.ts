@@ -49,7 +49,7 @@ export const DispatcherConfig = z.object({
   /** Period of the Postgres sweep for due timed waits and expired runs. */
   HELMR_TIMER_POLL_MS: ms(50, 600_000, 1_000),
   /** How many future slots a scheduled run's payload lists in `upcoming`. */
-  HELMR_SCHEDULE_UPCOMING: ms(1, 100, 10),
+  HELMR_SCHEDULE_UPCOMING: configFields.scheduleUpcoming,
 })
 export type DispatcherConfig = z.infer<typeof DispatcherConfig>
 

@@ -24,6 +24,9 @@ export function parseConfig<T extends z.ZodObject>(
   throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`)
 }
 
+/** `upcoming` slots in a scheduled run's payload when `HELMR_SCHEDULE_UPCOMING` is not set. */
+export const DEFAULT_SCHEDULE_UPCOMING = 10
+
 /** Reusable pieces of service configuration. */
 export const configFields = {
   databaseUrl: z.url({ protocol: /^postgres(ql)?$/, error: "must be a postgres:// URL" }),
@@ -33,6 +36,11 @@ export const configFields = {
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9:_-]{0,63}$/, "must be letters, digits, ':', '_' or '-'"),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
+  /**
+   * `HELMR_SCHEDULE_UPCOMING`: how many future slots a scheduled run's payload lists in `upcoming`,
+   * for a fire (dispatcher) and a run now (API) alike.
+   */
+  scheduleUpcoming: z.coerce.number().int().min(1).max(100).default(DEFAULT_SCHEDULE_UPCOMING),
   encryptionKey: z
     .string()
     .refine((v) => decodeKey(v) !== null, "must be 32 bytes as 64 hex characters or base64"),

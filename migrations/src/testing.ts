@@ -2,6 +2,8 @@ import { randomBytes } from "node:crypto"
 import postgres from "postgres"
 import { createDb, type Sql } from "./db.ts"
 import { checksumOf, migrate, readMigrations } from "./migrate.ts"
+import { transitionRun } from "./queries/runs.ts"
+import type { RunStatus } from "./rows.ts"
 import { createValkey, type Valkey } from "./valkey/client.ts"
 import { type ValkeyKeys, valkeyKeys } from "./valkey/keys.ts"
 
@@ -131,4 +133,18 @@ export function createTestValkey(label = "t"): TestValkey {
 /** A 32-byte test encryption key, hex. */
 export function testEncryptionKey(): string {
   return randomBytes(32).toString("hex")
+}
+
+/**
+ * Walks a test's run through the state machine (`transitionRun`, one move at a time) to set up a
+ * status, e.g. `["starting", "running", "waiting"]` from `queued`; throws if a move does not happen.
+ */
+export async function walkRun(sql: Sql, runId: string, path: readonly RunStatus[]): Promise<void> {
+  let [current] = await sql<{ status: RunStatus }[]>`select status from runs where id = ${runId}`
+  for (const to of path) {
+    if (!current) throw new Error(`run ${runId} not found`)
+    const moved = await transitionRun(sql, runId, [current.status], to)
+    if (!moved) throw new Error(`run ${runId} did not move from ${current.status} to ${to}`)
+    current = { status: to }
+  }
 }

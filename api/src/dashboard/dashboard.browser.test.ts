@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { createDispatcher, dispatcherSettings } from "@helmr/dispatcher"
+import { spawnDispatcher, waitHealthy } from "@helmr/dispatcher/testing/processes"
+import { TEST_VALKEY_URL } from "@helmr/migrations/testing"
 import { putScheduleEntry } from "@helmr/migrations/valkey"
 import { waitForRun } from "@helmr/runner/testing/deployments"
 import type { Page } from "playwright-core"
@@ -147,7 +148,7 @@ describe("schedules", () => {
     await page.waitForSelector("#cron-preview >> text=At 03:15")
     expect(await page.locator("#cron-preview li").count()).toBe(5)
     await page.fill("#cron", "15 3 * *")
-    await page.waitForSelector("#cron-preview >> text=cron must have 5 fields")
+    await page.waitForSelector("#cron-preview >> text=must have 5 fields")
     await page.fill("#cron", "15 3 * * *")
     await page.waitForSelector("#cron-preview >> text=At 03:15")
     await page.fill("#deduplicationKey", "h13-sweep")
@@ -234,28 +235,28 @@ describe("schedules", () => {
       version: view.version,
       nextFireAt: due,
     })
-    const dispatcher = createDispatcher({
-      sql: harness.db.sql,
-      valkey: deps.valkey,
-      keys: deps.keys,
-      settings: dispatcherSettings({ dispatcherId: `h13-dispatcher-${harness.testLabel}` }),
-      logger: deps.logger,
+    // A real dispatcher process on this test's database and key prefix.
+    const dispatcher = await spawnDispatcher({
+      HELMR_DATABASE_URL: harness.db.url,
+      HELMR_VALKEY_URL: TEST_VALKEY_URL,
+      HELMR_KEY_PREFIX: harness.vk.prefix,
+      HELMR_DISPATCHER_ID: `h13-dispatcher-${harness.testLabel}`,
+      HELMR_DISPATCHER_POLL_MS: "50",
     })
-    const controller = new AbortController()
-    const running = dispatcher.start(controller.signal)
     try {
+      await waitHealthy(dispatcher, 60_000)
       const deadline = Date.now() + 60_000
       for (;;) {
         const slots = await harness.db.sql`
           select outcome from schedule_slots where instance_id = ${view.instanceId}
             and outcome = 'skipped'`
         if (slots.length > 0) break
-        if (Date.now() > deadline) throw new Error("no skipped slot recorded")
+        if (Date.now() > deadline) throw new Error(`no skipped slot recorded:\n${dispatcher.log()}`)
         await Bun.sleep(200)
       }
     } finally {
-      controller.abort()
-      await running
+      dispatcher.signal("SIGTERM")
+      await dispatcher.exited
     }
     await page.goto(`${base}/schedules/${view.id}`)
     await page.waitForSelector("#slot-counters >> text=skipped")

@@ -1,4 +1,5 @@
 import { nextOccurrences, ScheduleError, validateSchedule } from "@helmr/dispatcher/schedule"
+import { normalizeCron } from "@helmr/sdk/contract"
 import cronstrue from "cronstrue"
 import { formatInZone, formatUtc } from "./format.ts"
 
@@ -19,7 +20,7 @@ export function previewSchedule(
   now: Date,
   count = 5,
 ): SchedulePreview | { error: string; field: "cron" | "timezone" } {
-  const normalized = cron.trim().replace(/\s+/g, " ")
+  const normalized = normalizeCron(cron)
   try {
     validateSchedule(normalized, timezone)
     const fires = nextOccurrences(normalized, timezone, now, count)

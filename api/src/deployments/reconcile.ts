@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto"
-import type { Manifest } from "@helmr/sdk/contract"
+import { type Manifest, normalizeCron } from "@helmr/sdk/contract"
 
 /**
  * Pure planning of a promotion's declarative schedules: which environment instances to create,
@@ -44,10 +44,6 @@ export function declarativeKey(taskId: string, cron: string, timezone: string): 
     .update(`${normalizeCron(cron)}\n${timezone}`)
     .digest("hex")
   return `declarative:${taskId}:${hash.slice(0, 12)}`
-}
-
-export function normalizeCron(cron: string): string {
-  return cron.trim().split(/\s+/).join(" ")
 }
 
 /** The declarative schedules a manifest declares, one per scheduled task. */

@@ -33,7 +33,8 @@ export function verifyUpload(body: CreateDeploymentBody): VerifiedUpload {
     } catch (error) {
       if (!(error instanceof ScheduleError)) throw error
       const field = error.field === "cron" ? "pattern" : "timezone"
-      add(`tasks[${i}].cron.${field}`, `task "${task.id}": ${error.message}`)
+      // Worded as the SDK's declaration error for the same `{ pattern, timezone }`.
+      add(`tasks[${i}].cron.${field}`, `task "${task.id}": cron.${field}: ${error.message}`)
     }
   })
 

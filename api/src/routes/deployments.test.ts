@@ -166,7 +166,7 @@ describe("bad uploads are 4xx and store nothing", () => {
       "bad cron",
       { cron: "0 2 * *" },
       "tasks[0].cron.pattern",
-      /task "bad": .*cron must have 5 fields/,
+      /task "bad": cron.pattern: "0 2 \* \*" must have 5 fields/,
     ],
     [
       "bad timezone",

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { DEFAULT_SCHEDULE_UPCOMING } from "@helmr/migrations/config"
 import { transitionRun } from "@helmr/migrations/queries/runs"
 import type { RunRow } from "@helmr/migrations/rows"
 import { ApiError } from "@helmr/sdk"
@@ -119,7 +120,8 @@ describe("trigger", () => {
     expect(payload.scheduleId).toBe("manual")
     expect(payload.timezone).toBe("UTC")
     expect(Date.parse(payload.timestamp as string)).toBeGreaterThan(Date.now() - 60_000)
-    expect((payload.upcoming as string[]).length).toBe(5)
+    // As many as a fire lists: HELMR_SCHEDULE_UPCOMING, one setting for the API and the dispatcher.
+    expect((payload.upcoming as string[]).length).toBe(DEFAULT_SCHEDULE_UPCOMING)
     expect((payload.upcoming as string[])[0]).toMatch(/T02:00:00\.000Z$/)
   })
 

@@ -57,6 +57,18 @@ describe("imperative schedules", () => {
     expect(await entry(s.instanceId)).toEqual({ version: "1", slot: new Date(s.nextRun!) })
   })
 
+  test("accepts every run option the dispatcher honours and returns it", async () => {
+    const runOptions = { tags: ["report"], maxAttempts: 3, maxDuration: 600, ttl: "10m" }
+    const s = await f.clients.dev.schedules.create({
+      deduplicationKey: "all-options",
+      task: "hourly-report",
+      cron: "20 * * * *",
+      runOptions,
+    })
+    expect(s.runOptions).toEqual(runOptions)
+    expect((await f.clients.dev.schedules.retrieve(s.id)).runOptions).toEqual(runOptions)
+  })
+
   test("create is an upsert by deduplication key: the same body changes nothing", async () => {
     const body = {
       deduplicationKey: "upsert-key",
@@ -190,6 +202,9 @@ describe("imperative schedules", () => {
       [{ ...valid, runOptions: { maxAttempts: 0 } }, "runOptions.maxAttempts"],
       [{ ...valid, runOptions: { tags: ["a b"] } }, "runOptions.tags[0]"],
       [{ ...valid, runOptions: { payload: {} } }, "runOptions"],
+      [{ ...valid, runOptions: { ttl: "soon" } }, "runOptions.ttl"],
+      [{ ...valid, runOptions: { ttl: "400d" } }, "runOptions.ttl"],
+      [{ ...valid, runOptions: { maxDuration: 1.5 } }, "runOptions.maxDuration"],
       [{ ...valid, payload: { x: 1 } }, "(body)"],
     ]
     for (const [body, path] of cases) {

@@ -1,4 +1,9 @@
-import type { Valkey, ValkeyKeys } from "@helmr/migrations/valkey"
+import {
+  publishRunMessage,
+  type RunChannelMessage,
+  type Valkey,
+  type ValkeyKeys,
+} from "@helmr/migrations/valkey"
 import type { Logger } from "pino"
 
 /**
@@ -10,7 +15,7 @@ import type { Logger } from "pino"
 export interface RunNotifier {
   /** Calls `onChange` on every message for the run; returns the unsubscribe function. */
   subscribe(runId: string, onChange: () => void): () => void
-  publish(runId: string, message: string): Promise<void>
+  publish(runId: string, message: RunChannelMessage): Promise<void>
 }
 
 export function createRunNotifier(valkey: Valkey, keys: ValkeyKeys, logger: Logger): RunNotifier {
@@ -55,7 +60,7 @@ export function createRunNotifier(valkey: Valkey, keys: ValkeyKeys, logger: Logg
     },
     async publish(runId, message) {
       try {
-        await valkey.publish(keys.runChannel(runId), message)
+        await publishRunMessage(valkey, keys, runId, message)
       } catch (error) {
         logger.warn({ err: error, runId }, "run notifier: publish failed")
       }

@@ -1,7 +1,11 @@
-import { type FieldIssue, parseDuration, type TriggerOptions } from "@helmr/sdk/contract"
-
-/** Longest delay and ttl accepted: a year. */
-export const MAX_WAIT_MS = 365 * 86_400_000
+import {
+  durationMs,
+  type FieldIssue,
+  isTtlInRange,
+  MAX_WAIT_MS,
+  parseDuration,
+  type TriggerOptions,
+} from "@helmr/sdk/contract"
 
 export interface RunTiming {
   /** When the run may start. */
@@ -32,8 +36,8 @@ export function computeRunTiming(
   }
   let expiresAt: Date | null = null
   if (options.ttl !== undefined) {
-    const ms = typeof options.ttl === "number" ? options.ttl * 1000 : parseDuration(options.ttl)
-    if (ms === null || ms < 1000 || ms > MAX_WAIT_MS) {
+    const ms = durationMs(options.ttl)
+    if (ms === null || !isTtlInRange(options.ttl)) {
       issues.push({ path: "options.ttl", message: "must be between 1s and 365d" })
     } else {
       expiresAt = new Date(availableAt.getTime() + ms)

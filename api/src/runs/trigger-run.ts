@@ -1,8 +1,14 @@
-import { nextOccurrences } from "@helmr/dispatcher/schedule"
+import { planFire } from "@helmr/dispatcher/schedule/plan"
+import { DEFAULT_SCHEDULE_UPCOMING } from "@helmr/migrations/config"
 import { insertRun } from "@helmr/migrations/queries/runs"
 import type { RunRow } from "@helmr/migrations/rows"
 import { enqueueRun } from "@helmr/migrations/valkey"
-import type { TriggerOptions } from "@helmr/sdk/contract"
+import {
+  buildScheduledPayload,
+  MANUAL_SCHEDULE_ID,
+  type ScheduledPayloadWire,
+  type TriggerOptions,
+} from "@helmr/sdk/contract"
 import type { ApiDeps, Caller } from "../env.ts"
 import { validationFailed } from "../http/validate.ts"
 import { computeRunTiming } from "./run-timing.ts"
@@ -28,7 +34,8 @@ export async function triggerRun(
   now: Date = new Date(),
 ): Promise<{ run: RunRow; created: boolean }> {
   const resolved = await catalog.resolve(caller, input.taskId)
-  const payload = checkPayload(catalog, resolved, input, now)
+  const upcomingCount = deps.scheduleUpcoming ?? DEFAULT_SCHEDULE_UPCOMING
+  const payload = checkPayload(catalog, resolved, input, now, upcomingCount)
   const timing = computeRunTiming(input.options, now)
   if (Array.isArray(timing)) throw validationFailed(timing)
   const result = await insertRun(deps.sql, {
@@ -62,6 +69,7 @@ function checkPayload(
   resolved: ResolvedTask,
   input: TriggerInput,
   now: Date,
+  upcomingCount: number,
 ): unknown {
   const { task } = resolved
   const { payload } = input
@@ -77,7 +85,7 @@ function checkPayload(
         },
       ])
     }
-    return manualSchedulePayload(resolved, now)
+    return manualSchedulePayload(resolved, now, upcomingCount)
   }
   if (task.payloadSchema === null) {
     if (given) {
@@ -94,18 +102,23 @@ function checkPayload(
 
 /**
  * A scheduled task triggered by hand ("run now") gets the payload a fire would give it, for the
- * slot `now`, with `scheduleId: "manual"` so the task can tell the two apart.
+ * slot `now`, with `scheduleId: "manual"` so the task can tell the two apart: the same builder
+ * and the same `upcoming` as a fire of that slot (planFire).
  */
-function manualSchedulePayload(resolved: ResolvedTask, now: Date) {
+function manualSchedulePayload(
+  resolved: ResolvedTask,
+  now: Date,
+  upcomingCount: number,
+): ScheduledPayloadWire {
   const cron = resolved.task.cron
   const timezone = cron?.timezone ?? "UTC"
-  let upcoming: string[] = []
+  let upcoming: Date[] = []
   if (cron) {
     try {
-      upcoming = nextOccurrences(cron.pattern, timezone, now, 5).map((d) => d.toISOString())
+      upcoming = planFire({ cron: cron.pattern, timezone, slot: now, now, upcomingCount }).upcoming
     } catch {
       upcoming = []
     }
   }
-  return { timestamp: now.toISOString(), timezone, scheduleId: "manual", upcoming }
+  return buildScheduledPayload({ slot: now, timezone, scheduleId: MANUAL_SCHEDULE_ID, upcoming })
 }

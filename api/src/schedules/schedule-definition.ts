@@ -1,5 +1,5 @@
 import { nextOccurrence, ScheduleError, validateSchedule } from "@helmr/dispatcher/schedule"
-import type { ScheduleRunOptions } from "@helmr/sdk/contract"
+import { normalizeCron, type ScheduleRunOptions } from "@helmr/sdk/contract"
 import type { Caller } from "../env.ts"
 import { ApiError } from "../errors.ts"
 import { validationFailed } from "../http/validate.ts"
@@ -26,7 +26,7 @@ export function definitionOf(body: {
 }): ScheduleDefinition {
   return {
     taskId: body.task,
-    cron: body.cron.trim().replace(/\s+/g, " "),
+    cron: normalizeCron(body.cron),
     timezone: body.timezone ?? "UTC",
     externalId: body.externalId ?? null,
     runOptions: body.runOptions ?? {},

@@ -1,15 +1,12 @@
 import { newId } from "@helmr/migrations/ids"
-import {
-  type EntrySwap,
-  formatEntryToken,
-  type LeasedEntry,
-  parseEntryToken,
-} from "@helmr/migrations/valkey"
+import { formatEntryToken, parseEntryToken } from "@helmr/migrations/valkey"
+import { buildScheduledPayload, durationMs, readScheduleRunOptions } from "@helmr/sdk/contract"
 import type { DispatcherSettings } from "../config.ts"
 import { ScheduleError } from "../schedule/calc.ts"
 import { planFire } from "../schedule/plan.ts"
 import type { CursorMove, InstanceSnapshot, ScheduledRun, SlotRecord } from "./fire-sql.ts"
-import { durationSeconds, ScheduleRunOptions, taskMaxDuration } from "./run-options.ts"
+import { taskMaxDuration } from "./run-options.ts"
+import type { EntrySwap, LeasedEntry } from "./schedule-leases.ts"
 
 /**
  * What to do with one leased entry, decided from the locked instance and the clock alone. The
@@ -114,8 +111,8 @@ export function decideLease(
   }
   // A staged fire (before its slot) makes the run available at the slot, not before.
   const availableAt = new Date(Math.max(now.getTime(), slot.getTime()))
-  const options = ScheduleRunOptions.parse(instance.runOptions ?? {})
-  const ttl = options.ttl === undefined ? Number.NaN : durationSeconds(options.ttl)
+  const options = readScheduleRunOptions(instance.runOptions)
+  const ttlMs = options.ttl === undefined ? null : durationMs(options.ttl)
   const runId = newId("run")
   const run: ScheduledRun = {
     id: runId,
@@ -126,20 +123,20 @@ export function decideLease(
     scheduleId: instance.scheduleId,
     instanceId: instance.id,
     slotAt: slot,
-    payload: {
-      timestamp: slot.toISOString(),
-      ...(instance.lastFiredAt ? { lastTimestamp: instance.lastFiredAt.toISOString() } : {}),
+    payload: buildScheduledPayload({
+      slot,
+      lastSlot: instance.lastFiredAt,
       timezone: instance.timezone,
       scheduleId: instance.scheduleId,
-      ...(instance.externalId ? { externalId: instance.externalId } : {}),
-      upcoming: plan.upcoming.map((d) => d.toISOString()),
-    },
+      externalId: instance.externalId,
+      upcoming: plan.upcoming,
+    }),
     idempotencyKey: slotIdempotencyKey(instance.id, slot),
     tags: options.tags ?? [],
     maxAttempts: options.maxAttempts ?? 1,
     maxDurationSeconds: options.maxDuration ?? taskMaxDuration(instance.task),
     availableAt,
-    expiresAt: Number.isFinite(ttl) ? new Date(availableAt.getTime() + ttl * 1000) : null,
+    expiresAt: ttlMs === null ? null : new Date(availableAt.getTime() + ttlMs),
   }
   return {
     kind: "fire",

@@ -6,7 +6,7 @@ import {
   type TestDatabase,
   type TestValkey,
 } from "@helmr/migrations/testing"
-import { leaseScheduleEntries, parseEntryToken, readScheduleEntry } from "@helmr/migrations/valkey"
+import { parseEntryToken, readScheduleEntry } from "@helmr/migrations/valkey"
 import { auditSlots } from "../testing/audit.ts"
 import { waitFor } from "../testing/processes.ts"
 import {
@@ -23,6 +23,7 @@ import { slotIdempotencyKey } from "./decide.ts"
 import type { EngineDeps } from "./deps.ts"
 import { createDispatcher } from "./dispatcher.ts"
 import { fireLeases } from "./fire.ts"
+import { leaseScheduleEntries } from "./schedule-leases.ts"
 import { testDeps } from "./test-engine.ts"
 
 let db: TestDatabase

@@ -1,9 +1,10 @@
-import { enqueueRun, type LeasedEntry, swapScheduleEntries } from "@helmr/migrations/valkey"
+import { enqueueRun } from "@helmr/migrations/valkey"
 import type { Decision } from "./decide.ts"
 import { decideLease } from "./decide.ts"
 import { type EngineDeps, sleep } from "./deps.ts"
 import { errorMessage, isTransientError } from "./errors.ts"
 import { insertScheduledRuns, lockInstances, moveCursors, recordSlots } from "./fire-sql.ts"
+import { type LeasedEntry, swapScheduleEntries } from "./schedule-leases.ts"
 
 /**
  * A fire, DESIGN.md rule 3, for a whole leased batch (one slot time): lock the instances →

@@ -1,12 +1,16 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { newId } from "@helmr/migrations/ids"
 import { insertRun } from "@helmr/migrations/queries/runs"
-import { createTestDatabase, createTestValkey, type TestDatabase } from "@helmr/migrations/testing"
+import {
+  createTestDatabase,
+  createTestValkey,
+  type TestDatabase,
+  walkRun,
+} from "@helmr/migrations/testing"
 import {
   enqueueRun,
   formatEntryToken,
   leaseRuns,
-  leaseScheduleEntries,
   putScheduleEntry,
   readScheduleEntry,
   timerMember,
@@ -19,6 +23,7 @@ import {
   seedInstances,
 } from "../testing/seed.ts"
 import { repairAll } from "./repair-loop.ts"
+import { leaseScheduleEntries } from "./schedule-leases.ts"
 import { testDeps } from "./test-engine.ts"
 
 let db: TestDatabase
@@ -131,9 +136,9 @@ describe("repair of Valkey from Postgres", () => {
     const ready = await insertRun(db.sql, { ...base, expiresAt: new Date(NOW + 60_000) })
     const leasedRun = await insertRun(db.sql, base)
     const done = await insertRun(db.sql, base)
-    await db.sql`update runs set status = 'succeeded' where id = ${done.run.id}`
+    await walkRun(db.sql, done.run.id, ["starting", "running", "succeeded"])
     const waiting = await insertRun(db.sql, base)
-    await db.sql`update runs set status = 'waiting' where id = ${waiting.run.id}`
+    await walkRun(db.sql, waiting.run.id, ["starting", "running", "waiting"])
     const waitpointId = newId("wp")
     await db.sql`insert into waitpoints (id, environment_id, run_id, kind, resume_at)
       values (${waitpointId}, ${env.environmentId}, ${waiting.run.id}, 'timer', ${new Date(NOW + 5_000)})`

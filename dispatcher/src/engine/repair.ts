@@ -1,12 +1,11 @@
+import { formatEntryToken, parseEntryToken } from "@helmr/migrations/valkey"
+import { nextOccurrence, ScheduleError } from "../schedule/calc.ts"
+import type { EngineDeps } from "./deps.ts"
 import {
   dropOrphanScheduleMembers,
   type EntrySwap,
-  formatEntryToken,
-  parseEntryToken,
   swapScheduleEntries,
-} from "@helmr/migrations/valkey"
-import { nextOccurrence, ScheduleError } from "../schedule/calc.ts"
-import type { EngineDeps } from "./deps.ts"
+} from "./schedule-leases.ts"
 
 /**
  * Makes the schedule entries in Valkey what Postgres says they should be: an active instance

@@ -1,12 +1,8 @@
-import {
-  earliestScheduleDue,
-  type LeasedEntry,
-  leaseScheduleEntries,
-  parseEntryToken,
-} from "@helmr/migrations/valkey"
+import { parseEntryToken } from "@helmr/migrations/valkey"
 import { type EngineDeps, sleep } from "./deps.ts"
 import { errorMessage } from "./errors.ts"
 import { fireLeases } from "./fire.ts"
+import { earliestScheduleDue, type LeasedEntry, leaseScheduleEntries } from "./schedule-leases.ts"
 
 /**
  * Leases due schedule entries and fires them, up to `concurrency` batches in flight. Idle, it

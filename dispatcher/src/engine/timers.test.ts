@@ -2,7 +2,12 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { newId } from "@helmr/migrations/ids"
 import { insertRun } from "@helmr/migrations/queries/runs"
 import type { RunRow, WaitpointRow } from "@helmr/migrations/rows"
-import { createTestDatabase, createTestValkey, type TestDatabase } from "@helmr/migrations/testing"
+import {
+  createTestDatabase,
+  createTestValkey,
+  type TestDatabase,
+  walkRun,
+} from "@helmr/migrations/testing"
 import { enqueueRun, putTimer } from "@helmr/migrations/valkey"
 import { waitFor } from "../testing/processes.ts"
 import { type SeededEnvironment, seedEnvironment } from "../testing/seed.ts"
@@ -29,7 +34,7 @@ async function waitingRun(resumeAt: Date): Promise<{ runId: string; waitpointId:
     taskId: "nightly",
     payload: null,
   })
-  await db.sql`update runs set status = 'waiting' where id = ${run.id}`
+  await walkRun(db.sql, run.id, ["starting", "running", "waiting"])
   const waitpointId = newId("wp")
   await db.sql`insert into waitpoints (id, environment_id, run_id, kind, resume_at)
     values (${waitpointId}, ${env.environmentId}, ${run.id}, 'timer', ${resumeAt})`
@@ -52,7 +57,7 @@ describe("timers", () => {
     const later = await waitingRun(new Date(now + 3_600_000))
     // A run that is no longer waiting (canceled): its wait completes, the run is not touched.
     const canceled = await waitingRun(new Date(now - 1_000))
-    await db.sql`update runs set status = 'canceled' where id = ${canceled.runId}`
+    await walkRun(db.sql, canceled.runId, ["canceled"])
     const base = {
       environmentId: env.environmentId,
       deploymentId: env.deploymentId,

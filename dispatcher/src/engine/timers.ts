@@ -1,13 +1,8 @@
 import { transitionRun } from "@helmr/migrations/queries/runs"
-import {
-  dequeueRun,
-  enqueueRun,
-  leaseTimers,
-  parseTimerMember,
-  removeLeasedTimer,
-} from "@helmr/migrations/valkey"
+import { dequeueRun, enqueueRun, leaseTimers, parseTimerMember } from "@helmr/migrations/valkey"
 import { type EngineDeps, sleep } from "./deps.ts"
 import { errorMessage } from "./errors.ts"
+import { removeLeasedTimer } from "./timer-leases.ts"
 
 /**
  * Timed waits and run expiry. Due timers are found two ways: leased from the Valkey timers set
@@ -21,8 +16,8 @@ const BATCH = 200
 /**
  * Completes a due timed wait and makes its run runnable again, in one transaction: the wait can
  * never end without the run waking, nor the run wake for a wait that did not end. The run's
- * move is transitionRun's compare-and-set (waiting → queued plus a transition event), written
- * inline because transitionRun opens its own transaction.
+ * move is transitionRun's compare-and-set (waiting → queued plus a transition event), inside this
+ * transaction.
  */
 export async function resumeTimedWait(
   deps: EngineDeps,
@@ -38,16 +33,14 @@ export async function resumeTimedWait(
     await tx`update waitpoints set status = 'completed', completed_at = now()
       where id = ${waitpointId}`
     if (!waitpoint.runId) return null
-    const [woken] = await tx<{ id: string }[]>`
-      with moved as (
-        update runs set status = 'queued', available_at = ${now}, updated_at = now()
-        where id = ${waitpoint.runId} and status = 'waiting'
-        returning id
-      )
-      insert into run_events (run_id, type, data)
-      select id, 'transition', ${tx.json({ from: "waiting", to: "queued", reason: "timer", waitpointId })}
-      from moved
-      returning run_id as id`
+    const woken = await transitionRun(
+      tx,
+      waitpoint.runId,
+      ["waiting"],
+      "queued",
+      { availableAt: now },
+      { reason: "timer", waitpointId },
+    )
     return woken?.id ?? null
   })
   if (runId) await enqueueRun(deps.valkey, deps.keys, runId, now)

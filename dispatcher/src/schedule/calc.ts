@@ -68,7 +68,7 @@ export function validateSchedule(cron: string, timezone: string): void {
     compileCron(cron)
   } catch (error) {
     if (error instanceof CronSyntaxError) {
-      throw new ScheduleError("cron", `invalid cron '${cron}': ${error.message}`)
+      throw new ScheduleError("cron", error.message)
     }
     throw error
   }

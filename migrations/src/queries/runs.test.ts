@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { bootstrapProject } from "../bootstrap.ts"
 import { newId } from "../ids.ts"
 import { createTestDatabase, type TestDatabase } from "../testing.ts"
+import { RunTransitionError } from "./run-transitions.ts"
 import { insertRun, transitionRun } from "./runs.ts"
 
 let db: TestDatabase
@@ -66,11 +67,13 @@ describe("insertRun", () => {
 describe("transitionRun", () => {
   test("compare-and-set: only from an expected status, with an event", async () => {
     const { run } = await insertRun(db.sql, base())
-    const started = await transitionRun(db.sql, run.id, ["queued"], "running", { runnerId: "r1" })
+    // queued → running is not a move of the state machine: a run starts first.
+    await transitionRun(db.sql, run.id, ["queued"], "starting", { runnerId: "r1" })
+    const started = await transitionRun(db.sql, run.id, ["starting"], "running")
     expect(started?.status).toBe("running")
     expect(started?.startedAt).toBeInstanceOf(Date)
     expect(started?.runnerId).toBe("r1")
-    expect(await transitionRun(db.sql, run.id, ["queued"], "running")).toBeNull()
+    expect(await transitionRun(db.sql, run.id, ["queued"], "starting")).toBeNull()
     const done = await transitionRun(db.sql, run.id, ["running"], "succeeded", {
       output: { ok: true },
     })
@@ -79,7 +82,21 @@ describe("transitionRun", () => {
     expect(done?.runnerId).toBe("r1")
     const events = await db.sql<{ data: { to: string } }[]>`
       select data from run_events where run_id = ${run.id} order by id`
-    expect(events.map((e) => e.data.to)).toEqual(["queued", "running", "succeeded"])
+    expect(events.map((e) => e.data.to)).toEqual(["queued", "starting", "running", "succeeded"])
+  })
+
+  test("a move the state machine forbids throws and writes nothing", async () => {
+    const { run } = await insertRun(db.sql, base())
+    await expect(transitionRun(db.sql, run.id, ["queued"], "succeeded")).rejects.toThrow(
+      RunTransitionError,
+    )
+    await expect(transitionRun(db.sql, run.id, ["queued", "running"], "expired")).rejects.toThrow(
+      "a run cannot move from running to expired",
+    )
+    const [row] = await db.sql<{ status: string }[]>`select status from runs where id = ${run.id}`
+    expect(row?.status).toBe("queued")
+    const events = await db.sql`select 1 from run_events where run_id = ${run.id}`
+    expect(events).toHaveLength(1)
   })
 
   test("racing transitions: exactly one wins", async () => {
@@ -95,11 +112,12 @@ describe("transitionRun", () => {
   test("a guard makes the compare-and-set also require the owner, the attempt or a lapsed lease", async () => {
     const { run } = await insertRun(db.sql, base())
     const lease = new Date(Date.now() + 60_000)
-    await transitionRun(db.sql, run.id, ["queued"], "running", {
+    await transitionRun(db.sql, run.id, ["queued"], "starting", {
       runnerId: "r1",
       attempt: 1,
       leaseExpiresAt: lease,
     })
+    await transitionRun(db.sql, run.id, ["starting"], "running")
     const wrongRunner = await transitionRun(
       db.sql,
       run.id,

@@ -1,6 +1,7 @@
 import type { Sql, TransactionSql } from "../db.ts"
 import { newId } from "../ids.ts"
 import { FINAL_RUN_STATUSES, type RunRow, type RunStatus } from "../rows.ts"
+import { assertRunTransitions } from "./run-transitions.ts"
 
 type Tx = Sql | TransactionSql
 
@@ -94,7 +95,9 @@ export interface RunGuard {
 /**
  * Compare-and-set of a run's status: moves the run to `to` only if its status is one of `from`
  * (and the guard holds), and records a transition event, in one statement. Returns the updated
- * run, or null when the run was not in an expected state (someone else moved it first).
+ * run, or null when the run was not in an expected state (someone else moved it first). The only
+ * writer of `runs.status` after insert: a move the state machine (run-transitions.ts) does not
+ * allow throws RunTransitionError before touching the database.
  */
 export async function transitionRun(
   sql: Tx,
@@ -105,6 +108,7 @@ export async function transitionRun(
   eventData: Record<string, unknown> = {},
   guard: RunGuard = {},
 ): Promise<RunRow | null> {
+  assertRunTransitions(from, to)
   const finished = FINAL_RUN_STATUSES.includes(to)
   const json = (value: unknown) => (value === undefined ? null : sql.json(value as never))
   // FOR UPDATE re-checks the conditions on the newest row version after waiting for a concurrent

@@ -1,28 +1,26 @@
 export { createValkey, type Valkey } from "./client.ts"
 export { type ValkeyKeys, valkeyKeys } from "./keys.ts"
-export { dequeueRun, enqueueRun, extendRunLease, leaseRuns } from "./run-queue.ts"
+export { leaseDue } from "./lease-due.ts"
 export {
+  parseRunMessage,
+  publishRunMessage,
+  RunChannelMessage,
+} from "./run-channel.ts"
+export { dequeueRun, enqueueRun, leaseRuns } from "./run-queue.ts"
+export {
+  type EntryToken,
+  formatEntryToken,
+  parseEntryToken,
   putScheduleEntry,
   readScheduleEntry,
   removeScheduleEntry,
   type ScheduleEntry,
 } from "./schedule-entries.ts"
-export {
-  dropOrphanScheduleMembers,
-  type EntrySwap,
-  type EntryToken,
-  earliestScheduleDue,
-  formatEntryToken,
-  type LeasedEntry,
-  leaseScheduleEntries,
-  parseEntryToken,
-  swapScheduleEntries,
-} from "./schedule-leases.ts"
+export { defineScripts, type LuaScript, readLuaScript } from "./scripts.ts"
 export {
   leaseTimers,
   parseTimerMember,
   putTimer,
-  removeLeasedTimer,
   type TimerKind,
   timerMember,
 } from "./timers.ts"

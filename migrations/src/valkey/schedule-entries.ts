@@ -1,6 +1,5 @@
 import type { Valkey } from "./client.ts"
 import type { ValkeyKeys } from "./keys.ts"
-import { formatEntryToken } from "./schedule-leases.ts"
 
 /**
  * One replaceable next-fire entry per active schedule instance: `scheduleDue` scores the instance
@@ -54,4 +53,27 @@ export async function readScheduleEntry(
   const [version, slot] = raw.split(":")
   if (!version || !slot) return null
   return { version, slot: new Date(Number(slot)) }
+}
+
+/** What an entry stands for: the instance version and slot, and failed fire attempts so far. */
+export interface EntryToken {
+  version: string
+  slot: Date
+  attempt: number
+}
+
+/** `<version>:<slot ms>` — the form putScheduleEntry writes — or with `:<attempt>` after a failure. */
+export function formatEntryToken(version: string | number, slot: Date, attempt = 0): string {
+  const base = `${version}:${slot.getTime()}`
+  return attempt > 0 ? `${base}:${attempt}` : base
+}
+
+export function parseEntryToken(token: string): EntryToken | null {
+  const match = /^(\d+):(-?\d+)(?::(\d+))?$/.exec(token)
+  if (!match) return null
+  return {
+    version: match[1] as string,
+    slot: new Date(Number(match[2])),
+    attempt: match[3] ? Number(match[3]) : 0,
+  }
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto"
 import { transitionRun } from "@helmr/migrations/queries/runs"
 import type { RunRow } from "@helmr/migrations/rows"
+import { publishRunMessage } from "@helmr/migrations/valkey"
 import { NONCE_ENV, PROTOCOL_VERSION } from "@helmr/sdk/runtime/protocol"
 import type { Sandbox } from "../sandbox/driver.ts"
 import {
@@ -127,7 +128,7 @@ export async function runAttempt(deps: RunnerDeps, run: RunRow, stop: AbortSigna
       state.lost = true
       await sandbox.kill()
     } else {
-      void deps.valkey.publish(deps.keys.runChannel(run.id), "status").catch(() => 0)
+      void publishRunMessage(deps.valkey, deps.keys, run.id, "status").catch(() => 0)
       sandbox.send({
         type: "start",
         protocol: PROTOCOL_VERSION,

@@ -1,4 +1,4 @@
-import type { Valkey, ValkeyKeys } from "@helmr/migrations/valkey"
+import { parseRunMessage, type Valkey, type ValkeyKeys } from "@helmr/migrations/valkey"
 import type { Logger } from "pino"
 
 /**
@@ -19,7 +19,7 @@ export function createCancelWatch(valkey: Valkey, keys: ValkeyKeys, logger: Logg
     if (subscriber) return subscriber
     const s = valkey.duplicate()
     s.on("message", (channel: string, message: string) => {
-      if (message === "cancel") listeners.get(channel)?.()
+      if (parseRunMessage(message) === "cancel") listeners.get(channel)?.()
     })
     s.on("error", (error: unknown) => logger.warn({ err: error }, "cancel watch: Valkey error"))
     subscriber = s

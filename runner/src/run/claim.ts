@@ -1,9 +1,10 @@
 import { transitionRun } from "@helmr/migrations/queries/runs"
 import type { RunRow } from "@helmr/migrations/rows"
 import { FINAL_RUN_STATUSES } from "@helmr/migrations/rows"
-import { dequeueRun, enqueueRun, extendRunLease } from "@helmr/migrations/valkey"
+import { dequeueRun, enqueueRun } from "@helmr/migrations/valkey"
 import type { RunnerDeps } from "./deps.ts"
 import { recoverStaleRun } from "./recovery.ts"
+import { extendRunLease } from "./run-lease.ts"
 
 /**
  * A run id leased from the queue becomes this runner's run only through Postgres: `queued` →

@@ -1,5 +1,5 @@
 import type { Sql } from "@helmr/migrations/db"
-import type { Valkey, ValkeyKeys } from "@helmr/migrations/valkey"
+import { publishRunMessage, type Valkey, type ValkeyKeys } from "@helmr/migrations/valkey"
 
 /**
  * A run's event recorder: buffers log and build lines and writes them in batches (one statement
@@ -71,7 +71,7 @@ export function createEventLog(deps: {
           as (type text, level text, message text, data jsonb)
       ) with ordinality as e(type, level, message, data, n)
       order by e.n`
-    await deps.valkey.publish(deps.keys.runChannel(deps.runId), "events").catch(() => 0)
+    await publishRunMessage(deps.valkey, deps.keys, deps.runId, "events").catch(() => 0)
   }
 
   const flush = (): Promise<void> => {

@@ -1,7 +1,7 @@
 import { transitionRun } from "@helmr/migrations/queries/runs"
 import type { RunRow } from "@helmr/migrations/rows"
 import { FINAL_RUN_STATUSES } from "@helmr/migrations/rows"
-import { dequeueRun, enqueueRun } from "@helmr/migrations/valkey"
+import { dequeueRun, enqueueRun, publishRunMessage } from "@helmr/migrations/valkey"
 import type { RunnerDeps } from "./deps.ts"
 import type { EventLog } from "./event-log.ts"
 import { type AttemptOutcome, retryDelayMs, shouldRetry } from "./outcome.ts"
@@ -68,10 +68,11 @@ export async function finishAttempt(
     outcome.status === "succeeded"
       ? { output: outcome.output, error: undefined, leaseExpiresAt: null }
       : { error: outcome.error, leaseExpiresAt: null }
+  // Only a running task can succeed (run-transitions.ts); any other end may come from starting.
   const done = await transitionRun(
     deps.sql,
     run.id,
-    from,
+    outcome.status === "succeeded" ? ["running"] : from,
     outcome.status,
     patch,
     {
@@ -86,7 +87,7 @@ export async function finishAttempt(
 }
 
 async function publish(deps: RunnerDeps, runId: string): Promise<void> {
-  await deps.valkey.publish(deps.keys.runChannel(runId), "status").catch(() => 0)
+  await publishRunMessage(deps.valkey, deps.keys, runId, "status").catch(() => 0)
 }
 
 /** A session's workspace goes when no run of the session is still going. */

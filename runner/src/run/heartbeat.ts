@@ -1,5 +1,5 @@
-import { extendRunLease } from "@helmr/migrations/valkey"
 import type { RunnerDeps } from "./deps.ts"
+import { extendRunLease } from "./run-lease.ts"
 
 /**
  * Keeps the runner's lease on a run alive (Valkey score and `runs.lease_expires_at`) every third

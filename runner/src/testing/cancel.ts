@@ -1,5 +1,5 @@
 import type { Sql } from "@helmr/migrations/db"
-import type { Valkey, ValkeyKeys } from "@helmr/migrations/valkey"
+import { publishRunMessage, type Valkey, type ValkeyKeys } from "@helmr/migrations/valkey"
 
 /**
  * What the API does to cancel a started run (the contract in docs/ARCHITECTURE.md):
@@ -18,5 +18,5 @@ export async function publishCancel(
     await tx`insert into run_events (run_id, type, data)
       values (${runId}, 'cancel_requested', ${tx.json({ status: "running" })})`
   })
-  if (options.publish !== false) await valkey.publish(keys.runChannel(runId), "cancel")
+  if (options.publish !== false) await publishRunMessage(valkey, keys, runId, "cancel")
 }

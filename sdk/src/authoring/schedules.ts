@@ -1,7 +1,7 @@
+import { parseCron } from "../contract/cron.ts"
 import type { CronSpec } from "../contract/manifest.ts"
 import type { ScheduledTaskPayload } from "../contract/scheduled-payload.ts"
 import type { TaskContext } from "./context.ts"
-import { checkCron, normalizeCron } from "./cron.ts"
 import { declareTask, type SecretOption } from "./declare.ts"
 import { DeclarationError } from "./errors.ts"
 import type { Sandbox } from "./sandbox.ts"
@@ -96,12 +96,12 @@ function checkCronOption(id: string, value: unknown): CronSpec {
     )
   }
   const field = typeof value === "string" ? "cron" : "cron.pattern"
-  const cronProblem = checkCron(spec.pattern)
-  if (cronProblem) throw new DeclarationError(field, cronProblem, id)
+  const parsed = parseCron(spec.pattern)
+  if (!parsed.ok) throw new DeclarationError(field, parsed.message, id)
   const timezone = spec.timezone ?? "UTC"
   const zoneProblem = checkTimezone(timezone)
   if (zoneProblem) throw new DeclarationError("cron.timezone", zoneProblem, id)
-  return { pattern: normalizeCron(spec.pattern as string), timezone: timezone as string }
+  return { pattern: parsed.normalized, timezone: timezone as string }
 }
 
 /**

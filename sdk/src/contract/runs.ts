@@ -1,7 +1,6 @@
 import { z } from "zod"
 import {
   Cursor,
-  DurationString,
   MaxAttempts,
   PageLimit,
   pageOf,
@@ -11,6 +10,7 @@ import {
   TimestampInput,
 } from "./common.ts"
 import { DeploymentId, IDENTIFIER_PATTERN, RunId, SessionId, TaskId } from "./ids.ts"
+import { Delay, Ttl } from "./run-options.ts"
 
 /**
  * Where a run is: `queued → starting → running ⇄ waiting →` a final status.
@@ -62,30 +62,6 @@ export const FINAL_RUN_STATUSES: readonly RunStatus[] = [
 export const IdempotencyKey = z
   .string()
   .regex(IDENTIFIER_PATTERN, "must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-
-/**
- * A wait before the run may start: a duration (`10s`, `5m`, `1h30m`) or an ISO-8601 time.
- *
- * @example
- * ```ts
- * Delay.parse("5m"); Delay.parse("2026-06-01T09:00:00+02:00")
- * ```
- */
-export const Delay = z.union([DurationString, TimestampInput], {
-  error: "must be a duration such as 10s, 5m or 1h30m, or an ISO-8601 date-time with offset",
-})
-
-/**
- * How long a run may wait to start (from when it may start): a duration or whole seconds.
- *
- * @example
- * ```ts
- * Ttl.parse("1h"); Ttl.parse(3600)
- * ```
- */
-export const Ttl = z.union([DurationString, z.number().int().min(1).max(31_536_000)], {
-  error: "must be a duration such as 10m or 1h, or whole seconds (1-31536000)",
-})
 
 /**
  * Options of a trigger; every field is optional.

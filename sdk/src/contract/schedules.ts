@@ -1,6 +1,7 @@
 import { z } from "zod"
-import { Cursor, MaxAttempts, PageLimit, pageOf, Tags, Timestamp } from "./common.ts"
+import { Cursor, PageLimit, pageOf, Timestamp } from "./common.ts"
 import { DeduplicationKey, ScheduleId, TaskId } from "./ids.ts"
+import { ScheduleRunOptions } from "./run-options.ts"
 
 /**
  * Five fields: minute hour day-of-month month day-of-week.
@@ -31,20 +32,6 @@ export const Timezone = z.string().min(1).max(64)
  * ```
  */
 export const ExternalId = z.string().min(1).max(256)
-
-/**
- * Options applied to every run the schedule starts in this environment.
- *
- * @example
- * ```ts
- * ScheduleRunOptions.parse({ tags: ["nightly"], maxAttempts: 2 })
- * ```
- */
-export const ScheduleRunOptions = z.strictObject({
-  tags: Tags.optional(),
-  maxAttempts: MaxAttempts.optional(),
-})
-export type ScheduleRunOptions = z.infer<typeof ScheduleRunOptions>
 
 /**
  * `POST /api/v1/schedules`: upsert by `deduplicationKey`. A new schedule starts active; an existing

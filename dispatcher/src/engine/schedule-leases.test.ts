@@ -1,15 +1,22 @@
 import { afterAll, describe, expect, test } from "bun:test"
-import { createTestValkey } from "../testing.ts"
-import { putScheduleEntry, readScheduleEntry, removeScheduleEntry } from "./schedule-entries.ts"
+import { createTestValkey } from "@helmr/migrations/testing"
+import {
+  formatEntryToken,
+  leaseTimers,
+  parseEntryToken,
+  parseTimerMember,
+  putScheduleEntry,
+  putTimer,
+  readScheduleEntry,
+  removeScheduleEntry,
+} from "@helmr/migrations/valkey"
 import {
   dropOrphanScheduleMembers,
   earliestScheduleDue,
-  formatEntryToken,
   leaseScheduleEntries,
-  parseEntryToken,
   swapScheduleEntries,
 } from "./schedule-leases.ts"
-import { leaseTimers, parseTimerMember, putTimer, removeLeasedTimer } from "./timers.ts"
+import { removeLeasedTimer } from "./timer-leases.ts"
 
 const t = createTestValkey("i5leases")
 afterAll(() => t.cleanup())

@@ -1,73 +1,29 @@
+import {
+  defineScripts,
+  readLuaScript,
+  type Valkey,
+  type ValkeyKeys,
+} from "@helmr/migrations/valkey"
 import type { Result } from "ioredis"
-import type { Valkey } from "./client.ts"
-import type { ValkeyKeys } from "./keys.ts"
 
 /**
- * Leasing of schedule entries (schedule-entries.ts writes them). Leasing moves an entry's
+ * The dispatcher's leasing of schedule entries (migrations/src/valkey/schedule-entries.ts writes
+ * them; the scripts are the dispatcher's alone, in ./lua). Leasing moves an entry's
  * `scheduleDue` score to the lease deadline, so the entry of a dispatcher that dies becomes due
  * again by itself; completing a lease is a compare-and-set on the entry's token, so a lease that
  * an API write, a repair or another dispatcher has overtaken changes nothing. Postgres stays the
  * fence for the fire itself; these only keep the hint consistent.
  */
 
-// KEYS[1] scheduleDue zset, KEYS[2] scheduleEntry hash
-// ARGV[1] now ms, ARGV[2] lease ms, ARGV[3] limit
-// Returns a flat list id1, token1, id2, token2, … of the entries leased; a due member without a
-// token (never written by these scripts) is dropped.
-const LEASE_SCHEDULE_ENTRIES = `
-local due = redis.call('ZRANGE', KEYS[1], '-inf', ARGV[1], 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[3]))
-local deadline = tonumber(ARGV[1]) + tonumber(ARGV[2])
-local out = {}
-for _, id in ipairs(due) do
-  local token = redis.call('HGET', KEYS[2], id)
-  if token then
-    redis.call('ZADD', KEYS[1], 'XX', deadline, id)
-    out[#out + 1] = id
-    out[#out + 1] = token
-  else
-    redis.call('ZREM', KEYS[1], id)
-  end
-end
-return out
-`
-
-// KEYS[1] scheduleDue zset, KEYS[2] scheduleEntry hash
-// ARGV: groups of 4 — id, expected token ('' = no entry), new token ('' = remove), new score
-// For each group: applies the change only if the entry's token is the expected one.
-// Returns one 1 (applied) or 0 (token differed: someone else changed the entry) per group.
-const SWAP_SCHEDULE_ENTRIES = `
-local out = {}
-for i = 1, #ARGV, 4 do
-  local id = ARGV[i]
-  local current = redis.call('HGET', KEYS[2], id) or ''
-  if current == ARGV[i + 1] then
-    if ARGV[i + 2] == '' then
-      redis.call('HDEL', KEYS[2], id)
-      redis.call('ZREM', KEYS[1], id)
-    else
-      redis.call('HSET', KEYS[2], id, ARGV[i + 2])
-      redis.call('ZADD', KEYS[1], tonumber(ARGV[i + 3]), id)
-    end
-    out[#out + 1] = 1
-  else
-    out[#out + 1] = 0
-  end
-end
-return out
-`
-
-// KEYS[1] scheduleDue zset, KEYS[2] scheduleEntry hash; ARGV: member ids
-// Removes the members that have no token (an entry is always written as token + member at once).
-// Returns how many were removed.
-const DROP_ORPHAN_MEMBERS = `
-local removed = 0
-for _, id in ipairs(ARGV) do
-  if redis.call('HEXISTS', KEYS[2], id) == 0 then
-    removed = removed + redis.call('ZREM', KEYS[1], id)
-  end
-end
-return removed
-`
+const SCRIPTS = [
+  readLuaScript(
+    import.meta.dirname,
+    "lua/lease-schedule-entries-2.lua",
+    "helmrLeaseScheduleEntries",
+  ),
+  readLuaScript(import.meta.dirname, "lua/swap-schedule-entries-2.lua", "helmrSwapScheduleEntries"),
+  readLuaScript(import.meta.dirname, "lua/drop-orphan-members-2.lua", "helmrDropOrphanMembers"),
+]
 
 declare module "ioredis" {
   interface RedisCommander<Context> {
@@ -88,36 +44,7 @@ declare module "ioredis" {
 }
 
 function define(valkey: Valkey): void {
-  if (typeof valkey.helmrLeaseScheduleEntries === "function") return
-  valkey.defineCommand("helmrLeaseScheduleEntries", {
-    numberOfKeys: 2,
-    lua: LEASE_SCHEDULE_ENTRIES,
-  })
-  valkey.defineCommand("helmrSwapScheduleEntries", { numberOfKeys: 2, lua: SWAP_SCHEDULE_ENTRIES })
-  valkey.defineCommand("helmrDropOrphanMembers", { numberOfKeys: 2, lua: DROP_ORPHAN_MEMBERS })
-}
-
-/** What an entry stands for: the instance version and slot, and failed fire attempts so far. */
-export interface EntryToken {
-  version: string
-  slot: Date
-  attempt: number
-}
-
-/** `<version>:<slot ms>` — the form putScheduleEntry writes — or with `:<attempt>` after a failure. */
-export function formatEntryToken(version: string | number, slot: Date, attempt = 0): string {
-  const base = `${version}:${slot.getTime()}`
-  return attempt > 0 ? `${base}:${attempt}` : base
-}
-
-export function parseEntryToken(token: string): EntryToken | null {
-  const match = /^(\d+):(-?\d+)(?::(\d+))?$/.exec(token)
-  if (!match) return null
-  return {
-    version: match[1] as string,
-    slot: new Date(Number(match[2])),
-    attempt: match[3] ? Number(match[3]) : 0,
-  }
+  defineScripts(valkey, SCRIPTS)
 }
 
 export interface LeasedEntry {

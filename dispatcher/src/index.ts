@@ -1,7 +1,0 @@
-export * from "./config.ts"
-export { slotIdempotencyKey } from "./engine/decide.ts"
-export { createDispatcher, type Dispatcher, type DispatcherInput } from "./engine/dispatcher.ts"
-export { serveHealth } from "./engine/health.ts"
-export { createMetrics, type DispatcherMetrics } from "./engine/metrics.ts"
-export * from "./schedule/calc.ts"
-export { type FirePlan, planFire, type SkippedSlots } from "./schedule/plan.ts"

@@ -1,0 +1,27 @@
+import type { Result } from "ioredis"
+import type { Valkey } from "./client.ts"
+import { defineScripts, readLuaScript } from "./scripts.ts"
+
+// One script for both due-time sorted sets: the run queue (runner) and the timers (dispatcher).
+const LEASE_DUE = readLuaScript(import.meta.dirname, "lua/lease-due-1.lua", "helmrLeaseDue")
+
+declare module "ioredis" {
+  interface RedisCommander<Context> {
+    helmrLeaseDue(
+      key: string,
+      now: number,
+      leaseMs: number,
+      limit: number,
+    ): Result<string[], Context>
+  }
+}
+
+/** Leases up to `limit` members of a due-time zset due at `now`, for `leaseMs`. */
+export async function leaseDue(
+  valkey: Valkey,
+  key: string,
+  options: { now: number; leaseMs: number; limit: number },
+): Promise<string[]> {
+  defineScripts(valkey, [LEASE_DUE])
+  return valkey.helmrLeaseDue(key, options.now, options.leaseMs, options.limit)
+}
