@@ -8,6 +8,7 @@ import {
 } from "@helmr/migrations/operators"
 import { type Context, Hono } from "hono"
 import type { ApiDeps } from "../env.ts"
+import { ApiError } from "../errors.ts"
 import { ErrorBox } from "./components.tsx"
 import {
   dropCookie,
@@ -127,7 +128,17 @@ export function authRoutes(deps: ApiDeps): Hono<DashEnv> {
         if (!(error instanceof OperatorInputError)) throw error
         return signInPage(c, { next, email: rawEmail, error: error.message }, 422)
       }
-      const limit = await countSignInAttempt(deps.valkey, deps.keys, email)
+      const limit = await countSignInAttempt(deps.valkey, deps.keys, email).catch(
+        (error: unknown) => {
+          // Fail closed: without the counter, guessing would be unlimited.
+          deps.logger.error({ err: error }, "sign-in limit unavailable")
+          throw new ApiError(
+            503,
+            "unavailable",
+            "Sign-in is unavailable right now; try again shortly.",
+          )
+        },
+      )
       if (!limit.allowed) {
         c.header("Retry-After", String(limit.retryAfterSeconds))
         const minutes = Math.ceil(limit.retryAfterSeconds / 60)

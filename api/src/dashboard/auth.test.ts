@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { grantOperator } from "@helmr/migrations/operators"
+import { Redis } from "ioredis"
 import { startTestApi, type TestApi } from "../testing.ts"
 import { SIGN_IN_LIMIT } from "./sign-in-limit.ts"
 
@@ -192,4 +193,36 @@ describe("the API is untouched by the dashboard", () => {
     expect(missing.status).toBe(404)
     expect(await missing.json()).toMatchObject({ error: { code: "not_found" } })
   })
+})
+
+describe("sign-in without Valkey", () => {
+  test("fails closed with a 503 page, no session", async () => {
+    // Nothing listens on this port (the top of this helper's range): the limiter cannot count.
+    const down = new Redis("redis://127.0.0.1:4899", {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+    })
+    const broken = await startTestApi("h13authdown", { valkey: down })
+    try {
+      await grantOperator(broken.db.sql, {
+        email: "ops@example.com",
+        password: PASSWORD,
+        projectSlug: "test",
+      })
+      const form = await broken.app.request("http://dash.test/sign-in")
+      const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? ""
+      const res = await broken.app.request("http://dash.test/sign-in", {
+        method: "POST",
+        headers: { cookie: form.headers.getSetCookie()[0]?.split(";")[0] ?? "" },
+        body: new URLSearchParams({ _csrf: token, email: "ops@example.com", password: PASSWORD }),
+      })
+      expect(res.status).toBe(503)
+      expect(await res.text()).toContain("Sign-in is unavailable right now")
+      expect(res.headers.getSetCookie().some((c) => c.startsWith("helmr_session="))).toBe(false)
+    } finally {
+      down.disconnect()
+      await broken.close()
+    }
+  }, 60_000)
 })

@@ -78,8 +78,11 @@ export function dashboardRoutes(deps: ApiDeps, services: RunServices): Hono<Dash
   app.onError((error, c) => {
     const status = (error instanceof HTTPException ? error.status : 500) as ContentfulStatusCode
     if (status >= 500) c.get("logger").error({ err: error }, "dashboard error")
+    // Our own errors say what happened; anything else is not shown to the browser.
     const message =
-      status >= 500 ? "Something went wrong on our side; it has been logged." : error.message
+      status >= 500 && !(error instanceof ApiError)
+        ? "Something went wrong on our side; it has been logged."
+        : error.message
     const wantsJson =
       c.req.path.endsWith("/preview") ||
       c.req.path.endsWith("/check-payload") ||
