@@ -12,6 +12,14 @@ export interface BuildLog {
   events: RunEventRow[]
 }
 
+/** The badge colour of each build state (the run statuses' palette). */
+const BUILD_BADGE: Record<BuildLog["status"], string> = {
+  "not built yet": "queued",
+  building: "running",
+  built: "succeeded",
+  failed: "failed",
+}
+
 function stepText(step: ImageStep): string {
   switch (step.op) {
     case "workdir":
@@ -146,8 +154,7 @@ export function DeploymentPage(props: {
       </div>
       <section aria-labelledby="build-title">
         <h2 id="build-title">
-          Build{" "}
-          <Badge value={build.status === "failed" ? "failed" : "fired"} label={build.status} />
+          Build <Badge value={BUILD_BADGE[build.status]} label={build.status} />
         </h2>
         <p class="muted">
           Images are built by a runner the first time a run needs them (and never rebuilt while the
