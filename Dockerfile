@@ -2,6 +2,7 @@
 FROM oven/bun:1.4.5-slim AS base
 WORKDIR /app
 COPY package.json bun.lock bunfig.toml tsconfig.json ./
+COPY patches patches
 COPY api/package.json api/
 COPY dispatcher/package.json dispatcher/
 COPY runner/package.json runner/
@@ -29,4 +30,7 @@ CMD ["bun", "dispatcher/main.ts"]
 FROM base AS runner
 # The runner talks to the Docker Engine through the mounted socket; it needs the socket's group.
 USER root
+# iptables, for the sandbox firewall it applies from a container on the host network.
+RUN apt-get update && apt-get install -y --no-install-recommends iptables \
+ && rm -rf /var/lib/apt/lists/*
 CMD ["bun", "runner/main.ts"]

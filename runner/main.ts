@@ -4,6 +4,7 @@ import { migrate } from "@helmr/migrations/migrate"
 import { checkDependencies, shutdownSignal } from "@helmr/migrations/service"
 import { createValkey } from "@helmr/migrations/valkey"
 import pino from "pino"
+import { startImageGc } from "./src/build/image-gc.ts"
 import { composeRunner } from "./src/compose.ts"
 import { RunnerConfig } from "./src/config.ts"
 import { startRunLoop } from "./src/run/run-loop.ts"
@@ -31,6 +32,9 @@ async function main(): Promise<void> {
     },
     signal,
   )
+
+  if (runner.imageGc && config.HELMR_IMAGE_GC_INTERVAL_MS > 0)
+    startImageGc(runner.imageGc, config.HELMR_IMAGE_GC_INTERVAL_MS, signal)
 
   const health = Bun.serve({
     port: config.HELMR_RUNNER_PORT,

@@ -1,5 +1,8 @@
 import { describe, expect, test } from "bun:test"
 import { join } from "node:path"
+import { checkKeyring } from "@helmr/migrations/keyring"
+import { createKeyring } from "@helmr/migrations/secrets"
+import { createTestDatabase, TEST_VALKEY_URL, testEncryptionKey } from "@helmr/migrations/testing"
 
 const root = join(import.meta.dir, "..")
 
@@ -95,6 +98,40 @@ describe("service configuration", () => {
         expect(stderr).toContain("HELMR_ENCRYPTION_KEY: must be 32 bytes")
     })
   }
+})
+
+describe("a key that does not match the database", () => {
+  test("api and runner refuse to start, naming the cause and the fix", async () => {
+    const db = await createTestDatabase("wrongkey")
+    try {
+      const right = testEncryptionKey()
+      await checkKeyring(db.sql, createKeyring(right))
+      for (const service of ["api", "runner"]) {
+        const proc = Bun.spawn(["bun", `${service}/main.ts`], {
+          cwd: root,
+          env: {
+            PATH: process.env.PATH ?? "",
+            HELMR_DATABASE_URL: db.url,
+            HELMR_VALKEY_URL: TEST_VALKEY_URL,
+            HELMR_ENCRYPTION_KEY: testEncryptionKey(),
+            HELMR_SANDBOX_DRIVER: "local",
+            HELMR_RUNNER_ID: "wrongkey-test",
+            HELMR_API_PORT: "0",
+            HELMR_RUNNER_PORT: "0",
+          },
+          stdout: "pipe",
+          stderr: "pipe",
+        })
+        const stderr = await new Response(proc.stderr).text()
+        expect({ service, code: await proc.exited }).toEqual({ service, code: 2 })
+        expect(stderr).toContain(`helmr-${service}: the configured encryption key version 1`)
+        expect(stderr).toContain("is not the key this database was used with")
+        expect(stderr).toContain("helmr-migrate rotate-keys")
+      }
+    } finally {
+      await db.drop()
+    }
+  }, 60_000)
 })
 
 describe("compose.yaml", () => {

@@ -52,9 +52,20 @@ bash scripts/services.sh
 bash scripts/base-image.sh
 
 # --- Configuration (made once, kept in .helmr/env) ------------------------------------------------
+# The encryption key belongs to the database (machine-wide), not to this checkout: a second clone
+# on this machine meets the same `helmr` database and must seal and open with the same key.
+KEYFILE=${HELMR_LOCAL_KEY_FILE:-${XDG_STATE_HOME:-$HOME/.local/state}/helmr/encryption-key}
 if [ ! -f "$STATE/env" ]; then
-  key=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
   umask 077
+  mkdir -p "$(dirname "$KEYFILE")"
+  if [ -s "$KEYFILE" ]; then
+    key=$(cat "$KEYFILE")
+    say "using this machine's encryption key ($KEYFILE)"
+  else
+    key=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    printf '%s\n' "$key" >"$KEYFILE"
+    say "new encryption key written to $KEYFILE (back it up: secrets cannot be opened without it)"
+  fi
   cat >"$STATE/env" <<ENV
 HELMR_DATABASE_URL=postgres://postgres@127.0.0.1:5432/helmr
 HELMR_VALKEY_URL=redis://127.0.0.1:6379
@@ -63,7 +74,7 @@ HELMR_ENCRYPTION_KEY=$key
 HELMR_RUNNER_ID=local
 ENV
   umask 022
-  say "configuration written to .helmr/env (with a new encryption key)"
+  say "configuration written to .helmr/env"
 fi
 set -a
 # shellcheck disable=SC1091

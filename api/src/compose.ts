@@ -1,6 +1,6 @@
 import { createDb } from "@helmr/migrations/db"
+import { checkKeyring, keyringFromConfig } from "@helmr/migrations/keyring"
 import { migrate } from "@helmr/migrations/migrate"
-import { createKeyring } from "@helmr/migrations/secrets"
 import { createValkey, valkeyKeys } from "@helmr/migrations/valkey"
 import type { Hono } from "hono"
 import pino, { type Logger } from "pino"
@@ -25,12 +25,14 @@ export async function composeApi(config: ApiConfig): Promise<ComposedApi> {
   if (config.HELMR_MIGRATE_ON_START === "true") {
     await migrate(sql, { log: (line) => logger.info(line) })
   }
+  const keyring = keyringFromConfig(config)
+  await checkKeyring(sql, keyring)
   const valkey = createValkey(config.HELMR_VALKEY_URL, { name: "helmr-api" })
   const app = createApp({
     sql,
     valkey,
     keys: valkeyKeys(config.HELMR_KEY_PREFIX),
-    keyring: createKeyring(config.HELMR_ENCRYPTION_KEY),
+    keyring,
     logger,
     bodyLimitBytes: config.HELMR_BODY_LIMIT_BYTES,
     scheduleUpcoming: config.HELMR_SCHEDULE_UPCOMING,

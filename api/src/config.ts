@@ -1,10 +1,10 @@
-import { configFields } from "@helmr/migrations/config"
+import { configFields, keyringFields } from "@helmr/migrations/config"
 import { z } from "zod"
 
 export const ApiConfig = z.object({
   HELMR_DATABASE_URL: configFields.databaseUrl,
   HELMR_VALKEY_URL: configFields.valkeyUrl,
-  HELMR_ENCRYPTION_KEY: configFields.encryptionKey,
+  ...keyringFields,
   HELMR_API_PORT: configFields.port.default(3000),
   HELMR_API_HOST: z.string().min(1).default("0.0.0.0"),
   HELMR_KEY_PREFIX: configFields.keyPrefix.default("helmr"),

@@ -1,8 +1,9 @@
 #!/usr/bin/env bun
 import { z } from "zod"
 import { bootstrapProject } from "./bootstrap.ts"
-import { ConfigError, configFields, parseConfig } from "./config.ts"
+import { ConfigError, configFields, keyringFields, parseConfig } from "./config.ts"
 import { createDb } from "./db.ts"
+import { checkKeyring, generateEncryptionKey, keyringFromConfig, rotateKeys } from "./keyring.ts"
 import { MigrationError, migrate } from "./migrate.ts"
 import {
   generatePassword,
@@ -20,15 +21,25 @@ Commands:
             [--json]           nothing new.
             [--operator EMAIL] Also make EMAIL a dashboard operator of every environment.
   operator EMAIL --project SLUG
-            [--env dev,prod]   Create a dashboard operator (or reset its password) and make it a
-                               member of the project's environments (default: all of them).
+            [--env dev,prod]   Create a dashboard operator (or add memberships) and make it a
+                               member of the project's environments (default: all of them);
+                               with HELMR_OPERATOR_PASSWORD set, it resets an existing password.
+  generate-key                 Print a new random encryption key (64 hex characters)
+  check-keys                   Check the configured encryption keys against the database
+  rotate-keys                  Re-seal every secret with the current key; afterwards the retired
+                               keys open nothing and can be removed from the configuration
 
 Environment:
-  HELMR_DATABASE_URL           postgres://user@host:port/database (required)
-  HELMR_OPERATOR_PASSWORD      the operator's password; unset: one is generated and printed once
+  HELMR_DATABASE_URL             postgres://user@host:port/database (required)
+  HELMR_ENCRYPTION_KEY           the current key (check-keys, rotate-keys)
+  HELMR_ENCRYPTION_KEY_VERSION   its version (default 1; give a new key a new version)
+  HELMR_ENCRYPTION_RETIRED_KEYS  version:key,… of older keys still needed to open secrets
+  HELMR_OPERATOR_PASSWORD        the operator's password; unset: one is generated and printed once
 `
 
+const COMMANDS = ["migrate", "bootstrap", "operator", "generate-key", "check-keys", "rotate-keys"]
 const Config = z.object({ HELMR_DATABASE_URL: configFields.databaseUrl })
+const KeysConfig = Config.extend(keyringFields)
 
 function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(name)
@@ -49,8 +60,12 @@ async function main(args: string[]): Promise<void> {
     process.stdout.write(USAGE)
     return
   }
-  if (command !== "migrate" && command !== "bootstrap" && command !== "operator")
-    fail(`unknown command '${command}'\n\n${USAGE}`)
+  if (!COMMANDS.includes(command)) fail(`unknown command '${command}'\n\n${USAGE}`)
+  if (command === "generate-key") {
+    process.stdout.write(`${generateEncryptionKey()}\n`)
+    return
+  }
+  if (command === "check-keys" || command === "rotate-keys") return keys(command)
   const config = parseConfig(Config)
   const sql = createDb(config.HELMR_DATABASE_URL, { max: 2, applicationName: "helmr-migrate" })
   try {
@@ -131,6 +146,32 @@ function printGrant(grant: OperatorGrant & { password: string | null }): void {
   )
   if (grant.password) {
     process.stdout.write(`  password: ${grant.password}  (shown once; sign in at the API's /)\n`)
+  }
+}
+
+async function keys(command: "check-keys" | "rotate-keys"): Promise<void> {
+  const config = parseConfig(KeysConfig)
+  const keyring = keyringFromConfig(config)
+  const sql = createDb(config.HELMR_DATABASE_URL, { max: 2, applicationName: "helmr-migrate" })
+  try {
+    await migrate(sql)
+    if (command === "check-keys") {
+      await checkKeyring(sql, keyring)
+      process.stdout.write(
+        `keys: ${[...keyring.keys.keys()].sort().join(", ")} match the database\n`,
+      )
+      return
+    }
+    const result = await rotateKeys(sql, keyring)
+    const moved = Object.entries(result.resealed)
+    const total = moved.reduce((sum, [, count]) => sum + count, 0)
+    const detail = moved.map(([version, count]) => `${count} from version ${version}`).join(", ")
+    process.stdout.write(
+      `rotate-keys: ${total} secret(s) re-sealed with key version ${result.current}${total ? ` (${detail})` : ""}; ` +
+        "no secret needs a retired key now\n",
+    )
+  } finally {
+    await sql.end({ timeout: 5 })
   }
 }
 

@@ -46,6 +46,38 @@ export const configFields = {
     .refine((v) => decodeKey(v) !== null, "must be 32 bytes as 64 hex characters or base64"),
 }
 
+/**
+ * The keyring's variables, spread into the config of every process that seals or opens secrets:
+ * the current key and its version, and the retired keys (`version:key,…`) still needed to open
+ * secrets sealed before a rotation.
+ */
+export const keyringFields = {
+  HELMR_ENCRYPTION_KEY: configFields.encryptionKey,
+  HELMR_ENCRYPTION_KEY_VERSION: z.coerce.number().int().min(1).max(1_000_000).default(1),
+  HELMR_ENCRYPTION_RETIRED_KEYS: z
+    .string()
+    .default("")
+    .refine(
+      (v) => parseRetiredKeys(v) !== null,
+      "must be `version:key` pairs separated by commas, each key 32 bytes (64 hex or base64)",
+    ),
+}
+
+/** `1:<key>,2:<key>` → version → key text; null when malformed. An empty text is no keys. */
+export function parseRetiredKeys(text: string): Record<number, string> | null {
+  const keys: Record<number, string> = {}
+  for (const pair of text.split(",")) {
+    const trimmed = pair.trim()
+    if (trimmed === "") continue
+    const match = /^(\d{1,7}):(.+)$/.exec(trimmed)
+    if (!match?.[1] || !match[2] || decodeKey(match[2]) === null) return null
+    const version = Number(match[1])
+    if (version < 1 || version in keys) return null
+    keys[version] = match[2]
+  }
+  return keys
+}
+
 /** A 256-bit key from 64 hex characters or base64; null when it is neither. */
 export function decodeKey(value: string): Uint8Array | null {
   if (/^[0-9a-fA-F]{64}$/.test(value)) return Buffer.from(value, "hex")

@@ -1,9 +1,12 @@
+import { hostname } from "node:os"
+import { ConfigError } from "@helmr/migrations/config"
 import type { Sql } from "@helmr/migrations/db"
-import { createKeyring } from "@helmr/migrations/secrets"
+import { checkKeyring, keyringFromConfig } from "@helmr/migrations/keyring"
 import { type Valkey, valkeyKeys } from "@helmr/migrations/valkey"
 import Docker from "dockerode"
 import type { Logger } from "pino"
 import { createImageBuilder } from "./build/image-builder.ts"
+import type { ImageGcOptions } from "./build/image-gc.ts"
 import { bundleRuntime, type RuntimeBundle } from "./build/runtime-bundle.ts"
 import { parseLabels, parseMemory, type RunnerConfig } from "./config.ts"
 import { createCancelWatch } from "./run/cancel-watch.ts"
@@ -20,6 +23,8 @@ import { ensureSandboxNetwork, type SandboxNetwork } from "./sandbox/network.ts"
  */
 export interface Runner {
   deps: RunnerDeps
+  /** Unused image collection (Docker driver only). */
+  imageGc: ImageGcOptions | null
   network: SandboxNetwork | null
   docker: Docker | null
   close(): void
@@ -29,6 +34,8 @@ export async function composeRunner(
   config: RunnerConfig,
   clients: { sql: Sql; valkey: Valkey; logger: Logger },
 ): Promise<Runner> {
+  const keyring = keyringFromConfig(config)
+  await checkKeyring(clients.sql, keyring)
   let runtime: Promise<RuntimeBundle> | null = null
   const getRuntime = () => {
     runtime ??= bundleRuntime()
@@ -38,12 +45,21 @@ export async function composeRunner(
   let driver: SandboxDriver
   let network: SandboxNetwork | null = null
   let docker: Docker | null = null
+  let imageGc: ImageGcOptions | null = null
   if (config.HELMR_SANDBOX_DRIVER === "docker") {
     docker = new Docker({ socketPath: config.HELMR_DOCKER_SOCKET })
     network = await ensureSandboxNetwork(docker, {
       name: config.HELMR_SANDBOX_NETWORK,
       labels: { ...labels, "helmr.owner": config.HELMR_RUNNER_ID },
       blockedCidrs: config.HELMR_SANDBOX_BLOCKED_CIDRS.split(",").filter(Boolean),
+      firewall:
+        config.HELMR_FIREWALL === "docker-host"
+          ? {
+              mode: "docker-host",
+              image: config.HELMR_FIREWALL_IMAGE ?? (await ownImage(docker)),
+              labels: { ...labels, "helmr.owner": config.HELMR_RUNNER_ID },
+            }
+          : { mode: config.HELMR_FIREWALL },
     })
     if (!network.firewall) {
       clients.logger.warn(
@@ -58,6 +74,16 @@ export async function composeRunner(
       pull: config.HELMR_BUILD_PULL,
       runtime: getRuntime,
     })
+    imageGc = {
+      docker,
+      sql: clients.sql,
+      repo: config.HELMR_IMAGE_REPO,
+      labels: { ...labels, "helmr.owner": config.HELMR_RUNNER_ID },
+      keepDeployments: config.HELMR_IMAGE_RETAIN_DEPLOYMENTS,
+      buildCacheBytes: parseMemory(config.HELMR_BUILD_CACHE_MAX) ?? 10 * 1024 ** 3,
+      runtimeDigest: async () => (await getRuntime()).digest,
+      logger: clients.logger,
+    }
     driver = createDockerDriver({
       docker,
       builder,
@@ -75,7 +101,7 @@ export async function composeRunner(
   const deps: RunnerDeps = {
     ...clients,
     keys,
-    keyring: createKeyring(config.HELMR_ENCRYPTION_KEY),
+    keyring,
     driver,
     cancelWatch,
     runnerId: config.HELMR_RUNNER_ID,
@@ -88,5 +114,17 @@ export async function composeRunner(
     },
     keepWorkspaces: config.HELMR_KEEP_WORKSPACES === "true",
   }
-  return { deps, network, docker, close: () => cancelWatch.close() }
+  return { deps, imageGc, network, docker, close: () => cancelWatch.close() }
+}
+
+/** The image of the container this process runs in (Docker names a container's host after its id). */
+async function ownImage(docker: Docker): Promise<string> {
+  try {
+    const self = await docker.getContainer(hostname()).inspect()
+    return self.Image
+  } catch {
+    throw new ConfigError(
+      "HELMR_FIREWALL=docker-host: this runner is not in a container of this Docker engine; set HELMR_FIREWALL_IMAGE",
+    )
+  }
 }

@@ -1,5 +1,5 @@
 import { hostname } from "node:os"
-import { configFields } from "@helmr/migrations/config"
+import { configFields, keyringFields } from "@helmr/migrations/config"
 import { z } from "zod"
 
 const UNITS: Record<string, number> = { Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 }
@@ -20,7 +20,7 @@ export const RunnerConfig = z.object({
   HELMR_LOG_LEVEL: configFields.logLevel.default("info"),
   /** Port of the health endpoint. */
   HELMR_RUNNER_PORT: configFields.port.default(3002),
-  HELMR_ENCRYPTION_KEY: configFields.encryptionKey,
+  ...keyringFields,
   HELMR_DOCKER_SOCKET: z.string().min(1).default("/var/run/docker.sock"),
   HELMR_MIGRATE_ON_START: z.enum(["true", "false"]).default("true"),
   /** Stable across restarts: a restarted runner recovers the runs and containers of its id. */
@@ -65,6 +65,23 @@ export const RunnerConfig = z.object({
   /** Folder of the local driver's code and workspaces. */
   HELMR_RUNNER_ROOT: z.string().min(1).default(".helmr/runner"),
   HELMR_KEEP_WORKSPACES: z.enum(["true", "false"]).default("false"),
+  /**
+   * Who applies the sandbox firewall: `local` (this process, on the Docker host, as root),
+   * `docker-host` (a short-lived container of the runner's own image on the host network, for a
+   * runner that runs in a container, as under compose) or `off`.
+   */
+  HELMR_FIREWALL: z.enum(["local", "docker-host", "off"]).default("local"),
+  /** The image `docker-host` runs; default: the image of the runner's own container. */
+  HELMR_FIREWALL_IMAGE: z.string().min(1).optional(),
+  /** Images of this many newest deployments per environment stay, besides the current ones. */
+  HELMR_IMAGE_RETAIN_DEPLOYMENTS: z.coerce.number().int().min(0).max(1000).default(3),
+  /** BuildKit's cache is trimmed to this size at each collection. */
+  HELMR_BUILD_CACHE_MAX: z
+    .string()
+    .refine((v) => parseMemory(v) !== null, "must be a size like 512Mi or 10Gi")
+    .default("10Gi"),
+  /** How often unused images are collected; 0 turns collection off. */
+  HELMR_IMAGE_GC_INTERVAL_MS: z.coerce.number().int().min(0).default(600_000),
   /** Extra labels on everything the runner creates in Docker: `key=value,key=value`. */
   HELMR_RUNNER_LABELS: z
     .string()

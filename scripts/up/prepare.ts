@@ -2,11 +2,14 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { dirname } from "node:path"
 import { generateApiKey, hashApiKey } from "@helmr/migrations/api-keys"
 import { bootstrapProject } from "@helmr/migrations/bootstrap"
+import { keyringFields, parseConfig } from "@helmr/migrations/config"
 import { createDb } from "@helmr/migrations/db"
 import { newId } from "@helmr/migrations/ids"
+import { checkKeyring, KeyringError, keyringFromConfig } from "@helmr/migrations/keyring"
 import { migrate } from "@helmr/migrations/migrate"
 import { generatePassword, grantOperator } from "@helmr/migrations/operators"
-import { createKeyring, sealSecret } from "@helmr/migrations/secrets"
+import { sealSecret } from "@helmr/migrations/secrets"
+import { z } from "zod"
 
 /**
  * scripts/up.sh, step "prepare": the database (created if missing, migrated), the `examples`
@@ -94,7 +97,12 @@ try {
     `project ${project} (${boot.projectId}) ${boot.created ? "created" : "ready"}, dev key in ${keysFile}`,
   )
 
-  const keyring = createKeyring(process.env.HELMR_ENCRYPTION_KEY ?? "")
+  const keyring = keyringFromConfig(parseConfig(z.object(keyringFields)))
+  await checkKeyring(sql, keyring).catch((error: unknown) => {
+    if (!(error instanceof KeyringError)) throw error
+    process.stderr.write(`up: ${error.message}\n`)
+    process.exit(2)
+  })
   for (const name of ["OPENAI_API_KEY", "API_TOKEN"]) {
     const [existing] = await sql`
       select 1 from secrets where environment_id = ${dev.id} and name = ${name}`

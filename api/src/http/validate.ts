@@ -1,27 +1,49 @@
 import type { FieldIssue } from "@helmr/sdk/contract"
-import type { Context } from "hono"
-import type { z } from "zod"
+import { zValidator } from "@hono/zod-validator"
+import type { HonoRequest } from "hono"
+import { z } from "zod"
 import { ApiError } from "../errors.ts"
+import { findUnsafeJson } from "./safe-input.ts"
 
 /**
- * Body and query parsing for every route. Not `@hono/zod-validator`: its JSON target treats a body
- * of any other content type as `{}` and reports malformed JSON as a generic 400, and we want
- * 415 / 400 `invalid_json` / 422 `validation_failed` naming each failing path.
+ * Request validation for every route: `@hono/zod-validator` for the JSON body, the query and the
+ * path parameters, with one hook that turns a failure into our 422 envelope naming each failing
+ * path. Every schema is wrapped by `guarded`, so no string with NUL or a lone surrogate, no
+ * non-finite number and no absurd nesting reaches a handler, whatever the route's schema allows
+ * (a payload is `unknown` to its schema but still goes to jsonb).
+ *
+ * The validator's own JSON reading would treat a body of another content type as `{}` and answer
+ * malformed JSON with a bare 400; `validJson` reads the body first and keeps our 415 and
+ * 400 `invalid_json`.
  */
+
+type Target = "json" | "query" | "param"
+const ROOTS: Record<Target, string> = { json: "(body)", query: "(query)", param: "(path)" }
+
+/** What a zod error carries that we report. */
+interface IssueList {
+  issues: readonly { path: readonly PropertyKey[]; message: string }[]
+}
+
+/** A path as field issues name it: `options.tags[0]`. */
+export function renderPath(path: readonly PropertyKey[], prefix = ""): string {
+  let rendered = prefix
+  for (const part of path) {
+    if (typeof part === "number") rendered += `[${part}]`
+    else rendered += rendered === "" ? String(part) : `.${String(part)}`
+  }
+  return rendered
+}
 
 /**
  * Zod issues as `{ path, message }`, paths rendered like the manifest checks do
  * (`options.tags[0]`), under `prefix`; an issue of the whole value is `root`.
  */
-export function toFieldIssues(error: z.ZodError, prefix?: string, root = "(body)"): FieldIssue[] {
-  return error.issues.map((issue) => {
-    let path = prefix ?? ""
-    for (const part of issue.path) {
-      if (typeof part === "number") path += `[${part}]`
-      else path += path === "" ? String(part) : `.${String(part)}`
-    }
-    return { path: path || root, message: issue.message }
-  })
+export function toFieldIssues(error: IssueList, prefix?: string, root = "(body)"): FieldIssue[] {
+  return error.issues.map((issue) => ({
+    path: renderPath(issue.path, prefix) || root,
+    message: issue.message,
+  }))
 }
 
 export function validationFailed(issues: FieldIssue[], message?: string): ApiError {
@@ -34,54 +56,88 @@ export function validationFailed(issues: FieldIssue[], message?: string): ApiErr
   )
 }
 
-/**
- * The JSON body parsed by `schema`. An empty body is `{}` (for routes whose fields are optional);
- * a non-JSON content type is 415, unparsable JSON 400, a schema mismatch 422.
- */
-export async function readJson<T extends z.ZodType>(c: Context, schema: T): Promise<z.output<T>> {
-  const text = await c.req.text()
-  let value: unknown = {}
-  if (text.trim() !== "") {
-    const type = c.req.header("content-type")
-    if (type && !/^application\/([a-z0-9.+-]*\+)?json\b/i.test(type)) {
-      throw new ApiError(415, "unsupported_media_type", "send the body as application/json")
-    }
-    try {
-      value = JSON.parse(text)
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error)
-      throw new ApiError(400, "invalid_json", `malformed JSON body: ${reason}`)
-    }
-  }
-  const parsed = schema.safeParse(value)
-  if (!parsed.success) throw validationFailed(toFieldIssues(parsed.error))
-  return parsed.data
+/** `schema`, refusing first any value that could not be stored intact (see `findUnsafeJson`). */
+export function guarded<T extends z.ZodType>(schema: T) {
+  return z
+    .unknown()
+    .superRefine((value, ctx) => {
+      const unsafe = findUnsafeJson(value)
+      if (unsafe) ctx.addIssue({ code: "custom", path: unsafe.path, message: unsafe.message })
+    })
+    .pipe(schema)
 }
 
+function onInvalid(result: { success: boolean; error?: IssueList; target: string }): void {
+  if (result.success || !result.error) return
+  const root = ROOTS[result.target as Target] ?? "(request)"
+  throw validationFailed(toFieldIssues(result.error, undefined, root))
+}
+
+const validate = <K extends Target, T extends z.ZodType>(target: K, schema: T) =>
+  zValidator(target, guarded(schema), onInvalid)
+
 /**
- * Query parameters parsed by `schema`. Keys in `arrays` may repeat and may hold comma-separated
- * values (`?status=queued,running&status=failed`); every other key must appear once.
+ * The JSON body checked by `schema`, as `c.req.valid("json")`. The body is read once, here: an
+ * empty body is `{}` (for routes whose fields are all optional); a body in another content type
+ * is 415 (no content type at all included: the validator would silently read it as `{}`);
+ * unparsable JSON is 400 `invalid_json`. Only then does the validator see it.
  */
-export function readQuery<T extends z.ZodType>(
-  c: Context,
-  schema: T,
-  arrays: readonly string[] = [],
-): z.output<T> {
-  const params = new URL(c.req.url).searchParams
-  const value: Record<string, string | string[]> = {}
-  const issues: FieldIssue[] = []
-  for (const key of new Set(params.keys())) {
-    const all = params.getAll(key)
-    if (arrays.includes(key)) {
-      value[key] = all.flatMap((v) => v.split(",")).filter((v) => v !== "")
-    } else if (all.length > 1) {
-      issues.push({ path: key, message: "must appear once" })
-    } else {
-      value[key] = all[0] ?? ""
-    }
+export function validJson<T extends z.ZodType>(schema: T) {
+  const validator = validate("json", schema)
+  const readThenValidate: typeof validator = async (c, next) => {
+    await readJsonText(c.req)
+    return validator(c, next)
   }
-  if (issues.length > 0) throw validationFailed(issues)
-  const parsed = schema.safeParse(value)
-  if (!parsed.success) throw validationFailed(toFieldIssues(parsed.error, undefined, "(query)"))
-  return parsed.data
+  return readThenValidate
+}
+
+async function readJsonText(req: HonoRequest): Promise<void> {
+  const text = await req.text()
+  if (text.trim() === "") {
+    // What the validator reads next (it reads JSON content types only; any other is `{}` too).
+    // The cache holds promises, though its declared type says strings.
+    Object.assign(req.bodyCache, { text: Promise.resolve("{}") })
+    return
+  }
+  if (!isJson(req.header("content-type"))) {
+    throw new ApiError(415, "unsupported_media_type", "send the body as application/json")
+  }
+  try {
+    JSON.parse(text)
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error)
+    throw new ApiError(400, "invalid_json", `malformed JSON body: ${reason}`)
+  }
+}
+
+/** The media types the validator reads as JSON (the same test as `hono/validator`). */
+function isJson(type: string | undefined): boolean {
+  const media = type?.split(";")[0]?.trim() ?? ""
+  return /^application\/([\w.-]+\+)?json$/i.test(media)
+}
+
+/** Path parameters checked by `schema`, as `c.req.valid("param")`. */
+export const validParams = <T extends z.ZodType>(schema: T) => validate("param", schema)
+
+/**
+ * Query parameters checked by `schema`, as `c.req.valid("query")`. Keys in `arrays` may repeat
+ * and may hold comma-separated values (`?status=queued,running&status=failed`); every other key
+ * must appear once.
+ */
+export function validQuery<T extends z.ZodType>(schema: T, arrays: readonly string[] = []) {
+  const normalized = z.preprocess((query, ctx) => {
+    const value: Record<string, string | string[]> = {}
+    for (const [key, raw] of Object.entries(query as Record<string, string | string[]>)) {
+      const all = Array.isArray(raw) ? raw : [raw]
+      if (arrays.includes(key)) {
+        value[key] = all.flatMap((v) => v.split(",")).filter((v) => v !== "")
+      } else if (all.length > 1) {
+        ctx.addIssue({ code: "custom", path: [key], message: "must appear once" })
+      } else {
+        value[key] = all[0] ?? ""
+      }
+    }
+    return value
+  }, schema)
+  return validate("query", normalized)
 }

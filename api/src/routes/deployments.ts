@@ -12,7 +12,7 @@ import { storeDeployment } from "../deployments/store.ts"
 import { verifyUpload } from "../deployments/verify-upload.ts"
 import type { ApiDeps, AppEnv } from "../env.ts"
 import { notFound } from "../errors.ts"
-import { readJson, readQuery } from "../http/validate.ts"
+import { validJson, validParams, validQuery } from "../http/validate.ts"
 
 const ListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
@@ -23,15 +23,16 @@ const ListQuery = z.object({
     .optional(),
 })
 
+const DeploymentParams = z.object({ id: z.string() })
+
 /**
  * `/deployments`: upload (create), list, retrieve, promote. Everything is scoped to the caller's
  * environment: another environment's deployment is not found.
  */
 export function deploymentRoutes(deps: ApiDeps): Hono<AppEnv> {
   return new Hono<AppEnv>()
-    .post("/", async (c) => {
-      const body = await readJson(c, CreateDeploymentBody)
-      const upload = verifyUpload(body)
+    .post("/", validJson(CreateDeploymentBody), async (c) => {
+      const upload = verifyUpload(c.req.valid("json"))
       const caller = c.get("caller")
       const { deployment, created } = await storeDeployment(deps.sql, caller, upload)
       const view = await findDeployment(deps.sql, caller.environmentId, deployment.id)
@@ -39,8 +40,8 @@ export function deploymentRoutes(deps: ApiDeps): Hono<AppEnv> {
       c.get("logger").info({ deploymentId: view.id, created }, "deployment stored")
       return c.json(presentDeployment(view), created ? 201 : 200)
     })
-    .get("/", async (c) => {
-      const { limit, cursor } = readQuery(c, ListQuery)
+    .get("/", validQuery(ListQuery), async (c) => {
+      const { limit, cursor } = c.req.valid("query")
       const rows = await listDeployments(deps.sql, c.get("caller").environmentId, {
         limit: limit + 1,
         beforeVersion: cursor,
@@ -53,14 +54,15 @@ export function deploymentRoutes(deps: ApiDeps): Hono<AppEnv> {
       }
       return c.json(body)
     })
-    .get("/:id", async (c) => {
-      const id = c.req.param("id")
+    .get("/:id", validParams(DeploymentParams), async (c) => {
+      const { id } = c.req.valid("param")
       const row = await findDeployment(deps.sql, c.get("caller").environmentId, id)
       if (!row) throw notFound(`deployment ${id}`)
       return c.json(presentDeploymentDetail(row, await listDeploymentFiles(deps.sql, row.id)))
     })
-    .post("/:id/promote", async (c) => {
-      const result = await promoteDeployment(deps, c.get("caller"), c.req.param("id"))
+    .post("/:id/promote", validParams(DeploymentParams), async (c) => {
+      const { id } = c.req.valid("param")
+      const result = await promoteDeployment(deps, c.get("caller"), id)
       const body: PromoteDeploymentResponse = {
         deployment: presentDeployment(result.deployment),
         changed: result.changed,

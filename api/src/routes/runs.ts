@@ -4,7 +4,7 @@ import { streamSSE } from "hono/streaming"
 import { z } from "zod"
 import type { ApiDeps, AppEnv } from "../env.ts"
 import { ApiError, notFound } from "../errors.ts"
-import { readJson, readQuery } from "../http/validate.ts"
+import { validJson, validParams, validQuery } from "../http/validate.ts"
 import { cancelRun } from "../runs/cancel-run.ts"
 import { streamRunEvents } from "../runs/event-stream.ts"
 import { findRun } from "../runs/find-run.ts"
@@ -21,6 +21,10 @@ export interface RunServices {
 }
 
 const EVENT_ID = /^\d{1,18}$/
+const TaskParams = z.object({ taskId: z.string() })
+const RunParams = z.object({ runId: z.string() })
+const NoBody = z.strictObject({})
+const EventsQuery = z.object({ lastEventId: z.string().optional() })
 
 /** Triggering tasks and reading, canceling, replaying and following runs of the environment. */
 export function runsRoutes(deps: ApiDeps, services: RunServices): Hono<AppEnv> {
@@ -28,10 +32,10 @@ export function runsRoutes(deps: ApiDeps, services: RunServices): Hono<AppEnv> {
   const loadRun = (environmentId: string, runId: string) => findRun(deps.sql, environmentId, runId)
 
   return new Hono<AppEnv>()
-    .post("/tasks/:taskId/trigger", async (c) => {
-      const taskId = c.req.param("taskId")
+    .post("/tasks/:taskId/trigger", validParams(TaskParams), validJson(TriggerBody), async (c) => {
+      const { taskId } = c.req.valid("param")
       if (!IDENTIFIER_PATTERN.test(taskId)) throw notFound(`task '${taskId}'`)
-      const body = await readJson(c, TriggerBody)
+      const body = c.req.valid("json")
       const { run, created } = await triggerRun(deps, catalog, c.get("caller"), {
         taskId,
         payload: body.payload,
@@ -39,32 +43,28 @@ export function runsRoutes(deps: ApiDeps, services: RunServices): Hono<AppEnv> {
       })
       return created ? c.json({ id: run.id }, 201) : c.json(toRun(run), 200)
     })
-    .get("/runs", async (c) => {
-      const query = readQuery(c, ListRunsQuery, ["status", "tag"])
+    .get("/runs", validQuery(ListRunsQuery, ["status", "tag"]), async (c) => {
+      const query = c.req.valid("query")
       const page = await listRuns(deps.sql, c.get("caller").environmentId, query)
       return c.json({ data: page.rows.map(toRunSummary), nextCursor: page.nextCursor })
     })
-    .get("/runs/:runId", async (c) => {
-      return c.json(toRun(await loadRun(c.get("caller").environmentId, c.req.param("runId"))))
+    .get("/runs/:runId", validParams(RunParams), async (c) => {
+      const { runId } = c.req.valid("param")
+      return c.json(toRun(await loadRun(c.get("caller").environmentId, runId)))
     })
-    .post("/runs/:runId/cancel", async (c) => {
-      await readJson(c, z.strictObject({}))
-      const run = await cancelRun(
-        deps,
-        notifier,
-        c.get("caller").environmentId,
-        c.req.param("runId"),
-      )
+    .post("/runs/:runId/cancel", validParams(RunParams), validJson(NoBody), async (c) => {
+      const { runId } = c.req.valid("param")
+      const run = await cancelRun(deps, notifier, c.get("caller").environmentId, runId)
       return c.json(toRun(run))
     })
-    .post("/runs/:runId/replay", async (c) => {
-      await readJson(c, z.strictObject({}))
-      const run = await replayRun(deps, catalog, c.get("caller"), c.req.param("runId"))
+    .post("/runs/:runId/replay", validParams(RunParams), validJson(NoBody), async (c) => {
+      const { runId } = c.req.valid("param")
+      const run = await replayRun(deps, catalog, c.get("caller"), runId)
       return c.json({ id: run.id }, 201)
     })
-    .get("/runs/:runId/events", async (c) => {
-      const run = await loadRun(c.get("caller").environmentId, c.req.param("runId"))
-      const resumeFrom = c.req.header("last-event-id") ?? c.req.query("lastEventId") ?? "0"
+    .get("/runs/:runId/events", validParams(RunParams), validQuery(EventsQuery), async (c) => {
+      const run = await loadRun(c.get("caller").environmentId, c.req.valid("param").runId)
+      const resumeFrom = c.req.header("last-event-id") ?? c.req.valid("query").lastEventId ?? "0"
       if (!EVENT_ID.test(resumeFrom)) {
         throw new ApiError(422, "validation_failed", "Last-Event-ID must be an event id", [
           { path: "Last-Event-ID", message: "must be a non-negative integer" },

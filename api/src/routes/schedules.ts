@@ -1,10 +1,10 @@
 import { CreateScheduleBody, ListSchedulesQuery, UpdateScheduleBody } from "@helmr/sdk/contract"
 import { Hono } from "hono"
 import { z } from "zod"
-import type { ApiDeps, AppEnv } from "../env.ts"
+import type { ApiDeps, AppEnv, Caller } from "../env.ts"
 import { notFound } from "../errors.ts"
 import { decodeCursor, encodeCursor } from "../http/cursor.ts"
-import { readJson, readQuery } from "../http/validate.ts"
+import { validJson, validParams, validQuery } from "../http/validate.ts"
 import type { TaskCatalog } from "../runs/task-catalog.ts"
 import { checkDefinition, definitionOf } from "../schedules/schedule-definition.ts"
 import {
@@ -20,11 +20,18 @@ import {
   upsertSchedule,
 } from "../schedules/schedule-writes.ts"
 
+const ScheduleParams = z.object({ idOrKey: z.string() })
+const NoBody = z.strictObject({})
+
 /** Imperative schedules of the environment; declarative ones are listed but never written. */
 export function schedulesRoutes(deps: ApiDeps, catalog: TaskCatalog): Hono<AppEnv> {
+  const setActive = async (caller: Caller, idOrKey: string, active: boolean) => {
+    const now = new Date()
+    return toSchedule(await setScheduleActive(deps, caller, idOrKey, active, now), now)
+  }
   return new Hono<AppEnv>()
-    .post("/schedules", async (c) => {
-      const body = await readJson(c, CreateScheduleBody)
+    .post("/schedules", validJson(CreateScheduleBody), async (c) => {
+      const body = c.req.valid("json")
       const def = definitionOf(body)
       await checkDefinition(catalog, c.get("caller"), def)
       const now = new Date()
@@ -37,8 +44,8 @@ export function schedulesRoutes(deps: ApiDeps, catalog: TaskCatalog): Hono<AppEn
       )
       return c.json(toSchedule(view, now), created ? 201 : 200)
     })
-    .get("/schedules", async (c) => {
-      const query = readQuery(c, ListSchedulesQuery)
+    .get("/schedules", validQuery(ListSchedulesQuery), async (c) => {
+      const query = c.req.valid("query")
       const limit = query.limit ?? 20
       const conditions = [deps.sql`i.environment_id = ${c.get("caller").environmentId}`]
       if (query.task) conditions.push(deps.sql`s.task_id = ${query.task}`)
@@ -64,45 +71,44 @@ export function schedulesRoutes(deps: ApiDeps, catalog: TaskCatalog): Hono<AppEn
             : null,
       })
     })
-    .get("/schedules/:idOrKey", async (c) => {
-      const idOrKey = c.req.param("idOrKey")
+    .get("/schedules/:idOrKey", validParams(ScheduleParams), async (c) => {
+      const { idOrKey } = c.req.valid("param")
       const view = await findSchedule(deps.sql, c.get("caller").environmentId, idOrKey)
       if (!view) throw notFound(`schedule ${idOrKey}`)
       return c.json(toSchedule(view, new Date()))
     })
-    .put("/schedules/:idOrKey", async (c) => {
-      const idOrKey = c.req.param("idOrKey")
-      const body = await readJson(c, UpdateScheduleBody)
-      const def = definitionOf(body)
-      // 404 and 409 (declarative) before the definition's 422s: a missing schedule is the
-      // first thing wrong with the request.
-      const existing = await findSchedule(deps.sql, c.get("caller").environmentId, idOrKey)
-      if (!existing) throw notFound(`schedule ${idOrKey}`)
-      if (existing.kind === "imperative") await checkDefinition(catalog, c.get("caller"), def)
-      const now = new Date()
-      const view = await updateSchedule(deps, c.get("caller"), idOrKey, def, now)
-      return c.json(toSchedule(view, now))
-    })
-    .post("/schedules/:idOrKey/activate", async (c) => {
-      await readJson(c, z.strictObject({}))
-      const now = new Date()
-      const view = await setScheduleActive(deps, c.get("caller"), c.req.param("idOrKey"), true, now)
-      return c.json(toSchedule(view, now))
-    })
-    .post("/schedules/:idOrKey/deactivate", async (c) => {
-      await readJson(c, z.strictObject({}))
-      const now = new Date()
-      const view = await setScheduleActive(
-        deps,
-        c.get("caller"),
-        c.req.param("idOrKey"),
-        false,
-        now,
-      )
-      return c.json(toSchedule(view, now))
-    })
-    .delete("/schedules/:idOrKey", async (c) => {
-      const view = await deleteSchedule(deps, c.get("caller"), c.req.param("idOrKey"))
+    .put(
+      "/schedules/:idOrKey",
+      validParams(ScheduleParams),
+      validJson(UpdateScheduleBody),
+      async (c) => {
+        const { idOrKey } = c.req.valid("param")
+        const body = c.req.valid("json")
+        const def = definitionOf(body)
+        // 404 and 409 (declarative) before the definition's 422s: a missing schedule is the
+        // first thing wrong with the request.
+        const existing = await findSchedule(deps.sql, c.get("caller").environmentId, idOrKey)
+        if (!existing) throw notFound(`schedule ${idOrKey}`)
+        if (existing.kind === "imperative") await checkDefinition(catalog, c.get("caller"), def)
+        const now = new Date()
+        const view = await updateSchedule(deps, c.get("caller"), idOrKey, def, now)
+        return c.json(toSchedule(view, now))
+      },
+    )
+    .post(
+      "/schedules/:idOrKey/activate",
+      validParams(ScheduleParams),
+      validJson(NoBody),
+      async (c) => c.json(await setActive(c.get("caller"), c.req.valid("param").idOrKey, true)),
+    )
+    .post(
+      "/schedules/:idOrKey/deactivate",
+      validParams(ScheduleParams),
+      validJson(NoBody),
+      async (c) => c.json(await setActive(c.get("caller"), c.req.valid("param").idOrKey, false)),
+    )
+    .delete("/schedules/:idOrKey", validParams(ScheduleParams), async (c) => {
+      const view = await deleteSchedule(deps, c.get("caller"), c.req.valid("param").idOrKey)
       return c.json({ id: view.id, deleted: true as const })
     })
 }

@@ -3,7 +3,7 @@ import type { ImageGraph } from "@helmr/sdk/contract"
 import type Docker from "dockerode"
 import { type BuildProgress, buildImage, ImageBuildError } from "./build-image.ts"
 import { ImageGraphError, renderCodeLayer, renderDockerfile } from "./dockerfile.ts"
-import { codeLayerDigest, graphDigest } from "./image-hash.ts"
+import { bundleEntryPath, sandboxImageTags } from "./image-hash.ts"
 import type { RuntimeBundle } from "./runtime-bundle.ts"
 import { createTar, type TarEntry } from "./tar.ts"
 
@@ -137,7 +137,12 @@ export function createImageBuilder(options: ImageBuilderOptions): ImageBuilder {
 
   return {
     async ensureSandboxImage(request, progress) {
-      const graphTag = `${options.repo}:${graphDigest(request.graph, request.projectId).slice(0, 40)}`
+      const runtime = await options.runtime()
+      const tags = sandboxImageTags(options.repo, request, runtime.digest)
+      if (!tags)
+        throw new ImageBuildError(`bundle entry ${request.bundle.entry} is not a relative path`)
+      const { graphTag, tag } = tags
+      const entry = bundleEntryPath(request.bundle.entry) ?? ""
       const image = request.graph.name
       let builtGraph: boolean
       try {
@@ -158,17 +163,6 @@ export function createImageBuilder(options: ImageBuilderOptions): ImageBuilder {
       if (!builtGraph)
         progress({ level: "info", message: `image ${image}: up to date (${graphTag})` })
 
-      const runtime = await options.runtime()
-      const entry = request.bundle.entry.replace(/^\.?\/+/, "")
-      if (!entry || entry.split("/").includes(".."))
-        throw new ImageBuildError(`bundle entry ${request.bundle.entry} is not a relative path`)
-      const tag = `${options.repo}:${codeLayerDigest({
-        graphTag,
-        workspace: request.workspace,
-        runtimeDigest: runtime.digest,
-        bundleDigest: request.bundle.digest,
-        entry,
-      }).slice(0, 40)}`
       await ensure(
         tag,
         `${image} + bundle`,

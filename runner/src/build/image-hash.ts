@@ -54,3 +54,39 @@ export function codeLayerDigest(input: {
     input.entry,
   )
 }
+
+/** A task's sandbox image as far as its tags go: what identifies it, without the files. */
+export interface SandboxImageIdentity {
+  projectId: string
+  graph: ImageGraph
+  workspace: string
+  bundle: { digest: string; entry: string }
+}
+
+/** The bundle's entry inside the image (`/helmr/app/<entry>`); null when it is not relative. */
+export function bundleEntryPath(entry: string): string | null {
+  const path = entry.replace(/^\.?\/+/, "")
+  return !path || path.split("/").includes("..") ? null : path
+}
+
+/**
+ * The two tags of a sandbox image, in `repo`: the graph image and the code layer on top of it.
+ * The builder tags what it builds with these, and image collection keeps what they name.
+ */
+export function sandboxImageTags(
+  repo: string,
+  image: SandboxImageIdentity,
+  runtimeDigest: string,
+): { graphTag: string; tag: string } | null {
+  const entry = bundleEntryPath(image.bundle.entry)
+  if (entry === null) return null
+  const graphTag = `${repo}:${graphDigest(image.graph, image.projectId).slice(0, 40)}`
+  const tag = `${repo}:${codeLayerDigest({
+    graphTag,
+    workspace: image.workspace,
+    runtimeDigest,
+    bundleDigest: image.bundle.digest,
+    entry,
+  }).slice(0, 40)}`
+  return { graphTag, tag }
+}

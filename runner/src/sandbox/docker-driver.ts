@@ -1,6 +1,7 @@
 import type { Duplex } from "node:stream"
 import type Docker from "dockerode"
 import type { ImageBuilder } from "../build/image-builder.ts"
+import { bundleEntryPath } from "../build/image-hash.ts"
 import type { OutputStream, Sandbox, SandboxDriver, SandboxExit } from "./driver.ts"
 import { createDemuxer, createLineSplitter } from "./lines.ts"
 import { type SandboxPolicy, sandboxCreateOptions, workspaceVolumeName } from "./policy.ts"
@@ -42,8 +43,7 @@ export function createDockerDriver(options: DockerDriverOptions): SandboxDriver 
 
     async prepare(request, progress) {
       const image = await options.builder.ensureSandboxImage(request, progress)
-      const entry = request.bundle.entry.replace(/^\.?\/+/, "")
-      return { ref: image.tag, entry: `/helmr/app/${entry}` }
+      return { ref: image.tag, entry: `/helmr/app/${bundleEntryPath(request.bundle.entry)}` }
     },
 
     async start(launch, onLine) {

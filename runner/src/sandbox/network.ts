@@ -74,9 +74,12 @@ export async function hostResolvers(path = "/etc/resolv.conf"): Promise<string[]
     .filter((ip): ip is string => ip !== undefined && !ip.startsWith("127."))
 }
 
-async function iptables(args: string[]): Promise<{ ok: boolean; stderr: string }> {
+async function iptables(
+  args: string[],
+  binary = "iptables",
+): Promise<{ ok: boolean; stderr: string }> {
   try {
-    const proc = Bun.spawn(["iptables", "-w", "5", ...args], { stdout: "ignore", stderr: "pipe" })
+    const proc = Bun.spawn([binary, "-w", "5", ...args], { stdout: "ignore", stderr: "pipe" })
     const stderr = await new Response(proc.stderr).text()
     return { ok: (await proc.exited) === 0, stderr: stderr.trim() }
   } catch (error) {
@@ -84,21 +87,52 @@ async function iptables(args: string[]): Promise<{ ok: boolean; stderr: string }
   }
 }
 
-async function applyFirewall(bridge: string, blocked: readonly string[]): Promise<string | null> {
+/**
+ * The iptables flavour whose tables hold Docker's rules (`DOCKER-USER` exists there): a container
+ * may ship iptables-nft while the host's Docker uses iptables-legacy, or the other way round.
+ */
+async function dockerIptables(): Promise<string> {
+  for (const binary of ["iptables", "iptables-nft", "iptables-legacy"]) {
+    if ((await iptables(["-n", "-L", "DOCKER-USER"], binary)).ok) return binary
+  }
+  return "iptables"
+}
+
+/** Puts the rules in place on this network namespace's host (idempotent); an error or null. */
+export async function applyFirewall(
+  bridge: string,
+  blocked: readonly string[],
+): Promise<string | null> {
+  const binary = await dockerIptables()
   // Inserted at the top in reverse, so they end up in order ahead of Docker's own rules.
   for (const rule of firewallRules(bridge, blocked, await hostResolvers()).reverse()) {
     const [chain, ...spec] = rule
     if (!chain) continue
-    if ((await iptables(["-C", chain, ...spec])).ok) continue
-    const inserted = await iptables(["-I", chain, "1", ...spec])
+    if ((await iptables(["-C", chain, ...spec], binary)).ok) continue
+    const inserted = await iptables(["-I", chain, "1", ...spec], binary)
     if (!inserted.ok) return `iptables -I ${rule.join(" ")}: ${inserted.stderr}`
   }
   return null
 }
 
+/**
+ * Where the rules are applied: `local`, by this process (the runner runs on the Docker host as
+ * root); `docker-host`, by a short-lived container of `image` in the host's network namespace with
+ * NET_ADMIN (the runner itself runs in a container, as under compose); `off`, nowhere.
+ */
+export type FirewallMode =
+  | { mode: "local" }
+  | { mode: "docker-host"; image: string; labels: Record<string, string> }
+  | { mode: "off" }
+
 export async function ensureSandboxNetwork(
   docker: Docker,
-  options: { name: string; labels: Record<string, string>; blockedCidrs?: readonly string[] },
+  options: {
+    name: string
+    labels: Record<string, string>
+    blockedCidrs?: readonly string[]
+    firewall?: FirewallMode
+  },
 ): Promise<SandboxNetwork> {
   const bridge = bridgeNameOf(options.name)
   let info: { IPAM?: { Config?: { Gateway?: string }[] } }
@@ -124,7 +158,14 @@ export async function ensureSandboxNetwork(
     }
     info = await docker.getNetwork(options.name).inspect()
   }
-  const firewallError = await applyFirewall(bridge, options.blockedCidrs ?? DEFAULT_BLOCKED_CIDRS)
+  const blocked = options.blockedCidrs ?? DEFAULT_BLOCKED_CIDRS
+  const firewall = options.firewall ?? { mode: "local" }
+  const firewallError =
+    firewall.mode === "local"
+      ? await applyFirewall(bridge, blocked)
+      : firewall.mode === "docker-host"
+        ? await applyFirewallOnHost(docker, firewall.image, firewall.labels, bridge, blocked)
+        : "the sandbox firewall is off (HELMR_FIREWALL=off)"
   return {
     name: options.name,
     bridge,
@@ -151,5 +192,38 @@ export async function removeSandboxNetwork(
     await docker.getNetwork(network.name).remove()
   } catch (error) {
     if ((error as { statusCode?: number }).statusCode !== 404) throw error
+  }
+}
+
+/**
+ * Applies the rules from a container in the host's network namespace (`--network host`,
+ * NET_ADMIN and NET_RAW, root), running this same code (`firewall-main.ts`) from the runner's own
+ * image. Only the runner, which holds the Docker socket, can start it.
+ */
+async function applyFirewallOnHost(
+  docker: Docker,
+  image: string,
+  labels: Record<string, string>,
+  bridge: string,
+  blocked: readonly string[],
+): Promise<string | null> {
+  const container = await docker.createContainer({
+    Image: image,
+    User: "0:0",
+    Cmd: ["bun", "runner/src/sandbox/firewall-main.ts", bridge, blocked.join(",")],
+    Labels: { ...labels, "helmr.kind": "firewall" },
+    HostConfig: { NetworkMode: "host", CapDrop: ["ALL"], CapAdd: ["NET_ADMIN", "NET_RAW"] },
+  })
+  try {
+    await container.start()
+    const { StatusCode } = (await container.wait()) as { StatusCode: number }
+    if (StatusCode === 0) return null
+    const logs = await container.logs({ stdout: true, stderr: true })
+    return `firewall container exited ${StatusCode}: ${logs
+      .toString("utf8")
+      .replace(/[^\x20-\x7e\n]/g, "")
+      .trim()}`
+  } finally {
+    await container.remove({ force: true }).catch(() => {})
   }
 }

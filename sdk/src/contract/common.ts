@@ -10,15 +10,26 @@ import { z } from "zod"
  */
 export const Timestamp = z.iso.datetime()
 
+// Date.UTC maps years 0-99 to 1900-1999, hence the ISO strings.
+const FIRST_INSTANT = Date.parse("0001-01-01T00:00:00Z")
+const LAST_INSTANT = Date.parse("9999-12-31T23:59:59.999Z")
+
 /**
- * Timestamps a caller sends may carry an offset (`2026-01-02T04:04:05+01:00`).
+ * Timestamps a caller sends may carry an offset (`2026-01-02T04:04:05+01:00`). The instant must
+ * fall in years 1-9999 UTC: `0000-01-01T00:00:00Z` (or `0001-01-01T00:00:00+01:00`) has no
+ * four-digit ISO form Postgres reads back, nor has anything past 9999.
  *
  * @example
  * ```ts
  * TimestampInput.parse("2026-01-02T04:04:05+01:00")
  * ```
  */
-export const TimestampInput = z.iso.datetime({ offset: true })
+export const TimestampInput = z.iso
+  .datetime({ offset: true })
+  .refine(
+    (value) => Date.parse(value) >= FIRST_INSTANT && Date.parse(value) <= LAST_INSTANT,
+    "must fall between the years 1 and 9999 UTC",
+  )
 
 /**
  * Tags label runs for filtering: up to 10 a run, each 1–128 characters without spaces or commas.
