@@ -376,6 +376,20 @@ describe("deployments, secrets, keys", () => {
     await b.capture("not-found")
   }, 60_000)
 
+  test("keyboard: skip link first, the environment switcher opens and navigates", async () => {
+    await page.goto(`${base}/runs`)
+    await page.keyboard.press("Tab")
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Skip to content")
+    await page.keyboard.press("Tab") // the brand
+    await page.keyboard.press("Tab") // the switcher
+    await page.keyboard.press("Enter")
+    await page.keyboard.press("Tab")
+    await page.keyboard.press("Tab") // dev, then staging
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toContain("staging")
+    await page.keyboard.press("Enter")
+    await page.waitForURL(`${stack.url}/p/${stack.projectSlug}/staging/runs`)
+  }, 60_000)
+
   test("sign out everywhere ends the session", async () => {
     await page.goto(`${base}/runs`)
     const cookie = (await b.context.cookies()).find((c) => c.name === "helmr_session")
