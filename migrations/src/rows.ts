@@ -145,6 +145,12 @@ export interface RunRow {
   cancelRequestedAt: Date | null
   runnerId: string | null
   leaseExpiresAt: Date | null
+  /** Flow control, resolved when the run was created (migration 0111; null on older runs). */
+  queue: string | null
+  concurrencyKey: string | null
+  concurrencyLimit: number | null
+  /** Backoff between attempts (`RunRetryPolicy`); null: the runner's defaults. */
+  retry: { factor?: number; minDelayMs?: number; maxDelayMs?: number } | null
   createdAt: Date
   updatedAt: Date
   startedAt: Date | null

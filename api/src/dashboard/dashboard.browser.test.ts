@@ -84,6 +84,9 @@ describe("dashboard in a browser", () => {
     )
     // The details were refreshed in place when the run ended: the output is there.
     await detailsContain('"ticks": 8')
+    // Metadata and the session's stream, as the runtime wrote them.
+    await detailsContain('"done": 8')
+    await detailsContain('{"tick":8}')
     expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(42)
     await b.capture("run-succeeded")
   }, 120_000)

@@ -10,13 +10,14 @@ export interface RunStream {
 const MAX_STREAM_CHARS = 64 * 1024
 
 /**
- * The streams of a run's session (`stream_chunks`), each concatenated in order. Read-only and
- * only for display: the streams API (issue 10) owns writing and reading them by offset.
+ * The streams of a run's session (`stream_chunks`), one chunk (JSON text) a line, in order.
+ * Display only: the runner writes chunks and `GET /sessions/{id}/streams/{name}` serves them by
+ * offset.
  */
 export async function listRunStreams(sql: Sql, sessionId: string): Promise<RunStream[]> {
   const rows = await sql<{ stream: string; chunks: string; text: string }[]>`
     select stream, count(*)::text as chunks,
-      right(string_agg(data, '' order by seq), ${MAX_STREAM_CHARS}) as text
+      right(string_agg(data, E'\n' order by seq), ${MAX_STREAM_CHARS}) as text
     from stream_chunks where session_id = ${sessionId}
     group by stream order by stream`
   return rows.map((r) => ({ name: r.stream, chunks: Number(r.chunks), text: r.text }))

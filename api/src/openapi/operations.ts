@@ -1,4 +1,6 @@
 import {
+  BatchBody,
+  BatchResponse,
   CompleteTokenBody,
   CreateDeploymentBody,
   CreateScheduleBody,
@@ -21,6 +23,8 @@ import {
   ScheduleList,
   Secret,
   SecretList,
+  StreamOffset,
+  TaskBatchBody,
   TimezoneList,
   TokenCompletion,
   TriggerBody,
@@ -34,6 +38,9 @@ export const COMPONENTS: Record<string, z.ZodType> = {
   ErrorEnvelope,
   TriggerBody,
   TriggerResponse,
+  TaskBatchBody,
+  BatchBody,
+  BatchResponse,
   Run,
   RunList,
   RunEvent,
@@ -118,6 +125,25 @@ export const OPERATIONS: Operation[] = [
     body: "TriggerBody",
     responses: { 201: "TriggerResponse", 200: "Run" },
     errors: [400, 404, 413, 415, 422],
+  },
+  {
+    method: "post",
+    path: "/tasks/{taskId}/batch",
+    summary:
+      "Trigger up to 1,000 runs of a task in one request, all or nothing; idempotency per item",
+    tag: "runs",
+    body: "TaskBatchBody",
+    responses: { 201: "BatchResponse", 200: "BatchResponse" },
+    errors: [400, 404, 413, 415, 422],
+  },
+  {
+    method: "post",
+    path: "/batch",
+    summary: "Trigger up to 1,000 runs of any tasks (each item names its task), all or nothing",
+    tag: "runs",
+    body: "BatchBody",
+    responses: { 201: "BatchResponse", 200: "BatchResponse" },
+    errors: [400, 413, 415, 422],
   },
   {
     method: "get",
@@ -260,5 +286,15 @@ export const OPERATIONS: Operation[] = [
     body: "CompleteTokenBody",
     responses: { 200: "TokenCompletion" },
     errors: [400, 404, 409, 422],
+  },
+  {
+    method: "get",
+    path: "/sessions/{sessionId}/streams/{name}",
+    summary:
+      "Read a session stream from an offset (SSE; event id = offset; resumable with Last-Event-ID; ends with an `end` event)",
+    tag: "sessions",
+    query: z.object({ from: StreamOffset.optional() }),
+    responses: { 200: "sse" },
+    errors: [404, 422],
   },
 ]

@@ -3,10 +3,12 @@ import type { ApiDeps, AppEnv } from "../env.ts"
 import { answerMethodNotAllowed } from "../http/method-not-allowed.ts"
 import { createRunNotifier } from "../runs/run-notifier.ts"
 import { TaskCatalog } from "../runs/task-catalog.ts"
+import { batchRoutes } from "./batch.ts"
 import { deploymentRoutes } from "./deployments.ts"
 import { type RunServices, runsRoutes } from "./runs.ts"
 import { schedulesRoutes } from "./schedules.ts"
 import { secretsRoutes } from "./secrets.ts"
+import { sessionsRoutes } from "./sessions.ts"
 import { timezonesRoutes } from "./timezones.ts"
 import { tokensRoutes } from "./tokens.ts"
 
@@ -27,10 +29,12 @@ export function mountV1Routes(v1: Hono<AppEnv>, deps: ApiDeps, services?: RunSer
   const catalog = services?.catalog ?? new TaskCatalog(deps.sql, deps.logger)
   const notifier = services?.notifier ?? createRunNotifier(deps.valkey, deps.keys, deps.logger)
   v1.route("/", runsRoutes(deps, { catalog, notifier }))
+  v1.route("/", batchRoutes(deps, catalog))
   v1.route("/", schedulesRoutes(deps, catalog))
   v1.route("/", timezonesRoutes())
   v1.route("/", secretsRoutes(deps))
   v1.route("/", tokensRoutes(deps, notifier))
+  v1.route("/", sessionsRoutes(deps, notifier))
 
   // Keep last: it answers 405 for every path registered above.
   answerMethodNotAllowed(v1)

@@ -5,7 +5,8 @@ import type { TaskCatalog } from "./task-catalog.ts"
 import { triggerRun } from "./trigger-run.ts"
 
 /**
- * A new run of the same task with the original's payload, tags and attempt limit, against the
+ * A new run of the same task with the original's payload, tags, attempt limit, named queue and
+ * concurrency key, against the
  * environment's current deployment; `replayOf` points back at the original.
  */
 export async function replayRun(
@@ -18,7 +19,15 @@ export async function replayRun(
   const { run } = await triggerRun(deps, catalog, caller, {
     taskId: original.taskId,
     payload: original.payload === null ? undefined : original.payload,
-    options: { tags: original.tags, maxAttempts: original.maxAttempts },
+    options: {
+      tags: original.tags,
+      maxAttempts: original.maxAttempts,
+      // The same queue and key; the limit is the current deployment's.
+      ...(original.queue && !original.queue.startsWith("task:")
+        ? { queue: { name: original.queue } }
+        : {}),
+      ...(original.concurrencyKey ? { concurrencyKey: original.concurrencyKey } : {}),
+    },
     replayOf: original.id,
   })
   return run

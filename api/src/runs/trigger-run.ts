@@ -1,7 +1,8 @@
 import { planFire } from "@helmr/dispatcher/schedule/plan"
 import { DEFAULT_SCHEDULE_UPCOMING } from "@helmr/migrations/config"
-import { insertRun } from "@helmr/migrations/queries/runs"
+import { insertRun, type NewRun } from "@helmr/migrations/queries/runs"
 import type { RunRow } from "@helmr/migrations/rows"
+import { resolveRunFlow } from "@helmr/migrations/run-flow"
 import { enqueueRun } from "@helmr/migrations/valkey"
 import {
   buildScheduledPayload,
@@ -23,6 +24,43 @@ export interface TriggerInput {
 }
 
 /**
+ * The run a trigger would create, checked against the task of the caller's current deployment:
+ * payload, timing and flow control (queue, concurrency key, limit, attempts, backoff) resolved.
+ * Throws a 404 for an unknown task and a 422 naming the failing fields; writes nothing.
+ */
+export async function prepareRun(
+  deps: Pick<ApiDeps, "scheduleUpcoming">,
+  catalog: TaskCatalog,
+  caller: Caller,
+  input: TriggerInput,
+  now: Date,
+): Promise<NewRun> {
+  const resolved = await catalog.resolve(caller, input.taskId)
+  const upcomingCount = deps.scheduleUpcoming ?? DEFAULT_SCHEDULE_UPCOMING
+  const payload = checkPayload(catalog, resolved, input, now, upcomingCount)
+  const timing = computeRunTiming(input.options, now)
+  if (Array.isArray(timing)) throw validationFailed(timing)
+  const flow = resolveRunFlow(resolved.task, resolved.queueLimits, input.options)
+  return {
+    environmentId: caller.environmentId,
+    deploymentId: resolved.deploymentId,
+    taskId: input.taskId,
+    payload,
+    idempotencyKey: input.options.idempotencyKey ?? null,
+    tags: [...new Set(input.options.tags ?? [])],
+    maxAttempts: flow.maxAttempts,
+    maxDurationSeconds: resolved.task.maxDuration ?? null,
+    availableAt: timing.availableAt,
+    expiresAt: timing.expiresAt,
+    replayOf: input.replayOf ?? null,
+    queue: flow.queue,
+    concurrencyKey: flow.concurrencyKey,
+    concurrencyLimit: flow.concurrencyLimit,
+    retry: flow.retry,
+  }
+}
+
+/**
  * Validates and creates a run in the caller's environment, then enqueues it after the commit.
  * The idempotency key is enforced by the database; a known key returns the existing run.
  */
@@ -33,24 +71,9 @@ export async function triggerRun(
   input: TriggerInput,
   now: Date = new Date(),
 ): Promise<{ run: RunRow; created: boolean }> {
-  const resolved = await catalog.resolve(caller, input.taskId)
-  const upcomingCount = deps.scheduleUpcoming ?? DEFAULT_SCHEDULE_UPCOMING
-  const payload = checkPayload(catalog, resolved, input, now, upcomingCount)
-  const timing = computeRunTiming(input.options, now)
-  if (Array.isArray(timing)) throw validationFailed(timing)
-  const result = await insertRun(deps.sql, {
-    environmentId: caller.environmentId,
-    deploymentId: resolved.deploymentId,
-    taskId: input.taskId,
-    payload,
-    idempotencyKey: input.options.idempotencyKey ?? null,
-    tags: [...new Set(input.options.tags ?? [])],
-    maxAttempts: input.options.maxAttempts ?? 1,
-    maxDurationSeconds: resolved.task.maxDuration ?? null,
-    availableAt: timing.availableAt,
-    expiresAt: timing.expiresAt,
-    replayOf: input.replayOf ?? null,
-  })
+  const prepared = await prepareRun(deps, catalog, caller, input, now)
+  const timing = { availableAt: prepared.availableAt ?? now }
+  const result = await insertRun(deps.sql, prepared)
   if (result.created) {
     try {
       await enqueueRun(deps.valkey, deps.keys, result.run.id, timing.availableAt)

@@ -5,7 +5,7 @@ import type { DispatcherSettings } from "../config.ts"
 import { ScheduleError } from "../schedule/calc.ts"
 import { planFire } from "../schedule/plan.ts"
 import type { CursorMove, InstanceSnapshot, ScheduledRun, SlotRecord } from "./fire-sql.ts"
-import { taskMaxDuration } from "./run-options.ts"
+import { scheduledRunFlow, taskMaxDuration } from "./run-options.ts"
 import type { EntrySwap, LeasedEntry } from "./schedule-leases.ts"
 
 /**
@@ -133,7 +133,7 @@ export function decideLease(
     }),
     idempotencyKey: slotIdempotencyKey(instance.id, slot),
     tags: options.tags ?? [],
-    maxAttempts: options.maxAttempts ?? 1,
+    ...scheduledRunFlow(instance.taskId, instance.task, options),
     maxDurationSeconds: options.maxDuration ?? taskMaxDuration(instance.task),
     availableAt,
     expiresAt: ttlMs === null ? null : new Date(availableAt.getTime() + ttlMs),

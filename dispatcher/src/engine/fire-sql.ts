@@ -1,4 +1,5 @@
 import type { TransactionSql } from "@helmr/migrations/db"
+import type { RunFlow } from "@helmr/migrations/run-flow"
 
 /**
  * The Postgres side of a fire, set-based so one transaction fires a whole leased batch. It writes
@@ -86,6 +87,11 @@ export interface ScheduledRun {
   maxDurationSeconds: number | null
   availableAt: Date
   expiresAt: Date | null
+  /** Flow control (migrations/src/run-flow.ts). */
+  queue: string
+  concurrencyKey: string | null
+  concurrencyLimit: number | null
+  retry: RunFlow["retry"]
 }
 
 /**
@@ -117,6 +123,10 @@ export async function insertScheduledRuns(
     max_duration_seconds: r.maxDurationSeconds,
     available_at: r.availableAt,
     expires_at: r.expiresAt,
+    queue: r.queue,
+    concurrency_key: r.concurrencyKey,
+    concurrency_limit: r.concurrencyLimit,
+    retry: r.retry,
   }))
   // Runs first, then sessions only for runs that were inserted: the foreign key is checked at
   // the end of the statement, and a conflicting slot leaves no orphan session behind.
@@ -124,16 +134,19 @@ export async function insertScheduledRuns(
     with created as (
       insert into runs (id, environment_id, deployment_id, task_id, session_id, schedule_id,
         schedule_instance_id, slot_at, payload, tags, idempotency_key, max_attempts,
-        max_duration_seconds, available_at, expires_at, created_at, updated_at)
+        max_duration_seconds, available_at, expires_at, created_at, updated_at,
+        queue, concurrency_key, concurrency_limit, retry)
       select id, environment_id, deployment_id, task_id, session_id, schedule_id,
         schedule_instance_id, slot_at, payload, tags, idempotency_key, max_attempts,
         max_duration_seconds, available_at, expires_at,
-        greatest(now(), available_at), greatest(now(), available_at)
+        greatest(now(), available_at), greatest(now(), available_at),
+        queue, concurrency_key, concurrency_limit, retry
       from jsonb_to_recordset(${tx.json(input as never)}) as t(id text, session_id text,
         environment_id text, deployment_id text, task_id text, schedule_id text,
         schedule_instance_id text, slot_at timestamptz, payload jsonb, tags text[],
         idempotency_key text, max_attempts int, max_duration_seconds int,
-        available_at timestamptz, expires_at timestamptz)
+        available_at timestamptz, expires_at timestamptz, queue text, concurrency_key text,
+        concurrency_limit int, retry jsonb)
       on conflict (environment_id, idempotency_key) do nothing
       returning id, environment_id, task_id, session_id, idempotency_key, created_at
     ), sessions_made as (

@@ -2,7 +2,7 @@ import { parseCron } from "../contract/cron.ts"
 import type { CronSpec } from "../contract/manifest.ts"
 import type { ScheduledTaskPayload } from "../contract/scheduled-payload.ts"
 import type { TaskContext } from "./context.ts"
-import { declareTask, type SecretOption } from "./declare.ts"
+import { declareTask, type QueueOption, type RetryOption, type SecretOption } from "./declare.ts"
 import { DeclarationError } from "./errors.ts"
 import type { Sandbox } from "./sandbox.ts"
 import type { Task } from "./task.ts"
@@ -37,6 +37,10 @@ export interface ScheduledTaskOptions<Id extends string, Output> {
   cron: CronOption
   maxDuration?: number
   secrets?: readonly SecretOption[]
+  /** Concurrency of its runs (a schedule's run options may override it). */
+  queue?: QueueOption
+  /** Attempts and backoff of its runs. */
+  retry?: RetryOption
   /** Scheduled tasks take no payload: Helmr generates a {@link ScheduledTaskPayload}. */
   payload?: never
   run: (payload: ScheduledTaskPayload, ctx: TaskContext) => Output | Promise<Output>
@@ -77,6 +81,8 @@ function scheduledTask<const Id extends string, Output = void>(
     secrets: raw.secrets,
     payload: undefined,
     cron: checkCronOption(id, raw.cron),
+    queue: raw.queue,
+    retry: raw.retry,
     run: raw.run,
   }) as ScheduledTask<Id, Awaited<Output>>
 }

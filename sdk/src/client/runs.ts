@@ -1,4 +1,5 @@
 import { ZodError } from "zod"
+import { BatchResponse } from "../contract/batch.ts"
 import {
   type ListRunsQuery,
   Run,
@@ -8,12 +9,36 @@ import {
   type TriggerOptions,
   TriggerResponse,
 } from "../contract/runs.ts"
-import { ConnectionError } from "./errors.ts"
-import { parseSse } from "./sse.ts"
+import { followSse } from "./sse.ts"
 import type { Transport } from "./transport.ts"
 
 /** Trigger options as the client takes them: `delay` may also be a Date. */
 export type TriggerRunOptions = Omit<TriggerOptions, "delay"> & { delay?: string | Date }
+
+/** One item of `runs.batchTrigger`: a run of `task`. */
+export interface BatchTriggerItem {
+  task: string
+  payload?: unknown
+  options?: TriggerRunOptions
+}
+
+/** Trigger options on the wire: a `delay` Date becomes its ISO string. */
+export function toWireOptions(options: TriggerRunOptions): TriggerOptions {
+  const { delay, ...rest } = options
+  return {
+    ...rest,
+    ...(delay === undefined ? {} : { delay: delay instanceof Date ? delay.toISOString() : delay }),
+  }
+}
+
+/** A trigger or batch item body: fields left out stay out. */
+export function toWireItem(payload: unknown, options: TriggerRunOptions | undefined) {
+  const wireOptions = toWireOptions(options ?? {})
+  return {
+    ...(payload === undefined ? {} : { payload }),
+    ...(Object.keys(wireOptions).length > 0 ? { options: wireOptions } : {}),
+  }
+}
 
 export interface TriggerResult {
   id: string
@@ -47,17 +72,7 @@ export function runsNamespace(t: Transport) {
       payload?: unknown,
       options: TriggerRunOptions = {},
     ): Promise<TriggerResult> {
-      const { delay, ...rest } = options
-      const wireOptions = {
-        ...rest,
-        ...(delay === undefined
-          ? {}
-          : { delay: delay instanceof Date ? delay.toISOString() : delay }),
-      }
-      const body = {
-        ...(payload === undefined ? {} : { payload }),
-        ...(Object.keys(wireOptions).length > 0 ? { options: wireOptions } : {}),
-      }
+      const body = toWireItem(payload, options)
       const res = await t.json(
         "POST",
         `/tasks/${encodeURIComponent(taskId)}/trigger`,
@@ -67,6 +82,24 @@ export function runsNamespace(t: Transport) {
       )
       if (res.status === 201 || !("status" in res.data)) return { id: res.data.id, created: true }
       return { id: res.data.id, created: false, run: res.data }
+    },
+
+    /**
+     * Starts up to 1,000 runs of any tasks in one request, all or nothing: one bad item creates
+     * no run and the `ApiError` names it (`items[3].payload.prNumber`). Runs come back in item
+     * order; `created` is false for an item whose idempotency key named an existing run.
+     *
+     * @example
+     * const { runs } = await client.runs.batchTrigger([
+     *   { task: "resize", payload: { id: 1 } },
+     *   { task: "notify", payload: { userId: "u1" }, options: { idempotencyKey: "notify-u1" } },
+     * ])
+     */
+    async batchTrigger(items: readonly BatchTriggerItem[]): Promise<BatchResponse> {
+      const body = {
+        items: items.map((i) => ({ task: i.task, ...toWireItem(i.payload, i.options) })),
+      }
+      return (await t.json("POST", "/batch", BatchResponse, { body })).data
     },
 
     /**
@@ -119,35 +152,23 @@ export function runsNamespace(t: Transport) {
      */
     async *events(runId: string, options: EventsOptions = {}): AsyncGenerator<RunEvent> {
       let lastEventId = options.lastEventId
-      let reconnects = 0
-      for (;;) {
-        const response = await t.stream(`${path(runId)}/events`, {
+      const open = () =>
+        t.stream(`${path(runId)}/events`, {
           ...(lastEventId ? { headers: { "last-event-id": lastEventId } } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
         })
-        if (!response.body) throw new ConnectionError("event stream without a body")
-        try {
-          for await (const message of parseSse(response.body)) {
-            if (message.event === "end") {
-              RunStreamEnd.parse(JSON.parse(message.data))
-              return
-            }
-            if (message.event !== "message") continue
-            const event = RunEvent.parse(JSON.parse(message.data))
-            lastEventId = event.id
-            reconnects = 0
-            yield event
-          }
-        } catch (error) {
-          if (options.signal?.aborted) return
-          // A malformed message is a bug to report; a dropped connection is worth a reconnect.
-          if (error instanceof SyntaxError || error instanceof ZodError) throw error
+      for await (const message of followSse(open, {
+        ...options,
+        what: `event stream of ${runId}`,
+      })) {
+        if (message.event === "end") {
+          RunStreamEnd.parse(JSON.parse(message.data))
+          return
         }
-        if (options.signal?.aborted) return
-        reconnects++
-        if (reconnects > (options.maxReconnects ?? 5)) {
-          throw new ConnectionError(`event stream of ${runId} kept dropping`)
-        }
+        if (message.event !== "message") continue
+        const event = RunEvent.parse(JSON.parse(message.data))
+        lastEventId = event.id
+        yield event
       }
     },
   }

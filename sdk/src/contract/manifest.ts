@@ -1,4 +1,5 @@
 import { z } from "zod"
+import { ConcurrencyLimit, QueueName, RetryOptions } from "./flow-control.ts"
 import { TaskId } from "./ids.ts"
 
 /**
@@ -169,6 +170,15 @@ export const TaskManifest = z.object({
    */
   payloadSchema: z.record(z.string(), z.unknown()).nullable(),
   cron: CronSpec.optional(),
+  /**
+   * The task's queue: a named one (shared with other tasks naming it) or, without `name`, its
+   * own; `concurrencyLimit` caps its runs starting or running at once (none: unlimited).
+   */
+  queue: z
+    .object({ name: QueueName.optional(), concurrencyLimit: ConcurrencyLimit.optional() })
+    .optional(),
+  /** Attempts and backoff of the task's runs (a trigger may override each field). */
+  retry: RetryOptions.optional(),
 })
 export type TaskManifest = z.infer<typeof TaskManifest>
 
