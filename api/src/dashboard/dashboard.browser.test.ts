@@ -78,6 +78,8 @@ describe("dashboard in a browser", () => {
     })
     await page.waitForSelector("ol.log >> text=tick 2")
     expect(await statusText()).toBe("running")
+    // Metadata follows while the run goes (re-read with the log, at most every 2 s).
+    await detailsContain('"total": 8')
     await page.waitForSelector("ol.log >> text=tick 8")
     await page.waitForFunction(
       () => document.querySelector("#run-status")?.textContent === "succeeded",

@@ -17,6 +17,15 @@ function followRun(root) {
   const empty = root.querySelector("[data-log-empty]")
   const source = new EventSource(root.getAttribute("data-live-run"))
   const seen = new Set(Array.from(log.querySelectorAll("li[data-id]"), (li) => li.dataset.id))
+  // Metadata, streams and attempts change while the run goes: re-read them at most every 2 s.
+  let refreshTimer = null
+  const refreshSoon = () => {
+    if (refreshTimer) return
+    refreshTimer = setTimeout(async () => {
+      await refreshDetails()
+      refreshTimer = null
+    }, 2000)
+  }
   source.onmessage = (message) => {
     const event = JSON.parse(message.data)
     if (seen.has(event.id)) return
@@ -30,9 +39,11 @@ function followRun(root) {
     if (event.type === "transition" && event.data && event.data.to && status) {
       setStatus(status, event.data.to)
     }
+    refreshSoon()
   }
   source.addEventListener("end", async (message) => {
     source.close()
+    clearTimeout(refreshTimer)
     const end = JSON.parse(message.data)
     if (status) setStatus(status, end.status)
     await refreshDetails()
