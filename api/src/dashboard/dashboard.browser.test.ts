@@ -4,6 +4,7 @@ import { TEST_VALKEY_URL } from "@helmr/migrations/testing"
 import { putScheduleEntry } from "@helmr/migrations/valkey"
 import { waitForRun } from "@helmr/runner/testing/deployments"
 import type { Page } from "playwright-core"
+import { definitionOf } from "../schedules/schedule-definition.ts"
 import { upsertSchedule } from "../schedules/schedule-writes.ts"
 import { type DashboardBrowser, launchDashboardBrowser } from "./testing/browser.ts"
 import { type DashboardStack, OPERATOR, startDashboardStack } from "./testing/stack.ts"
@@ -157,6 +158,8 @@ describe("schedules", () => {
     await page.fill("#cron", "15 3 * * *")
     await page.waitForSelector("#cron-preview >> text=At 03:15")
     await page.fill("#deduplicationKey", "h13-sweep")
+    await page.selectOption("#overlap", "skip")
+    await page.fill("#catchupWindow", "5m")
     await b.capture("schedule-new")
     await page.click("text=Create schedule")
     await page.waitForSelector("text=Schedule created.")
@@ -165,6 +168,11 @@ describe("schedules", () => {
       select s.cron, i.active from schedules s join schedule_instances i on i.schedule_id = s.id
       where s.deduplication_key = 'h13-sweep'`
     expect(row).toEqual({ cron: "15 3 * * *", active: true })
+    const [policy] = await stack.harness.db.sql<{ overlap: string; catchupWindowMs: string }[]>`
+      select i.overlap, i.catchup_window_ms from schedules s
+      join schedule_instances i on i.schedule_id = s.id where s.deduplication_key = 'h13-sweep'`
+    expect(policy).toEqual({ overlap: "skip", catchupWindowMs: expect.anything() })
+    expect(Number(policy?.catchupWindowMs)).toBe(300_000)
 
     await page.click("text=Edit")
     await page.fill("#cron", "45 4 * * 1-5")
@@ -183,6 +191,8 @@ describe("schedules", () => {
       select s.cron, i.active from schedules s join schedule_instances i on i.schedule_id = s.id
       where s.deduplication_key = 'h13-sweep'`
     expect(after).toEqual({ cron: "45 4 * * 1-5", active: true })
+    // Editing the cron kept the policy the form showed.
+    await page.waitForSelector("dd >> text=5m")
     await b.capture("schedule-imperative")
 
     await page.click("button:has-text('Delete')")
@@ -231,7 +241,7 @@ describe("schedules", () => {
       deps,
       caller,
       "h13-minutely",
-      { taskId: "sweep", cron: "* * * * *", timezone: "UTC", externalId: null, runOptions: {} },
+      definitionOf({ task: "sweep", cron: "* * * * *", timezone: "UTC" }),
       new Date(),
     )
     const due = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 5 * 60_000)
@@ -269,7 +279,7 @@ describe("schedules", () => {
     await page.waitForSelector("#slot-counters >> text=skipped")
     await page.waitForSelector("td >> text=missed:")
     expect(await page.locator(".slot-reason").first().textContent()).toContain(
-      "passed while no dispatcher could fire them",
+      "no dispatcher could fire it in time",
     )
     await page.waitForSelector("td .badge.s-fired")
     await b.capture("schedule-slots")

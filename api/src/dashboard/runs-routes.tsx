@@ -154,7 +154,7 @@ export function runsRoutes(deps: ApiDeps, services: RunServices): Hono<DashEnv> 
     })
     .post("/runs/:runId/cancel", async (c) => {
       const scope = c.get("scope")
-      const run = await cancelRun(deps, notifier, scope.caller.environmentId, c.req.param("runId"))
+      const run = await cancelRun(deps, scope.caller.environmentId, c.req.param("runId"))
       setFlash(
         c,
         run.status === "canceled" ? "Run canceled." : "Cancel requested: the runner stops the run.",

@@ -10,7 +10,17 @@ export interface ScheduleFormValues {
   timezone: string
   deduplicationKey: string
   externalId: string
+  overlap: string
+  catchupWindow: string
+  pauseAfterFailures: string
 }
+
+const OVERLAPS: { value: string; label: string }[] = [
+  { value: "allow", label: "allow: start a run even if the previous one still runs" },
+  { value: "skip", label: "skip: skip the slot while the previous run is active" },
+  { value: "bufferOne", label: "bufferOne: keep one slot waiting for the previous run" },
+  { value: "cancelPrevious", label: "cancelPrevious: cancel the previous run, start the new one" },
+]
 
 /** Create (with a deduplication key) or edit an imperative schedule, previewing as one types. */
 export function ScheduleFormPage(props: {
@@ -102,6 +112,30 @@ export function ScheduleFormPage(props: {
           External id <span class="hint">optional, passed to each run's payload</span>
         </label>
         <input id="externalId" name="externalId" type="text" value={values.externalId} />
+        <label for="overlap">When the previous run is still active</label>
+        <select id="overlap" name="overlap" class="wide">
+          {OVERLAPS.map((o) => (
+            <option value={o.value} selected={o.value === (values.overlap || "allow")}>
+              {o.label}
+            </option>
+          ))}
+        </select>
+        <label for="catchupWindow">
+          Catch-up window{" "}
+          <span class="hint">optional, e.g. 5m: a slot later than this is skipped</span>
+        </label>
+        <input id="catchupWindow" name="catchupWindow" type="text" value={values.catchupWindow} />
+        <label for="pauseAfterFailures">
+          Pause after failures{" "}
+          <span class="hint">optional: deactivate after this many failed runs in a row</span>
+        </label>
+        <input
+          id="pauseAfterFailures"
+          name="pauseAfterFailures"
+          type="number"
+          min="1"
+          value={values.pauseAfterFailures}
+        />
         <section id="cron-preview" aria-live="polite" aria-label="Cron preview">
           <Preview preview={props.preview} />
         </section>

@@ -1,23 +1,29 @@
 /** @jsxImportSource hono/jsx */
-import type { Schedule } from "@helmr/sdk/contract"
+import type { Schedule, ScheduleSlot, SlotReason } from "@helmr/sdk/contract"
 import { Badge, Time } from "./components.tsx"
 import type { OperatorSession, Scope } from "./dashboard-env.ts"
 import { formatDuration } from "./format.ts"
 import { Csrf, Page } from "./layout.tsx"
 import { describeCron } from "./schedule-preview.ts"
-import type { SlotCounters, SlotView } from "./schedule-slots.ts"
 import { FireTime, KindBadge } from "./schedules-page.tsx"
 
-/**
- * Why a slot did not fire. The dispatcher writes a reason for failed slots; a skipped range
- * without one is what migration 0030 defines: slots that passed while no dispatcher could fire
- * them (downtime or backlog), never backfilled.
- */
-function slotReason(slot: SlotView): string | null {
-  if (slot.error) return slot.error
-  if (slot.outcome !== "skipped") return null
-  const count = slot.slotCount === null ? "a run of slots" : `${slot.slotCount} slot(s)`
-  return `missed: ${count} passed while no dispatcher could fire them (downtime or backlog); not backfilled`
+const REASONS: Record<SlotReason, string> = {
+  missed: "missed: no dispatcher could fire it in time (downtime or backlog); not backfilled",
+  overlap: "skipped: the previous run was still active (overlap: skip)",
+  catchup_window: "skipped: later than the catch-up window",
+  buffered: "buffered: waited for the previous run (overlap: bufferOne)",
+  canceled_previous: "fired after canceling the previous run (overlap: cancelPrevious)",
+}
+
+/** Why a slot went as it did, in words: the ledger's reason, or a failed slot's error. */
+function slotReason(slot: ScheduleSlot): string | null {
+  const words = slot.reason ? REASONS[slot.reason] : null
+  const range =
+    slot.lastSlotAt && slot.slotCount !== 1
+      ? ` (${slot.slotCount === null ? "many" : slot.slotCount} slots)`
+      : ""
+  if (words) return `${words}${range}`
+  return slot.error
 }
 
 export function SchedulePage(props: {
@@ -25,8 +31,7 @@ export function SchedulePage(props: {
   scope: Scope
   flash: string | null
   schedule: Schedule
-  slots: SlotView[]
-  counters: SlotCounters
+  slots: ScheduleSlot[]
 }) {
   const { scope, schedule: s, session } = props
   const path = `${scope.base}/schedules/${s.id}`
@@ -92,6 +97,22 @@ export function SchedulePage(props: {
             <dd class="mono">{s.deduplicationKey}</dd>
             <dt>External id</dt>
             <dd class="mono">{s.externalId ?? "—"}</dd>
+            <dt>Overlap</dt>
+            <dd>{s.overlap}</dd>
+            <dt>Catch-up window</dt>
+            <dd>{s.catchupWindow ?? "—"}</dd>
+            <dt>Pause after failures</dt>
+            <dd>
+              {s.pauseAfterFailures === null
+                ? "—"
+                : `${s.pauseAfterFailures} (now ${s.failures.consecutive} in a row)`}
+            </dd>
+            {s.inactiveReason ? (
+              <>
+                <dt>Inactive because</dt>
+                <dd>{s.inactiveReason}</dd>
+              </>
+            ) : null}
             <dt>Schedule id</dt>
             <dd class="mono">{s.id}</dd>
             <dt>Last fired slot</dt>
@@ -122,9 +143,16 @@ export function SchedulePage(props: {
       <section aria-labelledby="slots-title">
         <h2 id="slots-title">Slot history</h2>
         <p id="slot-counters">
-          <Badge value="fired" label={`${props.counters.fired} fired`} />{" "}
-          <Badge value="skipped" label={`${props.counters.skipped} skipped`} />{" "}
-          <Badge value="failed" label={`${props.counters.failed} failed`} />
+          <Badge value="fired" label={`${s.counters.fired} fired`} />{" "}
+          <Badge value="failed" label={`${s.counters.failed} failed`} />{" "}
+          <Badge
+            value="skipped"
+            label={`${s.counters.skipped.missed + s.counters.skipped.overlap + s.counters.skipped.catchup_window} skipped`}
+          />{" "}
+          <span class="muted">
+            ({s.counters.skipped.missed} missed, {s.counters.skipped.overlap} overlap,{" "}
+            {s.counters.skipped.catchup_window} past the catch-up window)
+          </span>
         </p>
         {props.slots.length === 0 ? (
           <p class="muted">No slot has come due yet.</p>
@@ -146,12 +174,11 @@ export function SchedulePage(props: {
                 {props.slots.map((slot) => (
                   <tr>
                     <td>
-                      <FireTime at={slot.slotAt.toISOString()} timezone={s.timezone} />
+                      <FireTime at={slot.slotAt} timezone={s.timezone} />
                       {slot.lastSlotAt ? (
                         <span class="muted">
                           <br />
                           through <Time at={slot.lastSlotAt} />
-                          {slot.slotCount && slot.slotCount > 1 ? ` (${slot.slotCount} slots)` : ""}
                         </span>
                       ) : null}
                     </td>
@@ -160,9 +187,12 @@ export function SchedulePage(props: {
                     </td>
                     <td>
                       {slot.runId ? (
-                        <a class="mono" href={`${scope.base}/runs/${slot.runId}`}>
-                          {slot.runId}
-                        </a>
+                        <>
+                          <a class="mono" href={`${scope.base}/runs/${slot.runId}`}>
+                            {slot.runId}
+                          </a>{" "}
+                          {slot.runStatus ? <Badge value={slot.runStatus} /> : null}
+                        </>
                       ) : null}
                       {slotReason(slot) ? (
                         <span class="slot-reason">{slotReason(slot)}</span>
@@ -173,9 +203,7 @@ export function SchedulePage(props: {
                     </td>
                     <td class="hide-narrow">
                       <Time at={slot.recordedAt} />{" "}
-                      <span class="muted">
-                        (+{formatDuration(slot.recordedAt.getTime() - slot.slotAt.getTime())})
-                      </span>
+                      <span class="muted">(+{formatDuration(slot.latenessMs)})</span>
                     </td>
                   </tr>
                 ))}

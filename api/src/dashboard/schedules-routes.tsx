@@ -8,6 +8,7 @@ import { ApiError, notFound } from "../errors.ts"
 import { toFieldIssues } from "../http/validate.ts"
 import type { RunServices } from "../routes/runs.ts"
 import { checkDefinition, definitionOf } from "../schedules/schedule-definition.ts"
+import { listSlots } from "../schedules/schedule-slots.ts"
 import {
   findSchedule,
   type ScheduleViewRow,
@@ -27,11 +28,28 @@ import type { DashEnv, Scope } from "./dashboard-env.ts"
 import { ScheduleFormPage, type ScheduleFormValues } from "./schedule-form.tsx"
 import { SchedulePage } from "./schedule-page.tsx"
 import { previewSchedule } from "./schedule-preview.ts"
-import { listSlots } from "./schedule-slots.ts"
 import { SchedulesPage } from "./schedules-page.tsx"
 
 const field = (form: Record<string, unknown>, name: string) =>
   typeof form[name] === "string" ? (form[name] as string).trim() : ""
+
+/** The policy fields of the form, as the API's body takes them (empty: the default). */
+function policyOf(values: ScheduleFormValues) {
+  const pause = Number(values.pauseAfterFailures)
+  return {
+    ...(values.overlap ? { overlap: values.overlap } : {}),
+    ...(values.catchupWindow ? { catchupWindow: values.catchupWindow } : {}),
+    ...(values.pauseAfterFailures
+      ? { pauseAfterFailures: Number.isFinite(pause) ? pause : values.pauseAfterFailures }
+      : {}),
+  }
+}
+
+const formValues = (form: Record<string, unknown>) => ({
+  overlap: field(form, "overlap"),
+  catchupWindow: field(form, "catchupWindow"),
+  pauseAfterFailures: field(form, "pauseAfterFailures"),
+})
 
 /** Schedules: list, detail with slot history, and the imperative writes of the API. */
 export function schedulesRoutes(deps: ApiDeps, services: RunServices): Hono<DashEnv> {
@@ -107,7 +125,16 @@ export function schedulesRoutes(deps: ApiDeps, services: RunServices): Hono<Dash
       return renderForm(
         c,
         { kind: "create" },
-        { task, cron: "0 * * * *", timezone: "UTC", deduplicationKey: "", externalId: "" },
+        {
+          task,
+          cron: "0 * * * *",
+          timezone: "UTC",
+          deduplicationKey: "",
+          externalId: "",
+          overlap: "allow",
+          catchupWindow: "",
+          pauseAfterFailures: "",
+        },
       )
     })
     .post("/schedules", async (c) => {
@@ -119,6 +146,7 @@ export function schedulesRoutes(deps: ApiDeps, services: RunServices): Hono<Dash
         timezone: field(form, "timezone") || "UTC",
         deduplicationKey: field(form, "deduplicationKey"),
         externalId: field(form, "externalId"),
+        ...formValues(form),
       }
       const body = CreateScheduleBody.safeParse({
         task: values.task,
@@ -126,6 +154,7 @@ export function schedulesRoutes(deps: ApiDeps, services: RunServices): Hono<Dash
         timezone: values.timezone,
         deduplicationKey: values.deduplicationKey,
         ...(values.externalId ? { externalId: values.externalId } : {}),
+        ...policyOf(values),
       })
       if (!body.success) {
         const issues = toFieldIssues(body.error)
@@ -150,21 +179,22 @@ export function schedulesRoutes(deps: ApiDeps, services: RunServices): Hono<Dash
     .get("/schedules/:id", async (c) => {
       const scope = c.get("scope")
       const view = await mustFind(scope, c.req.param("id"))
-      const { slots, counters } = await listSlots(deps.sql, view.instanceId)
+      // The API's slot ledger read (`GET /schedules/{id}/slots`) and its counters.
+      const slots = await listSlots(deps.sql, view.instanceId, { limit: 50 })
       return c.html(
         <SchedulePage
           session={c.get("session")!}
           scope={scope}
           flash={takeFlash(c)}
           schedule={toSchedule(view, new Date())}
-          slots={slots}
-          counters={counters}
+          slots={slots.data}
         />,
       )
     })
     .get("/schedules/:id/edit", async (c) => {
       const view = await mustFind(c.get("scope"), c.req.param("id"))
       if (view.kind === "declarative") throw declarative(view.id)
+      const schedule = toSchedule(view, new Date())
       return renderForm(
         c,
         { kind: "edit", scheduleId: view.id },
@@ -174,6 +204,10 @@ export function schedulesRoutes(deps: ApiDeps, services: RunServices): Hono<Dash
           timezone: view.timezone,
           deduplicationKey: view.deduplicationKey,
           externalId: view.externalId ?? "",
+          overlap: schedule.overlap,
+          catchupWindow: schedule.catchupWindow ?? "",
+          pauseAfterFailures:
+            schedule.pauseAfterFailures === null ? "" : String(schedule.pauseAfterFailures),
         },
       )
     })
@@ -188,6 +222,7 @@ export function schedulesRoutes(deps: ApiDeps, services: RunServices): Hono<Dash
         timezone: field(form, "timezone") || "UTC",
         deduplicationKey: current.deduplicationKey,
         externalId: field(form, "externalId"),
+        ...formValues(form),
       }
       const mode = { kind: "edit" as const, scheduleId: current.id }
       // Run options are not edited here: keep them (an omitted runOptions would clear them).
@@ -197,6 +232,7 @@ export function schedulesRoutes(deps: ApiDeps, services: RunServices): Hono<Dash
         timezone: values.timezone,
         externalId: values.externalId || null,
         runOptions: current.runOptions,
+        ...policyOf(values),
       })
       if (!body.success) {
         const issues = toFieldIssues(body.error)

@@ -54,7 +54,7 @@ export function runsRoutes(deps: ApiDeps, services: RunServices): Hono<AppEnv> {
     })
     .post("/runs/:runId/cancel", validParams(RunParams), validJson(NoBody), async (c) => {
       const { runId } = c.req.valid("param")
-      const run = await cancelRun(deps, notifier, c.get("caller").environmentId, runId)
+      const run = await cancelRun(deps, c.get("caller").environmentId, runId)
       return c.json(toRun(run))
     })
     .post("/runs/:runId/replay", validParams(RunParams), validJson(NoBody), async (c) => {

@@ -1,4 +1,9 @@
-import { CreateScheduleBody, ListSchedulesQuery, UpdateScheduleBody } from "@helmr/sdk/contract"
+import {
+  CreateScheduleBody,
+  ListScheduleSlotsQuery,
+  ListSchedulesQuery,
+  UpdateScheduleBody,
+} from "@helmr/sdk/contract"
 import { Hono } from "hono"
 import { z } from "zod"
 import type { ApiDeps, AppEnv, Caller } from "../env.ts"
@@ -7,6 +12,7 @@ import { decodeCursor, encodeCursor } from "../http/cursor.ts"
 import { validJson, validParams, validQuery } from "../http/validate.ts"
 import type { TaskCatalog } from "../runs/task-catalog.ts"
 import { checkDefinition, definitionOf } from "../schedules/schedule-definition.ts"
+import { listSlots } from "../schedules/schedule-slots.ts"
 import {
   findSchedule,
   type ScheduleViewRow,
@@ -77,6 +83,17 @@ export function schedulesRoutes(deps: ApiDeps, catalog: TaskCatalog): Hono<AppEn
       if (!view) throw notFound(`schedule ${idOrKey}`)
       return c.json(toSchedule(view, new Date()))
     })
+    .get(
+      "/schedules/:idOrKey/slots",
+      validParams(ScheduleParams),
+      validQuery(ListScheduleSlotsQuery),
+      async (c) => {
+        const { idOrKey } = c.req.valid("param")
+        const view = await findSchedule(deps.sql, c.get("caller").environmentId, idOrKey)
+        if (!view) throw notFound(`schedule ${idOrKey}`)
+        return c.json(await listSlots(deps.sql, view.instanceId, c.req.valid("query")))
+      },
+    )
     .put(
       "/schedules/:idOrKey",
       validParams(ScheduleParams),

@@ -1,5 +1,11 @@
 import { nextOccurrence, ScheduleError, validateSchedule } from "@helmr/dispatcher/schedule"
-import { normalizeCron, type ScheduleRunOptions } from "@helmr/sdk/contract"
+import {
+  normalizeCron,
+  type SchedulePolicy,
+  type ScheduleRunOptions,
+  type StoredPolicy,
+  storedPolicy,
+} from "@helmr/sdk/contract"
 import type { Caller } from "../env.ts"
 import { ApiError } from "../errors.ts"
 import { validationFailed } from "../http/validate.ts"
@@ -14,22 +20,31 @@ export interface ScheduleDefinition {
   timezone: string
   externalId: string | null
   runOptions: ScheduleRunOptions
+  /** Flow control of this environment's instance (overlap, catch-up window, pause). */
+  policy: StoredPolicy
 }
 
 /** A create or update body as the definition a write sets (cron whitespace normalised). */
-export function definitionOf(body: {
-  task: string
-  cron: string
-  timezone?: string | undefined
-  externalId?: string | null | undefined
-  runOptions?: ScheduleRunOptions | undefined
-}): ScheduleDefinition {
+export function definitionOf(
+  body: {
+    task: string
+    cron: string
+    timezone?: string | undefined
+    externalId?: string | null | undefined
+    runOptions?: ScheduleRunOptions | undefined
+  } & SchedulePolicy,
+): ScheduleDefinition {
   return {
     taskId: body.task,
     cron: normalizeCron(body.cron),
     timezone: body.timezone ?? "UTC",
     externalId: body.externalId ?? null,
     runOptions: body.runOptions ?? {},
+    policy: storedPolicy({
+      overlap: body.overlap,
+      catchupWindow: body.catchupWindow,
+      pauseAfterFailures: body.pauseAfterFailures,
+    }),
   }
 }
 
@@ -105,4 +120,17 @@ export function sameRunOptions(a: Record<string, unknown>, b: ScheduleRunOptions
         .map((k) => [k, o[k]]),
     )
   return canonical(a) === canonical(b as Record<string, unknown>)
+}
+
+/** True when the instance's flow control differs from the definition's. */
+export function policyChanged(
+  current: { overlap: string; catchupWindowMs: string | null; pauseAfterFailures: number | null },
+  next: StoredPolicy,
+): boolean {
+  return (
+    current.overlap !== next.overlap ||
+    (current.catchupWindowMs === null ? null : Number(current.catchupWindowMs)) !==
+      next.catchupWindowMs ||
+    current.pauseAfterFailures !== next.pauseAfterFailures
+  )
 }

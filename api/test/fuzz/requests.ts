@@ -29,7 +29,10 @@ const VALID_BODIES: Record<string, unknown> = {
     timezone: "Europe/Paris",
     deduplicationKey: "fuzz-sched-2",
     externalId: "ext-1",
-    runOptions: { tags: ["a"], maxAttempts: 2 },
+    runOptions: { tags: ["a"], maxAttempts: 2, ttl: "10m", maxDuration: 60 },
+    overlap: "bufferOne",
+    catchupWindow: "5m",
+    pauseAfterFailures: 3,
   },
   "PUT /api/v1/schedules/:idOrKey": {
     task: "hourly-report",

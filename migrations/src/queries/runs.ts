@@ -2,6 +2,7 @@ import type { Sql, TransactionSql } from "../db.ts"
 import { newId } from "../ids.ts"
 import { FINAL_RUN_STATUSES, type RunRow, type RunStatus } from "../rows.ts"
 import { assertRunTransitions } from "./run-transitions.ts"
+import { countScheduleOutcome } from "./schedule-failures.ts"
 
 type Tx = Sql | TransactionSql
 
@@ -151,7 +152,7 @@ export async function transitionRun(
       select id, 'transition',
         jsonb_build_object('from', previous_status, 'to', ${to}::text) || ${sql.json(eventData as never)}::jsonb
       from updated
-    )
+    )${countScheduleOutcome(sql, to)}
     select * from updated`
   if (!row) return null
   const { previousStatus: _, ...run } = row

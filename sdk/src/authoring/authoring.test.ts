@@ -291,6 +291,46 @@ describe("schedules.task()", () => {
     }
   })
 
+  test("flow-control options and run options go into the manifest entry", () => {
+    const t = schedules.task({
+      id: uniqueId("flow"),
+      sandbox: sb,
+      cron: "*/5 * * * *",
+      overlap: "bufferOne",
+      catchupWindow: "2m",
+      pauseAfterFailures: 3,
+      runOptions: { tags: ["nightly"], ttl: "10m" },
+      run: () => 1,
+    })
+    expect(describeOf(t).task.schedule).toEqual({
+      overlap: "bufferOne",
+      catchupWindow: "2m",
+      pauseAfterFailures: 3,
+      runOptions: { tags: ["nightly"], ttl: "10m" },
+    })
+    const plain = schedules.task({
+      id: uniqueId("plain"),
+      sandbox: sb,
+      cron: "0 * * * *",
+      run: () => 1,
+    })
+    expect(describeOf(plain).task.schedule).toBeUndefined()
+  })
+
+  test.each([
+    [{ overlap: "sometimes" }, "overlap"],
+    [{ catchupWindow: "5 minutes" }, "catchupWindow"],
+    [{ pauseAfterFailures: 0 }, "pauseAfterFailures"],
+    [{ runOptions: { maxAttempts: 0 } }, "runOptions.maxAttempts"],
+  ])("flow option %j is refused at %s", (extra, field) => {
+    const id = uniqueId("bad-flow")
+    const error = declarationError(() =>
+      schedules.task({ id, sandbox: sb, cron: "0 * * * *", run: () => 1, ...(extra as object) }),
+    )
+    expect(error.field).toBe(field)
+    expect(error.message).toStartWith(`task "${id}": ${field}: `)
+  })
+
   test("a payload on a scheduled task is refused", () => {
     const id = uniqueId("sched-payload")
     const error = declarationError(() =>

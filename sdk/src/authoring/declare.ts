@@ -1,6 +1,12 @@
 import { z } from "zod"
 import { ConcurrencyLimit, QueueName, RetryOptions } from "../contract/flow-control.ts"
-import type { CronSpec, ImageGraph, SandboxSpec, TaskManifest } from "../contract/manifest.ts"
+import type {
+  CronSpec,
+  ImageGraph,
+  SandboxSpec,
+  ScheduleDeclaration,
+  TaskManifest,
+} from "../contract/manifest.ts"
 import { DESCRIBE, KIND, kindOf, REGISTRY } from "./brand.ts"
 import type { TaskContext } from "./context.ts"
 import { DeclarationError } from "./errors.ts"
@@ -95,6 +101,8 @@ export interface DeclareInput {
   cron: CronSpec | undefined
   queue: unknown
   retry: unknown
+  /** A scheduled task's flow control and run options, checked by the caller. */
+  schedule?: ScheduleDeclaration | undefined
   run: unknown
 }
 
@@ -149,6 +157,7 @@ export function declareTask(input: DeclareInput): object {
         payloadSchema: input.payload ? payloadJsonSchema(id, input.payload) : null,
         ...(input.cron ? { cron: input.cron } : {}),
         ...flow,
+        ...(input.schedule ? { schedule: input.schedule } : {}),
       },
       sandbox: placed.sandbox,
       image: placed.image,

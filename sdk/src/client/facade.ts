@@ -54,6 +54,7 @@ export const scheduleClientFunctions: SchedulesNamespace = {
   list: (query) => defaultClient().schedules.list(query),
   retrieve: (id) => defaultClient().schedules.retrieve(id),
   update: (id, body) => defaultClient().schedules.update(id, body),
+  slots: (id, query) => defaultClient().schedules.slots(id, query),
   activate: (id) => defaultClient().schedules.activate(id),
   deactivate: (id) => defaultClient().schedules.deactivate(id),
   del: (id) => defaultClient().schedules.del(id),

@@ -6,7 +6,7 @@ import { type TasksNamespace, tasksNamespace } from "./tasks.ts"
 import { type TokensNamespace, tokensNamespace } from "./tokens.ts"
 import { type ClientOptions, createTransport } from "./transport.ts"
 
-export { ApiError, ConnectionError } from "./errors.ts"
+export { ApiError, ConnectionError, MalformedAnswerError } from "./errors.ts"
 export type {
   BatchTriggerItem,
   EventsOptions,

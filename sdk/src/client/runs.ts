@@ -1,14 +1,14 @@
-import { ZodError } from "zod"
-import { BatchResponse } from "../contract/batch.ts"
+import type { BatchResponse } from "../contract/batch.ts"
+import type { ListRunsQuery, Run, RunEvent, RunList, TriggerOptions } from "../contract/runs.ts"
 import {
-  type ListRunsQuery,
-  Run,
-  RunEvent,
-  RunList,
-  RunStreamEnd,
-  type TriggerOptions,
-  TriggerResponse,
-} from "../contract/runs.ts"
+  BatchResponseAnswer,
+  RunAnswer,
+  RunEventAnswer,
+  RunListAnswer,
+  RunStreamEndAnswer,
+  TriggerAnswer,
+} from "./answers.ts"
+import { parseMessage } from "./shape.ts"
 import { followSse } from "./sse.ts"
 import type { Transport } from "./transport.ts"
 
@@ -77,11 +77,13 @@ export function runsNamespace(t: Transport) {
         "POST",
         `/tasks/${encodeURIComponent(taskId)}/trigger`,
         // 201 `{ id }` for a new run; 200 with the whole run for a known idempotency key.
-        Run.or(TriggerResponse),
+        TriggerAnswer,
         { body },
       )
-      if (res.status === 201 || !("status" in res.data)) return { id: res.data.id, created: true }
-      return { id: res.data.id, created: false, run: res.data }
+      if (res.status === 201 || RunAnswer.safeParse(res.data).success === false) {
+        return { id: res.data.id, created: true }
+      }
+      return { id: res.data.id, created: false, run: res.data as Run }
     },
 
     /**
@@ -99,7 +101,7 @@ export function runsNamespace(t: Transport) {
       const body = {
         items: items.map((i) => ({ task: i.task, ...toWireItem(i.payload, i.options) })),
       }
-      return (await t.json("POST", "/batch", BatchResponse, { body })).data
+      return (await t.json("POST", "/batch", BatchResponseAnswer, { body })).data
     },
 
     /**
@@ -110,7 +112,7 @@ export function runsNamespace(t: Transport) {
      * if (run.status === "succeeded") console.log(run.output)
      */
     async retrieve(runId: string): Promise<Run> {
-      return (await t.json("GET", path(runId), Run)).data
+      return (await t.json("GET", path(runId), RunAnswer)).data
     },
 
     /**
@@ -120,7 +122,7 @@ export function runsNamespace(t: Transport) {
      * const page = await client.runs.list({ status: ["failed"], task: "review-pr", limit: 50 })
      */
     async list(query: ListRunsQuery = {}): Promise<RunList> {
-      return (await t.json("GET", "/runs", RunList, { query })).data
+      return (await t.json("GET", "/runs", RunListAnswer, { query })).data
     },
 
     /**
@@ -130,7 +132,7 @@ export function runsNamespace(t: Transport) {
      * const run = await client.runs.cancel(id) // run.status or run.cancelRequestedAt tells which
      */
     async cancel(runId: string): Promise<Run> {
-      return (await t.json("POST", `${path(runId)}/cancel`, Run)).data
+      return (await t.json("POST", `${path(runId)}/cancel`, RunAnswer)).data
     },
 
     /**
@@ -140,7 +142,7 @@ export function runsNamespace(t: Transport) {
      * const { id } = await client.runs.replay(failedRunId)
      */
     async replay(runId: string): Promise<{ id: string }> {
-      return (await t.json("POST", `${path(runId)}/replay`, TriggerResponse)).data
+      return (await t.json("POST", `${path(runId)}/replay`, TriggerAnswer)).data
     },
 
     /**
@@ -162,11 +164,11 @@ export function runsNamespace(t: Transport) {
         what: `event stream of ${runId}`,
       })) {
         if (message.event === "end") {
-          RunStreamEnd.parse(JSON.parse(message.data))
+          parseMessage(RunStreamEndAnswer, message.data)
           return
         }
         if (message.event !== "message") continue
-        const event = RunEvent.parse(JSON.parse(message.data))
+        const event = parseMessage(RunEventAnswer, message.data)
         lastEventId = event.id
         yield event
       }

@@ -1,4 +1,5 @@
-import { StreamEnd } from "../contract/streams.ts"
+import { StreamEndAnswer } from "./answers.ts"
+import { parseMessage } from "./shape.ts"
 import { followSse } from "./sse.ts"
 import type { Transport } from "./transport.ts"
 
@@ -70,7 +71,7 @@ export function streamsNamespace(t: Transport) {
       const what = `stream ${name} of ${sessionId}`
       for await (const message of followSse(open, { ...options, what })) {
         if (message.event === "end") {
-          StreamEnd.parse(JSON.parse(message.data))
+          parseMessage(StreamEndAnswer, message.data)
           return
         }
         if (message.event !== "message" || message.id === undefined) continue

@@ -1,4 +1,5 @@
-import { BatchResponse } from "../contract/batch.ts"
+import type { BatchResponse } from "../contract/batch.ts"
+import { BatchResponseAnswer } from "./answers.ts"
 import { type TriggerRunOptions, toWireItem } from "./runs.ts"
 import type { Transport } from "./transport.ts"
 
@@ -24,7 +25,7 @@ export function tasksNamespace(t: Transport) {
     async batchTrigger(taskId: string, items: readonly TaskBatchItem[]): Promise<BatchResponse> {
       const body = { items: items.map((i) => toWireItem(i.payload, i.options)) }
       const path = `/tasks/${encodeURIComponent(taskId)}/batch`
-      return (await t.json("POST", path, BatchResponse, { body })).data
+      return (await t.json("POST", path, BatchResponseAnswer, { body })).data
     },
   }
 }

@@ -49,6 +49,9 @@ export function checkManifest(manifest: Manifest): FieldIssue[] {
       }
       queueLimits.set(name, declared ?? concurrencyLimit)
     }
+    if (task.kind === "task" && task.schedule) {
+      add(`${at}.schedule`, "only scheduled tasks have schedule options")
+    }
   })
   manifest.images.forEach((image, i) => {
     image.steps.forEach((step, j) => {
