@@ -2,7 +2,7 @@ import type { ErrorEnvelope } from "@helmr/sdk/contract"
 import { Hono } from "hono"
 import { HTTPException } from "hono/http-exception"
 import type { ContentfulStatusCode } from "hono/utils/http-status"
-import { environmentKeyAuth } from "./auth.ts"
+import { environmentKeyAuth, KeyResolver } from "./auth.ts"
 import {
   bodyLimits,
   DEFAULT_BODY_LIMIT_BYTES,
@@ -17,6 +17,7 @@ import { requestContext } from "./request-context.ts"
 import { healthRoutes } from "./routes/health.ts"
 import { openapiRoutes } from "./routes/openapi.ts"
 import { mountV1Routes } from "./routes/v1.ts"
+import { RunBatcher } from "./runs/run-batcher.ts"
 import { createRunNotifier } from "./runs/run-notifier.ts"
 import { TaskCatalog } from "./runs/task-catalog.ts"
 
@@ -34,7 +35,8 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   const v1 = new Hono<AppEnv>()
   // Auth first: it reads no body, so an unauthenticated caller never makes the API buffer one
   // (the upload route accepts tens of MiB).
-  v1.use("*", environmentKeyAuth(deps.sql))
+  const keys = new KeyResolver(deps.sql)
+  v1.use("*", environmentKeyAuth(keys))
   // Per key, before any body is read.
   if (deps.rateLimit) v1.use("*", rateLimit(deps.valkey, deps.keys, deps.rateLimit))
   v1.use(
@@ -46,15 +48,17 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
       },
     }),
   )
-  // One catalog and one notifier per app, shared by the API and the dashboard: they cache
-  // manifests and share one Valkey subscriber.
-  const services = {
-    catalog: new TaskCatalog(deps.sql, deps.logger),
-    notifier: createRunNotifier(deps.valkey, deps.keys, deps.logger),
-  }
-  mountV1Routes(v1, deps, services)
+  mountV1Routes(v1, deps, keys)
   app.route("/api/v1", v1)
-  app.route("/", dashboardRoutes(deps, services))
+  // The dashboard's own catalog, notifier and batcher (the API's are made in mountV1Routes).
+  app.route(
+    "/",
+    dashboardRoutes(deps, {
+      catalog: new TaskCatalog(deps.sql, deps.logger),
+      notifier: createRunNotifier(deps.valkey, deps.keys, deps.logger),
+      batcher: new RunBatcher(deps),
+    }),
+  )
   answerMethodNotAllowed(app)
 
   app.notFound((c) => {

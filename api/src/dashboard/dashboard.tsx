@@ -8,6 +8,9 @@ import { DEFAULT_BODY_LIMIT_BYTES } from "../body-limits.ts"
 import type { ApiDeps } from "../env.ts"
 import { ApiError } from "../errors.ts"
 import type { RunServices } from "../routes/runs.ts"
+
+type DashboardServices = Pick<RunServices, "catalog" | "notifier" | "batcher">
+
 import { assetRoutes } from "./asset-routes.ts"
 import { authRoutes } from "./auth-routes.tsx"
 import { ErrorBox, issuesOf } from "./components.tsx"
@@ -47,7 +50,7 @@ const securityHeaders = createMiddleware<DashEnv>(async function securityHeaders
  * scoped to an environment the signed-in operator is a member of (`/p/<project>/<env>/…`).
  * Its middleware is bound to its own paths only, so API requests never pay for it.
  */
-export function dashboardRoutes(deps: ApiDeps, services: RunServices): Hono<DashEnv> {
+export function dashboardRoutes(deps: ApiDeps, services: DashboardServices): Hono<DashEnv> {
   const app = new Hono<DashEnv>()
   const limit = bodyLimit({
     maxSize: deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,

@@ -8,6 +8,9 @@ import type { ApiDeps } from "../env.ts"
 import { ApiError } from "../errors.ts"
 import { toFieldIssues } from "../http/validate.ts"
 import type { RunServices } from "../routes/runs.ts"
+
+type DashboardServices = Pick<RunServices, "catalog" | "notifier" | "batcher">
+
 import { cancelRun } from "../runs/cancel-run.ts"
 import { streamRunEvents } from "../runs/event-stream.ts"
 import { findRun } from "../runs/find-run.ts"
@@ -28,7 +31,7 @@ const EVENT_ID = /^\d{1,18}$/
 const PAGE_EVENTS = 2000
 
 /** Runs: list with filters, the run page (live), cancel, replay, trigger. */
-export function runsRoutes(deps: ApiDeps, services: RunServices): Hono<DashEnv> {
+export function runsRoutes(deps: ApiDeps, services: DashboardServices): Hono<DashEnv> {
   const { catalog, notifier } = services
 
   const tasksOf = async (scope: Scope): Promise<TriggerTask[]> => {
@@ -163,7 +166,7 @@ export function runsRoutes(deps: ApiDeps, services: RunServices): Hono<DashEnv> 
     })
     .post("/runs/:runId/replay", async (c) => {
       const scope = c.get("scope")
-      const run = await replayRun(deps, catalog, scope.caller, c.req.param("runId"))
+      const run = await replayRun(deps, services, scope.caller, c.req.param("runId"))
       setFlash(c, `Replay started: ${run.id}.`)
       return c.redirect(`${scope.base}/runs/${run.id}`, 303)
     })
@@ -193,7 +196,7 @@ export function runsRoutes(deps: ApiDeps, services: RunServices): Hono<DashEnv> 
         return renderTrigger(c, taskId, text, { message: "Not triggered", issues })
       }
       try {
-        const { run } = await triggerRun(deps, catalog, scope.caller, {
+        const run = await triggerRun(deps, services, scope.caller, {
           taskId,
           payload: body.data.payload,
           options: body.data.options ?? {},

@@ -7,6 +7,9 @@ import type { ApiDeps } from "../env.ts"
 import { ApiError, notFound } from "../errors.ts"
 import { toFieldIssues } from "../http/validate.ts"
 import type { RunServices } from "../routes/runs.ts"
+
+type DashboardServices = Pick<RunServices, "catalog" | "notifier" | "batcher">
+
 import { checkDefinition, definitionOf } from "../schedules/schedule-definition.ts"
 import { listSlots } from "../schedules/schedule-slots.ts"
 import {
@@ -52,7 +55,7 @@ const formValues = (form: Record<string, unknown>) => ({
 })
 
 /** Schedules: list, detail with slot history, and the imperative writes of the API. */
-export function schedulesRoutes(deps: ApiDeps, services: RunServices): Hono<DashEnv> {
+export function schedulesRoutes(deps: ApiDeps, services: DashboardServices): Hono<DashEnv> {
   const { catalog } = services
   let timezones: string[] | undefined
 

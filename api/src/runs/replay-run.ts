@@ -1,6 +1,6 @@
-import type { RunRow } from "@helmr/migrations/rows"
 import type { ApiDeps, Caller } from "../env.ts"
 import { findRun } from "./find-run.ts"
+import type { RunBatcher } from "./run-batcher.ts"
 import type { TaskCatalog } from "./task-catalog.ts"
 import { triggerRun } from "./trigger-run.ts"
 
@@ -11,12 +11,12 @@ import { triggerRun } from "./trigger-run.ts"
  */
 export async function replayRun(
   deps: ApiDeps,
-  catalog: TaskCatalog,
+  services: { catalog: TaskCatalog; batcher: RunBatcher },
   caller: Caller,
   runId: string,
-): Promise<RunRow> {
+): Promise<{ id: string }> {
   const original = await findRun(deps.sql, caller.environmentId, runId)
-  const { run } = await triggerRun(deps, catalog, caller, {
+  return triggerRun(deps, services, caller, {
     taskId: original.taskId,
     payload: original.payload === null ? undefined : original.payload,
     options: {
@@ -30,5 +30,4 @@ export async function replayRun(
     },
     replayOf: original.id,
   })
-  return run
 }
