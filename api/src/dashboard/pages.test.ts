@@ -161,6 +161,22 @@ describe("forms answer bad input with the field", () => {
     expect(await f.api.db.sql`select name from secrets`).toHaveLength(0)
   })
 
+  test("replay makes a new run of the same task and payload, pointing back", async () => {
+    const { run } = await insertRun(f.api.db.sql, {
+      environmentId: f.env("dev").id,
+      deploymentId: f.deploymentIds.dev!,
+      taskId: "review-pr",
+      payload: { prNumber: 7 },
+      tags: ["replay-me"],
+    })
+    const res = await post(`${base}/runs/${run.id}/replay`, {})
+    expect(res.status).toBe(303)
+    const newId = /\/runs\/(run_[0-9a-z]+)/.exec(res.headers.get("location") ?? "")?.[1]
+    const [replay] = await f.api.db.sql<{ replayOf: string; payload: unknown; tags: string[] }[]>`
+      select replay_of, payload, tags from runs where id = ${newId ?? ""}`
+    expect(replay).toEqual({ replayOf: run.id, payload: { prNumber: 7 }, tags: ["replay-me"] })
+  })
+
   test("unknown ids are 404 pages", async () => {
     for (const path of [
       `${base}/runs/run_nope`,
