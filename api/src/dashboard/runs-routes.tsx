@@ -5,7 +5,7 @@ import { type Context, Hono } from "hono"
 import { streamSSE } from "hono/streaming"
 import { findDeployment } from "../deployments/queries.ts"
 import type { ApiDeps } from "../env.ts"
-import { ApiError } from "../errors.ts"
+import { ApiError, asApiError } from "../errors.ts"
 import { toFieldIssues } from "../http/validate.ts"
 import type { RunServices } from "../routes/runs.ts"
 
@@ -203,7 +203,8 @@ export function runsRoutes(deps: ApiDeps, services: DashboardServices): Hono<Das
         })
         setFlash(c, `Run ${run.id} triggered.`)
         return c.redirect(`${scope.base}/runs/${run.id}`, 303)
-      } catch (error) {
+      } catch (thrown) {
+        const error = asApiError(thrown)
         if (!(error instanceof ApiError) || error.status >= 500) throw error
         return renderTrigger(c, taskId, text, {
           message: error.message,
