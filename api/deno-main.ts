@@ -1,6 +1,6 @@
 /**
  * The API on Deno: same app, same config, served by `Deno.serve`. Run from `api/` with
- *   deno run --allow-net --allow-env --allow-read --allow-sys --node-modules-dir=manual deno-main.ts
+ *   deno run --allow-net --allow-env --allow-read --allow-sys --node-modules-dir=manual --conditions=source deno-main.ts
  * after `bun install` (Deno resolves the workspace packages and dependencies from node_modules).
  */
 import { ConfigError, parseConfig } from "@helmr/migrations/config"

@@ -42,6 +42,8 @@ beforeAll(async () => {
       "--allow-read",
       "--allow-sys",
       "--node-modules-dir=manual",
+      // The workspace's @helmr/sdk resolves to its TypeScript sources (sdk/package.json exports).
+      "--conditions=source",
       "deno-main.ts",
     ],
     {

@@ -3,6 +3,9 @@
 #   bash scripts/up.sh         install what is missing, (re)start api, dispatcher and runner,
 #                              deploy examples/ and run review-pr, printing its logs and output
 #   bash scripts/up.sh stop    stop the three services
+#   bash scripts/up.sh project <name>
+#                              your own project (dev, staging, prod) with its dev key, printed and
+#                              kept in .helmr/keys.json; up.sh never deploys into it
 # Idempotent: services that run the current code and answer their health check are reused;
 # others are restarted. State lives in .helmr/ (env, keys, logs, pid files).
 set -euo pipefail
@@ -43,6 +46,16 @@ stop_service() {
 if [ "${1:-}" = "stop" ]; then
   for s in $SERVICES; do stop_service "$s"; done
   exit 0
+fi
+
+if [ "${1:-}" = "project" ]; then
+  [ -n "${2:-}" ] || { echo "usage: bash scripts/up.sh project <name>" >&2; exit 2; }
+  [ -f "$STATE/env" ] || { echo "up: run 'bash scripts/up.sh' first" >&2; exit 1; }
+  set -a
+  # shellcheck disable=SC1091
+  . "$STATE/env"
+  set +a
+  exec bun scripts/up/prepare.ts --project "$2"
 fi
 
 # --- Tools and services -------------------------------------------------------------------------
@@ -116,11 +129,11 @@ start_service() {
 }
 for s in $SERVICES; do start_service "$s"; done
 
-# --- Deploy examples/ and run review-pr end to end -----------------------------------------------
+# --- Deploy examples/ (into the examples project only) and run review-pr end to end ---------------
 HELMR_API_URL=http://127.0.0.1:$(port_of api)
-HELMR_API_KEY=$(bun -e "console.log(JSON.parse(await Bun.file('$STATE/keys.json').text())['examples:dev'])")
-export HELMR_API_URL HELMR_API_KEY
-deployment=$(bun sdk/src/cli/main.ts deploy --env dev --dir examples --promote)
-say "deployed examples/ to dev: $deployment"
+export HELMR_API_URL
+HELMR_API_KEY=$(bash scripts/up/deploy-examples.sh "$STATE/keys.json")
+export HELMR_API_KEY
 bun scripts/up/run-example.ts review-pr '{"prNumber":42}'
+say "your own tasks: bash scripts/up.sh project my-tasks (a project of yours, never redeployed by up.sh)"
 say "Helmr is up: API $HELMR_API_URL (dev key in .helmr/keys.json), logs in .helmr/logs/; stop with: bash scripts/up.sh stop"

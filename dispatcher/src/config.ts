@@ -48,6 +48,11 @@ export const DispatcherConfig = z.object({
   HELMR_REPAIR_INTERVAL_MS: ms(100, 86_400_000, 30_000),
   /** Period of the Postgres sweep for due timed waits and expired runs. */
   HELMR_TIMER_POLL_MS: ms(50, 600_000, 1_000),
+  /**
+   * Period of the look for held scheduled runs to release (overlap bufferOne/cancelPrevious): a
+   * held run starts at most this long after the run it waited for has ended.
+   */
+  HELMR_HELD_POLL_MS: ms(20, 60_000, 250),
   /** How many future slots a scheduled run's payload lists in `upcoming`. */
   HELMR_SCHEDULE_UPCOMING: configFields.scheduleUpcoming,
 })
@@ -66,6 +71,7 @@ export interface DispatcherSettings {
   pollMs: number
   repairIntervalMs: number
   timerPollMs: number
+  heldPollMs: number
   upcomingCount: number
 }
 
@@ -82,6 +88,7 @@ export function settingsFromConfig(config: DispatcherConfig): DispatcherSettings
     pollMs: config.HELMR_DISPATCHER_POLL_MS,
     repairIntervalMs: config.HELMR_REPAIR_INTERVAL_MS,
     timerPollMs: config.HELMR_TIMER_POLL_MS,
+    heldPollMs: config.HELMR_HELD_POLL_MS,
     upcomingCount: config.HELMR_SCHEDULE_UPCOMING,
   }
 }

@@ -1,4 +1,4 @@
-import type { RunStatus } from "@helmr/sdk/contract"
+import type { Overlap, RunStatus, SlotReason } from "@helmr/sdk/contract"
 import { RunStatus as RunStatusSchema } from "@helmr/sdk/contract"
 /** Row types of the tables in ../sql, as postgres.js returns them (camelCased column names). */
 
@@ -91,6 +91,20 @@ export interface ScheduleInstanceRow {
   lastFiredAt: Date | null
   /** bigint column: postgres.js returns it as a string. */
   version: string
+  /** Flow control (migration 0115, docs/schedules.md). */
+  overlap: Overlap
+  /** bigint column: a string. */
+  catchupWindowMs: string | null
+  pauseAfterFailures: number | null
+  consecutiveFailures: number
+  failureRunIds: string[]
+  inactiveReason: "manual" | "failures" | null
+  /** Slot counters (bigint columns: strings). */
+  slotsFired: string
+  slotsFailed: string
+  slotsSkippedMissed: string
+  slotsSkippedOverlap: string
+  slotsSkippedCatchupWindow: string
   createdAt: Date
   updatedAt: Date
 }
@@ -104,6 +118,11 @@ export interface ScheduleSlotRow {
   runId: string | null
   attempts: number
   error: string | null
+  /** Why it was skipped, or how a fired slot ran (migration 0115). */
+  reason: SlotReason | null
+  /** A skipped range's last slot and how many slots it stands for (migration 0030). */
+  lastSlotAt: Date | null
+  slotCount: number | null
   recordedAt: Date
 }
 
@@ -143,8 +162,16 @@ export interface RunRow {
   replayOf: string | null
   /** A cancel was asked while the run had started; the runner ends it (migration 0020). */
   cancelRequestedAt: Date | null
+  /** Held behind its schedule instance's active run (overlap bufferOne/cancelPrevious). */
+  held: boolean
   runnerId: string | null
   leaseExpiresAt: Date | null
+  /** Flow control, resolved when the run was created (migration 0111; null on older runs). */
+  queue: string | null
+  concurrencyKey: string | null
+  concurrencyLimit: number | null
+  /** Backoff between attempts (`RunRetryPolicy`); null: the runner's defaults. */
+  retry: { factor?: number; minDelayMs?: number; maxDelayMs?: number } | null
   createdAt: Date
   updatedAt: Date
   startedAt: Date | null

@@ -11,6 +11,7 @@ import { bundleRuntime, type RuntimeBundle } from "./build/runtime-bundle.ts"
 import { parseLabels, parseMemory, type RunnerConfig } from "./config.ts"
 import { createCancelWatch } from "./run/cancel-watch.ts"
 import type { RunnerDeps } from "./run/deps.ts"
+import { createPickupSignal } from "./run/pickup-signal.ts"
 import { createDockerDriver } from "./sandbox/docker-driver.ts"
 import type { SandboxDriver } from "./sandbox/driver.ts"
 import { createLocalDriver } from "./sandbox/local-driver.ts"
@@ -108,11 +109,14 @@ export async function composeRunner(
     leaseMs: config.HELMR_RUNNER_LEASE_MS,
     graceMs: config.HELMR_RUNNER_GRACE_MS,
     retry: { baseMs: config.HELMR_RETRY_BASE_MS, maxMs: config.HELMR_RETRY_MAX_MS },
+    gateRecheckMs: config.HELMR_RUNNER_GATE_RECHECK_MS,
+    pickup: createPickupSignal(),
     defaults: {
       cpu: config.HELMR_SANDBOX_DEFAULT_CPU,
       memoryBytes: parseMemory(config.HELMR_SANDBOX_DEFAULT_MEMORY) ?? 1024 ** 3,
     },
     keepWorkspaces: config.HELMR_KEEP_WORKSPACES === "true",
+    workspaceRetentionMs: config.HELMR_WORKSPACE_RETENTION_MS,
   }
   return { deps, imageGc, network, docker, close: () => cancelWatch.close() }
 }

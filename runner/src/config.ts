@@ -60,11 +60,15 @@ export const RunnerConfig = z.object({
   HELMR_RUNNER_POLL_MS: milliseconds(50),
   HELMR_RUNNER_DRAIN_MS: milliseconds(30_000),
   HELMR_RUNNER_SWEEP_MS: milliseconds(15_000),
+  /** A run parked behind a full concurrency limit is rechecked this often even if never woken. */
+  HELMR_RUNNER_GATE_RECHECK_MS: milliseconds(10_000),
   HELMR_RETRY_BASE_MS: milliseconds(2_000),
   HELMR_RETRY_MAX_MS: milliseconds(300_000),
   /** Folder of the local driver's code and workspaces. */
   HELMR_RUNNER_ROOT: z.string().min(1).default(".helmr/runner"),
   HELMR_KEEP_WORKSPACES: z.enum(["true", "false"]).default("false"),
+  /** Keep a finished session's workspace this long (ms) before removing it; 0 removes it at once. */
+  HELMR_WORKSPACE_RETENTION_MS: z.coerce.number().int().min(0).default(0),
   /**
    * Who applies the sandbox firewall: `local` (this process, on the Docker host, as root),
    * `docker-host` (a short-lived container of the runner's own image on the host network, for a

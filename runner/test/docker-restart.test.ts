@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { join } from "node:path"
 import type { Subprocess } from "bun"
 import type Docker from "dockerode"
 import { runEvents, waitForRun } from "../src/testing/deployments.ts"
 import { basicBundle, basicManifest } from "../src/testing/fixtures.ts"
 import { type RunnerHarness, startRunnerHarness } from "../src/testing/harness.ts"
+import { startRunnerProcess } from "../src/testing/services.ts"
 
 // kill -9 of a runner process (runner/main.ts) in the middle of a run: the run is retried or
 // marked crashed, never left running, and no container survives the runner's restart.
@@ -15,21 +15,7 @@ let deploymentId: string
 const processes: Subprocess[] = []
 
 function startRunner(runnerId: string): Subprocess {
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? "",
-    HELMR_RUNNER_PORT: "0",
-    HELMR_MIGRATE_ON_START: "false",
-    HELMR_LOG_LEVEL: process.env.HELMR_TEST_LOG ?? "warn",
-    HELMR_RUNNER_ID: runnerId,
-  }
-  for (const [key, value] of Object.entries(h.config)) {
-    if (!(key in env)) env[key] = String(value)
-  }
-  const proc = Bun.spawn(["bun", join(import.meta.dir, "../main.ts")], {
-    env,
-    stdout: "inherit",
-    stderr: "inherit",
-  })
+  const proc = startRunnerProcess(h, runnerId)
   processes.push(proc)
   return proc
 }

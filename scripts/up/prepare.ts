@@ -15,11 +15,32 @@ import { z } from "zod"
  * project with its environments, a dev API key kept in `.helmr/keys.json` (a new one is issued if
  * that file was lost: Helmr stores only key hashes), and the secrets the examples declare (a
  * placeholder unless the variable is set in the environment). Idempotent.
+ *
+ * `--project <name>` (bash scripts/up.sh project <name>) prepares a user's own project instead:
+ * its own environments and dev key, no example secrets. up.sh only ever deploys examples/ into
+ * the `examples` project, so a user's deployments are never replaced by a rerun of up.sh.
  */
 
+const EXAMPLES = "examples"
 const url = process.env.HELMR_DATABASE_URL ?? ""
 const keysFile = process.env.HELMR_UP_KEYS_FILE ?? ".helmr/keys.json"
-const project = process.env.HELMR_UP_PROJECT ?? "examples"
+const projectFlag = process.argv.indexOf("--project")
+const userProject = projectFlag > 0 ? (process.argv[projectFlag + 1] ?? "") : undefined
+if (userProject !== undefined) {
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(userProject)) {
+    process.stderr.write(
+      "up: a project name is lowercase letters, digits and '-' (e.g. my-tasks)\n",
+    )
+    process.exit(2)
+  }
+  if (userProject === EXAMPLES) {
+    process.stderr.write(
+      "up: 'examples' is the project up.sh deploys examples/ into; pick another name\n",
+    )
+    process.exit(2)
+  }
+}
+const project = userProject ?? process.env.HELMR_UP_PROJECT ?? EXAMPLES
 const say = (line: string) => process.stdout.write(`up: ${line}\n`)
 
 async function ensureDatabase(): Promise<void> {
@@ -78,13 +99,19 @@ try {
     `project ${project} (${boot.projectId}) ${boot.created ? "created" : "ready"}, dev key in ${keysFile}`,
   )
 
+  if (userProject !== undefined) {
+    const apiUrl = `http://127.0.0.1:${process.env.HELMR_API_PORT ?? "3000"}`
+    process.stdout.write(
+      `\nYour project ${project}: its dev key is in ${keysFile} ("${project}:dev"). Use it with:\n  export HELMR_API_URL=${apiUrl}\n  export HELMR_API_KEY=${apiKey}\n`,
+    )
+  }
   const keyring = keyringFromConfig(parseConfig(z.object(keyringFields)))
   await checkKeyring(sql, keyring).catch((error: unknown) => {
     if (!(error instanceof KeyringError)) throw error
     process.stderr.write(`up: ${error.message}\n`)
     process.exit(2)
   })
-  for (const name of ["OPENAI_API_KEY", "API_TOKEN"]) {
+  for (const name of userProject === undefined ? ["OPENAI_API_KEY", "API_TOKEN"] : []) {
     const [existing] = await sql`
       select 1 from secrets where environment_id = ${dev.id} and name = ${name}`
     if (existing) continue

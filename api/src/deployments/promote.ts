@@ -2,9 +2,10 @@ import { nextOccurrence } from "@helmr/dispatcher/schedule"
 import type { TransactionSql } from "@helmr/migrations/db"
 import { newId } from "@helmr/migrations/ids"
 import { putScheduleEntry, removeScheduleEntry } from "@helmr/migrations/valkey"
-import { Manifest, type PromotedSchedule } from "@helmr/sdk/contract"
+import { Manifest, type PromotedSchedule, storedPolicy } from "@helmr/sdk/contract"
 import type { ApiDeps, Caller } from "../env.ts"
 import { notFound } from "../errors.ts"
+import { applyDeclaredSettings } from "./declared-settings.ts"
 import { type DeploymentView, findDeployment } from "./queries.ts"
 import {
   type DesiredSchedule,
@@ -96,15 +97,20 @@ async function reconcileSchedules(
 
   for (const want of plan.create) {
     const scheduleId = await ensureLogicalSchedule(tx, caller.projectId, want)
+    const policy = want.settings?.policy ?? storedPolicy(undefined)
     const [state] = await tx<InstanceState[]>`
-      insert into schedule_instances (id, schedule_id, environment_id, deployment_id, active, next_fire_at)
+      insert into schedule_instances (id, schedule_id, environment_id, deployment_id, active,
+        next_fire_at, run_options, overlap, catchup_window_ms, pause_after_failures)
       values (${newId("schedi")}, ${scheduleId}, ${caller.environmentId}, ${deployment.id}, true,
-        ${nextOccurrence(want.cron, want.timezone, now)})
+        ${nextOccurrence(want.cron, want.timezone, now)},
+        ${tx.json((want.settings?.runOptions ?? {}) as never)}, ${policy.overlap},
+        ${policy.catchupWindowMs}, ${policy.pauseAfterFailures})
       returning id as instance_id, version, active, next_fire_at`
     entries.push(state as InstanceState)
     schedules.created.push(present(want, scheduleId, state as InstanceState))
   }
   for (const { instance, desired } of plan.move) {
+    await applyDeclaredSettings(tx, instance.instanceId, desired, deployment.id, now)
     const scheduleId = await ensureLogicalSchedule(tx, caller.projectId, desired)
     const next = nextOccurrence(desired.cron, desired.timezone, now)
     const [state] = await tx<InstanceState[]>`
@@ -117,7 +123,16 @@ async function reconcileSchedules(
     schedules.updated.push(present(desired, scheduleId, state as InstanceState))
   }
   for (const { instance, desired } of plan.keep) {
-    // Same schedule: the cursor and version stay; only the owning deployment is recorded.
+    // Same schedule: the cursor and version stay (unless a failure pause ends), the declared
+    // settings are applied and the owning deployment is recorded.
+    const settled = await applyDeclaredSettings(
+      tx,
+      instance.instanceId,
+      desired,
+      deployment.id,
+      now,
+    )
+    if (settled?.resumed) entries.push(settled)
     const [state] = await tx<InstanceState[]>`
       select id as instance_id, version, active, next_fire_at from schedule_instances
       where id = ${instance.instanceId}`

@@ -1,5 +1,11 @@
 import { createHash } from "node:crypto"
-import { type Manifest, normalizeCron } from "@helmr/sdk/contract"
+import {
+  type Manifest,
+  normalizeCron,
+  type ScheduleRunOptions,
+  type StoredPolicy,
+  storedPolicy,
+} from "@helmr/sdk/contract"
 
 /**
  * Pure planning of a promotion's declarative schedules: which environment instances to create,
@@ -16,6 +22,14 @@ export interface DesiredSchedule {
   timezone: string
   /** The logical schedule's deduplication key. */
   key: string
+  /** The instance's flow control and run options as declared (defaults when omitted). */
+  settings?: DeclaredSettings
+}
+
+/** What `schedules.task({ overlap, catchupWindow, pauseAfterFailures, runOptions })` sets. */
+export interface DeclaredSettings {
+  policy: StoredPolicy
+  runOptions: ScheduleRunOptions
 }
 
 export interface ExistingInstance {
@@ -52,7 +66,16 @@ export function desiredSchedules(manifest: Manifest): DesiredSchedule[] {
     if (task.kind !== "scheduled" || !task.cron) return []
     const cron = normalizeCron(task.cron.pattern)
     const { timezone } = task.cron
-    return [{ taskId: task.id, cron, timezone, key: declarativeKey(task.id, cron, timezone) }]
+    const { runOptions, ...policy } = task.schedule ?? {}
+    return [
+      {
+        taskId: task.id,
+        cron,
+        timezone,
+        key: declarativeKey(task.id, cron, timezone),
+        settings: { policy: storedPolicy(policy), runOptions: runOptions ?? {} },
+      },
+    ]
   })
 }
 

@@ -100,7 +100,9 @@ export function buildOpenApiDocument(): Json {
     },
     servers: [{ url: "/" }],
     security: [{ bearer: [] }],
-    tags: ["deployments", "runs", "schedules", "secrets", "tokens"].map((name) => ({ name })),
+    tags: ["deployments", "runs", "schedules", "secrets", "sessions", "tokens"].map((name) => ({
+      name,
+    })),
     paths,
     components: {
       securitySchemes: { bearer: { type: "http", scheme: "bearer" } },

@@ -84,6 +84,12 @@ describe("cross-environment matrix", () => {
             for await (const _ of other.runs.events(id)) break
           })(),
         )
+        const { sessionId } = await f.clients.dev.runs.retrieve(id)
+        await expect404(
+          (async () => {
+            for await (const _ of other.streams.read(sessionId, "out")) break
+          })(),
+        )
       }
       const listed = await other.runs.list({ limit: 100 })
       expect(listed.data.filter((r) => devRuns.includes(r.id))).toEqual([])

@@ -161,6 +161,25 @@ describe("bad uploads are 4xx and store nothing", () => {
     expect(paths(error)).toContain("manifest.tasks[0].id")
   })
 
+  test("bad schedule options in a manifest are 422 naming the field", async () => {
+    const upload = buildUpload([{ id: "flow", cron: "0 2 * * *" }])
+    const task = upload.manifest.tasks[0] as Record<string, unknown>
+    const body = {
+      ...upload,
+      manifest: {
+        ...upload.manifest,
+        tasks: [{ ...task, schedule: { overlap: "sometimes", catchupWindow: "soon" } }],
+      },
+    }
+    const error = await expectError(await post("/deployments", body), 422, "validation_failed")
+    expect(paths(error)).toEqual(
+      expect.arrayContaining([
+        "manifest.tasks[0].schedule.overlap",
+        "manifest.tasks[0].schedule.catchupWindow",
+      ]),
+    )
+  })
+
   test.each([
     [
       "bad cron",

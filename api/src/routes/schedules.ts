@@ -1,7 +1,10 @@
 import {
   CreateScheduleBody,
+  ListScheduleSlotsQuery,
   ListSchedulesQuery,
+  type SchedulePolicy,
   type ScheduleRunOptions,
+  storedPolicy,
   UpdateScheduleBody,
 } from "@helmr/sdk/contract"
 import { Hono } from "hono"
@@ -12,6 +15,7 @@ import { decodeCursor, encodeCursor } from "../http/cursor.ts"
 import { validJson, validParams, validQuery } from "../http/validate.ts"
 import type { TaskCatalog } from "../runs/task-catalog.ts"
 import { checkDefinition, type ScheduleDefinition } from "../schedules/schedule-definition.ts"
+import { listSlots } from "../schedules/schedule-slots.ts"
 import {
   findSchedule,
   type ScheduleViewRow,
@@ -28,18 +32,25 @@ import {
 const ScheduleParams = z.object({ idOrKey: z.string() })
 const NoBody = z.strictObject({})
 
-const definitionOf = (body: {
-  task: string
-  cron: string
-  timezone?: string | undefined
-  externalId?: string | null | undefined
-  runOptions?: ScheduleRunOptions | undefined
-}): ScheduleDefinition => ({
+const definitionOf = (
+  body: {
+    task: string
+    cron: string
+    timezone?: string | undefined
+    externalId?: string | null | undefined
+    runOptions?: ScheduleRunOptions | undefined
+  } & SchedulePolicy,
+): ScheduleDefinition => ({
   taskId: body.task,
   cron: body.cron.trim().replace(/\s+/g, " "),
   timezone: body.timezone ?? "UTC",
   externalId: body.externalId ?? null,
   runOptions: body.runOptions ?? {},
+  policy: storedPolicy({
+    overlap: body.overlap,
+    catchupWindow: body.catchupWindow,
+    pauseAfterFailures: body.pauseAfterFailures,
+  }),
 })
 
 /** Imperative schedules of the environment; declarative ones are listed but never written. */
@@ -96,6 +107,17 @@ export function schedulesRoutes(deps: ApiDeps, catalog: TaskCatalog): Hono<AppEn
       if (!view) throw notFound(`schedule ${idOrKey}`)
       return c.json(toSchedule(view, new Date()))
     })
+    .get(
+      "/schedules/:idOrKey/slots",
+      validParams(ScheduleParams),
+      validQuery(ListScheduleSlotsQuery),
+      async (c) => {
+        const { idOrKey } = c.req.valid("param")
+        const view = await findSchedule(deps.sql, c.get("caller").environmentId, idOrKey)
+        if (!view) throw notFound(`schedule ${idOrKey}`)
+        return c.json(await listSlots(deps.sql, view.instanceId, c.req.valid("query")))
+      },
+    )
     .put(
       "/schedules/:idOrKey",
       validParams(ScheduleParams),

@@ -1,5 +1,6 @@
 import type { Sql } from "@helmr/migrations/db"
-import { CronSpec, type FieldIssue } from "@helmr/sdk/contract"
+import { namedQueueLimits } from "@helmr/migrations/run-flow"
+import { CronSpec, type FieldIssue, TaskManifest } from "@helmr/sdk/contract"
 import type { Logger } from "pino"
 import { z } from "zod"
 import type { Caller } from "../env.ts"
@@ -15,6 +16,8 @@ const DeployedManifest = z.object({
       payloadSchema: z.record(z.string(), z.unknown()).nullable(),
       maxDuration: z.number().int().positive().optional(),
       cron: CronSpec.optional(),
+      queue: TaskManifest.shape.queue,
+      retry: TaskManifest.shape.retry,
     }),
   ),
 })
@@ -23,10 +26,13 @@ export type DeployedTask = z.infer<typeof DeployedManifest>["tasks"][number]
 export interface ResolvedTask {
   deploymentId: string
   task: DeployedTask
+  /** Limits of the named queues the deployment declares. */
+  queueLimits: ReadonlyMap<string, number>
 }
 
 interface CachedDeployment {
   tasks: Map<string, DeployedTask>
+  queueLimits: Map<string, number>
   /** Compiled payload validators, by task id; null when the schema could not be compiled. */
   validators: Map<string, z.ZodType | null>
 }
@@ -67,7 +73,7 @@ export class TaskCatalog {
         `task '${taskId}' not found in the current deployment (${deploymentId})`,
       )
     }
-    return { deploymentId, task }
+    return { deploymentId, task, queueLimits: deployment.queueLimits }
   }
 
   /** Failing paths of `payload` against the task's JSON Schema (prefixed `payload`), or none. */
@@ -107,6 +113,7 @@ export class TaskCatalog {
     }
     const entry: CachedDeployment = {
       tasks: new Map(parsed.data.tasks.map((t) => [t.id, t])),
+      queueLimits: namedQueueLimits(parsed.data.tasks),
       validators: new Map(),
     }
     if (this.#deployments.size >= this.maxCached) {

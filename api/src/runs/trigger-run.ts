@@ -1,8 +1,7 @@
 import { planFire } from "@helmr/dispatcher/schedule/plan"
 import { DEFAULT_SCHEDULE_UPCOMING } from "@helmr/migrations/config"
-import { insertRun } from "@helmr/migrations/queries/runs"
-import type { RunRow } from "@helmr/migrations/rows"
-import { enqueueRun } from "@helmr/migrations/valkey"
+import type { NewRun } from "@helmr/migrations/queries/runs"
+import { resolveRunFlow } from "@helmr/migrations/run-flow"
 import {
   buildScheduledPayload,
   MANUAL_SCHEDULE_ID,
@@ -11,6 +10,7 @@ import {
 } from "@helmr/sdk/contract"
 import type { ApiDeps, Caller } from "../env.ts"
 import { validationFailed } from "../http/validate.ts"
+import type { RunBatcher } from "./run-batcher.ts"
 import { computeRunTiming } from "./run-timing.ts"
 import type { ResolvedTask, TaskCatalog } from "./task-catalog.ts"
 
@@ -23,44 +23,70 @@ export interface TriggerInput {
 }
 
 /**
- * Validates and creates a run in the caller's environment, then enqueues it after the commit.
- * The idempotency key is enforced by the database; a known key returns the existing run.
+ * The run a trigger would create, checked against the task of the caller's current deployment:
+ * payload, timing and flow control (queue, concurrency key, limit, attempts, backoff) resolved.
+ * Throws a 404 for an unknown task and a 422 naming the failing fields; writes nothing.
  */
-export async function triggerRun(
-  deps: ApiDeps,
+export async function prepareRun(
+  deps: Pick<ApiDeps, "scheduleUpcoming">,
   catalog: TaskCatalog,
   caller: Caller,
   input: TriggerInput,
-  now: Date = new Date(),
-): Promise<{ run: RunRow; created: boolean }> {
+  now: Date,
+): Promise<NewRun> {
   const resolved = await catalog.resolve(caller, input.taskId)
   const upcomingCount = deps.scheduleUpcoming ?? DEFAULT_SCHEDULE_UPCOMING
   const payload = checkPayload(catalog, resolved, input, now, upcomingCount)
   const timing = computeRunTiming(input.options, now)
   if (Array.isArray(timing)) throw validationFailed(timing)
-  const result = await insertRun(deps.sql, {
+  const flow = resolveRunFlow(resolved.task, resolved.queueLimits, input.options)
+  return {
     environmentId: caller.environmentId,
     deploymentId: resolved.deploymentId,
     taskId: input.taskId,
     payload,
     idempotencyKey: input.options.idempotencyKey ?? null,
     tags: [...new Set(input.options.tags ?? [])],
-    maxAttempts: input.options.maxAttempts ?? 1,
+    maxAttempts: flow.maxAttempts,
     maxDurationSeconds: resolved.task.maxDuration ?? null,
     availableAt: timing.availableAt,
     expiresAt: timing.expiresAt,
     replayOf: input.replayOf ?? null,
-  })
-  if (result.created) {
-    try {
-      await enqueueRun(deps.valkey, deps.keys, result.run.id, timing.availableAt)
-    } catch (error) {
-      // The run is committed as queued; the dispatcher's repair re-enqueues queued runs missing
-      // from Valkey, so the caller gets its run id rather than an error it would retry.
-      deps.logger.error({ err: error, runId: result.run.id }, "enqueue failed after commit")
-    }
+    queue: flow.queue,
+    concurrencyKey: flow.concurrencyKey,
+    concurrencyLimit: flow.concurrencyLimit,
+    retry: flow.retry,
   }
+}
+
+/**
+ * Validates and creates a run in the caller's environment, then enqueues it after the commit
+ * (both by the batcher, with the triggers arriving meanwhile). The idempotency key is enforced by
+ * the database; a known key returns the existing run's id with `created: false`. The caller may
+ * come from the key cache: the insert itself checks key and deployment, and throws StaleCaller
+ * when either is stale (nothing written).
+ */
+export async function triggerRun(
+  deps: ApiDeps,
+  services: { catalog: TaskCatalog; batcher: RunBatcher },
+  caller: Caller,
+  input: TriggerInput,
+  now: Date = new Date(),
+): Promise<{ id: string; created: boolean }> {
+  const prepared = await prepareRun(deps, services.catalog, caller, input, now)
+  const result = await services.batcher.insert(
+    { ...prepared, availableAt: prepared.availableAt ?? now },
+    { apiKeyId: caller.keyId },
+  )
+  if ("refused" in result) throw new StaleCaller(result.refused)
   return result
+}
+
+/** The trigger's key was revoked, or its deployment is no longer current: nothing was written. */
+export class StaleCaller extends Error {
+  constructor(readonly refused: "key" | "deployment") {
+    super(`trigger refused: stale ${refused}`)
+  }
 }
 
 /** The payload to store, or a 422 naming the failing paths. */

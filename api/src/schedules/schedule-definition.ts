@@ -1,5 +1,5 @@
 import { nextOccurrence, ScheduleError, validateSchedule } from "@helmr/dispatcher/schedule"
-import type { ScheduleRunOptions } from "@helmr/sdk/contract"
+import type { ScheduleRunOptions, StoredPolicy } from "@helmr/sdk/contract"
 import type { Caller } from "../env.ts"
 import { ApiError } from "../errors.ts"
 import { validationFailed } from "../http/validate.ts"
@@ -14,6 +14,8 @@ export interface ScheduleDefinition {
   timezone: string
   externalId: string | null
   runOptions: ScheduleRunOptions
+  /** Flow control of this environment's instance (overlap, catch-up window, pause). */
+  policy: StoredPolicy
 }
 
 /**
@@ -88,4 +90,17 @@ export function sameRunOptions(a: Record<string, unknown>, b: ScheduleRunOptions
         .map((k) => [k, o[k]]),
     )
   return canonical(a) === canonical(b as Record<string, unknown>)
+}
+
+/** True when the instance's flow control differs from the definition's. */
+export function policyChanged(
+  current: { overlap: string; catchupWindowMs: string | null; pauseAfterFailures: number | null },
+  next: StoredPolicy,
+): boolean {
+  return (
+    current.overlap !== next.overlap ||
+    (current.catchupWindowMs === null ? null : Number(current.catchupWindowMs)) !==
+      next.catchupWindowMs ||
+    current.pauseAfterFailures !== next.pauseAfterFailures
+  )
 }

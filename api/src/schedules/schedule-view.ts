@@ -1,13 +1,34 @@
 import { nextOccurrences } from "@helmr/dispatcher/schedule"
 import type { Sql, TransactionSql } from "@helmr/migrations/db"
 import type { ScheduleInstanceRow, ScheduleRow } from "@helmr/migrations/rows"
-import type { Schedule } from "@helmr/sdk/contract"
+import type { RunStatus, Schedule } from "@helmr/sdk/contract"
+import { formatDurationMs } from "@helmr/sdk/contract"
 
 /** A logical schedule joined with its instance in one environment. */
 export type ScheduleViewRow = ScheduleRow &
-  Pick<ScheduleInstanceRow, "active" | "runOptions" | "nextFireAt" | "lastFiredAt" | "version"> & {
+  Pick<
+    ScheduleInstanceRow,
+    | "active"
+    | "runOptions"
+    | "nextFireAt"
+    | "lastFiredAt"
+    | "version"
+    | "overlap"
+    | "catchupWindowMs"
+    | "pauseAfterFailures"
+    | "consecutiveFailures"
+    | "failureRunIds"
+    | "inactiveReason"
+    | "slotsFired"
+    | "slotsFailed"
+    | "slotsSkippedMissed"
+    | "slotsSkippedOverlap"
+    | "slotsSkippedCatchupWindow"
+  > & {
     instanceId: string
     createdMicros: string
+    lastRunId: string | null
+    lastRunStatus: RunStatus | null
   }
 
 /** How many next fire times a schedule response carries. */
@@ -21,8 +42,17 @@ export function scheduleViewFrom(sql: Tx) {
     select s.id, s.project_id, s.kind, s.task_id, s.cron, s.timezone, s.deduplication_key,
       s.external_id, i.id as instance_id, i.active, i.run_options, i.next_fire_at,
       i.last_fired_at, i.version, i.created_at, greatest(s.updated_at, i.updated_at) as updated_at,
-      (extract(epoch from i.created_at) * 1000000)::bigint::text as created_micros
-    from schedule_instances i join schedules s on s.id = i.schedule_id`
+      (extract(epoch from i.created_at) * 1000000)::bigint::text as created_micros,
+      i.overlap, i.catchup_window_ms, i.pause_after_failures, i.consecutive_failures,
+      i.failure_run_ids, i.inactive_reason, i.slots_fired, i.slots_failed,
+      i.slots_skipped_missed, i.slots_skipped_overlap, i.slots_skipped_catchup_window,
+      lr.id as last_run_id, lr.status as last_run_status
+    from schedule_instances i join schedules s on s.id = i.schedule_id
+    left join lateral (
+      select r.id, r.status from runs r
+      where r.schedule_instance_id = i.id
+      order by r.slot_at desc limit 1
+    ) lr on true`
 }
 
 /**
@@ -69,7 +99,24 @@ export function toSchedule(row: ScheduleViewRow, now: Date): Schedule {
     deduplicationKey: row.deduplicationKey,
     externalId: row.externalId,
     active: row.active,
+    inactiveReason: row.active ? null : (row.inactiveReason ?? "manual"),
     runOptions: row.runOptions,
+    overlap: row.overlap,
+    catchupWindow:
+      row.catchupWindowMs === null ? null : formatDurationMs(Number(row.catchupWindowMs)),
+    pauseAfterFailures: row.pauseAfterFailures,
+    failures: { consecutive: row.consecutiveFailures, runIds: row.failureRunIds },
+    counters: {
+      fired: Number(row.slotsFired),
+      failed: Number(row.slotsFailed),
+      skipped: {
+        missed: Number(row.slotsSkippedMissed),
+        overlap: Number(row.slotsSkippedOverlap),
+        catchup_window: Number(row.slotsSkippedCatchupWindow),
+      },
+    },
+    lastRunId: row.lastRunId,
+    lastRunStatus: row.lastRunStatus,
     nextRun: row.nextFireAt ? row.nextFireAt.toISOString() : null,
     lastRun: row.lastFiredAt ? row.lastFiredAt.toISOString() : null,
     upcoming,

@@ -5,7 +5,12 @@ import type { ScheduleRow } from "@helmr/migrations/rows"
 import { putScheduleEntry, removeScheduleEntry } from "@helmr/migrations/valkey"
 import type { ApiDeps, Caller } from "../env.ts"
 import { ApiError, notFound } from "../errors.ts"
-import { logicalChanged, type ScheduleDefinition, sameRunOptions } from "./schedule-definition.ts"
+import {
+  logicalChanged,
+  policyChanged,
+  type ScheduleDefinition,
+  sameRunOptions,
+} from "./schedule-definition.ts"
 import { findSchedule, type ScheduleViewRow } from "./schedule-view.ts"
 
 /**
@@ -55,9 +60,11 @@ export async function upsertSchedule(
       if (!inserted) await changeLogical(tx, schedule, caller.environmentId, def)
       const instanceId = newId("schedi")
       await tx`
-        insert into schedule_instances (id, schedule_id, environment_id, active, run_options, next_fire_at)
+        insert into schedule_instances (id, schedule_id, environment_id, active, run_options,
+          next_fire_at, overlap, catchup_window_ms, pause_after_failures)
         values (${instanceId}, ${schedule.id}, ${caller.environmentId}, true,
-          ${tx.json(def.runOptions as never)}, ${nextOccurrence(def.cron, def.timezone, now)})`
+          ${tx.json(def.runOptions as never)}, ${nextOccurrence(def.cron, def.timezone, now)},
+          ${def.policy.overlap}, ${def.policy.catchupWindowMs}, ${def.policy.pauseAfterFailures})`
       return { view: await mustFind(tx, caller.environmentId, schedule.id), created: true }
     }
     const view = await mustFind(tx, caller.environmentId, schedule.id, true)
@@ -83,7 +90,12 @@ export async function updateSchedule(
   return view
 }
 
-/** `POST /schedules/{idOrKey}/activate|deactivate`. */
+/**
+ * `POST /schedules/{idOrKey}/activate|deactivate`. Activation clears the failure streak: it is
+ * how a schedule paused by `pauseAfterFailures` resumes, and the one write allowed on a
+ * declarative schedule, only while it is paused by failures (promoting a deployment resumes it
+ * too; docs/schedules.md).
+ */
 export async function setScheduleActive(
   deps: ApiDeps,
   caller: Caller,
@@ -92,12 +104,20 @@ export async function setScheduleActive(
   now: Date,
 ): Promise<ScheduleViewRow> {
   const view = await deps.sql.begin(async (tx) => {
-    const current = await findWritable(tx, caller.environmentId, idOrKey)
+    const current = await findSchedule(tx, caller.environmentId, idOrKey, true)
+    if (!current) throw notFound(`schedule ${idOrKey}`)
+    const pausedByFailures = !current.active && current.inactiveReason === "failures"
+    if (current.kind === "declarative" && !(active && pausedByFailures)) {
+      throw declarative(idOrKey)
+    }
     if (current.active === active) return current
     const next = active ? nextOccurrence(current.cron, current.timezone, now) : null
     await tx`
       update schedule_instances
-      set active = ${active}, next_fire_at = ${next}, version = version + 1, updated_at = now()
+      set active = ${active}, next_fire_at = ${next}, version = version + 1, updated_at = now(),
+        inactive_reason = ${active ? null : "manual"},
+        consecutive_failures = case when ${active} then 0 else consecutive_failures end,
+        failure_run_ids = case when ${active} then '{}' else failure_run_ids end
       where id = ${current.instanceId}`
     return mustFind(tx, caller.environmentId, current.id)
   })
@@ -132,7 +152,8 @@ async function applyDefinition(
   now: Date,
 ): Promise<ScheduleViewRow> {
   const logical = logicalChanged(current, def)
-  const options = !sameRunOptions(current.runOptions, def.runOptions)
+  const options =
+    !sameRunOptions(current.runOptions, def.runOptions) || policyChanged(current, def.policy)
   if (!logical && !options) return current
   if (logical) await changeLogical(tx, current, environmentId, def)
   // A new cron or zone starts from now; an options-only change keeps the pending slot.
@@ -145,6 +166,8 @@ async function applyDefinition(
   await tx`
     update schedule_instances
     set run_options = ${tx.json(def.runOptions as never)}, next_fire_at = ${next},
+      overlap = ${def.policy.overlap}, catchup_window_ms = ${def.policy.catchupWindowMs},
+      pause_after_failures = ${def.policy.pauseAfterFailures},
       version = version + 1, updated_at = now()
     where id = ${current.instanceId}`
   return mustFind(tx, environmentId, current.id)

@@ -8,13 +8,31 @@ const VALID_BODIES: Record<string, unknown> = {
     payload: { prNumber: 7 },
     options: { idempotencyKey: "fz-1", delay: "1s", ttl: "1h", tags: ["fuzz"], maxAttempts: 2 },
   },
+  "POST /api/v1/tasks/:taskId/batch": {
+    items: [
+      { payload: { prNumber: 7 }, options: { idempotencyKey: "fz-b1", concurrencyKey: "org_1" } },
+      {
+        payload: { prNumber: 8 },
+        options: { queue: { concurrencyLimit: 2 }, retry: { maxAttempts: 2 } },
+      },
+    ],
+  },
+  "POST /api/v1/batch": {
+    items: [
+      { task: "review-pr", payload: { prNumber: 9 }, options: { tags: ["fuzz"] } },
+      { task: "no-payload", options: { retry: { minDelay: "1s", maxDelay: "1m" } } },
+    ],
+  },
   "POST /api/v1/schedules": {
     task: "hourly-report",
     cron: "0 * * * *",
     timezone: "Europe/Paris",
     deduplicationKey: "fuzz-sched-2",
     externalId: "ext-1",
-    runOptions: { tags: ["a"], maxAttempts: 2 },
+    runOptions: { tags: ["a"], maxAttempts: 2, ttl: "10m", maxDuration: 60 },
+    overlap: "bufferOne",
+    catchupWindow: "5m",
+    pauseAfterFailures: 3,
   },
   "PUT /api/v1/schedules/:idOrKey": {
     task: "hourly-report",

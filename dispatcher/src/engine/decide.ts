@@ -5,8 +5,10 @@ import type { DispatcherSettings } from "../config.ts"
 import { ScheduleError } from "../schedule/calc.ts"
 import { planFire } from "../schedule/plan.ts"
 import type { CursorMove, InstanceSnapshot, ScheduledRun, SlotRecord } from "./fire-sql.ts"
-import { taskMaxDuration } from "./run-options.ts"
+import { beyondCatchupWindow, decideOverlap, HELD_AVAILABLE_AT } from "./overlap.ts"
+import { scheduledRunFlow, taskMaxDuration } from "./run-options.ts"
 import type { EntrySwap, LeasedEntry } from "./schedule-leases.ts"
+import { skippedRecords, slotRecord } from "./slot-records.ts"
 
 /**
  * What to do with one leased entry, decided from the locked instance and the clock alone. The
@@ -18,6 +20,17 @@ export type Decision =
   | {
       kind: "fire"
       run: ScheduledRun
+      move: CursorMove
+      slots: SlotRecord[]
+      swap: EntrySwap
+      /** Held runs of the instance a newer slot replaces: canceled in the fire's transaction. */
+      cancelHeld: string[]
+      /** Active runs canceled through the cancel path once the fire has committed. */
+      cancelActive: string[]
+    }
+  | {
+      kind: "skip"
+      reason: "overlap" | "catchup_window"
       move: CursorMove
       slots: SlotRecord[]
       swap: EntrySwap
@@ -75,6 +88,14 @@ export function decideLease(
   if (instance.nextFireAt?.getTime() !== token.slot.getTime()) return stale("moved")
 
   const slot = token.slot
+  // Policies that make no run need no deployment: they come before the start checks.
+  if (beyondCatchupWindow(slot, now, instance.catchupWindowMs)) {
+    return decideSkip(lease, instance, slot, now, "catchup_window", token.attempt)
+  }
+  const overlap = decideOverlap(instance.overlap, instance.activeRuns)
+  if (overlap.kind === "skip") {
+    return decideSkip(lease, instance, slot, now, "overlap", token.attempt)
+  }
   const problem = failure ?? startProblem(instance)
   if (problem) {
     const attempt = token.attempt + 1
@@ -96,24 +117,15 @@ export function decideLease(
     return decideFailure(lease, instance, slot, now, problem, attempt)
   }
 
-  let plan: ReturnType<typeof planFire>
-  try {
-    plan = planFire({
-      cron: instance.cron,
-      timezone: instance.timezone,
-      slot,
-      now,
-      upcomingCount: settings.upcomingCount,
-    })
-  } catch (error) {
-    if (!(error instanceof ScheduleError)) throw error
-    return decideFailure(lease, instance, slot, now, error.message, token.attempt + 1)
-  }
+  const planned = planOrFail(lease, instance, slot, now, settings.upcomingCount, token.attempt)
+  if ("failed" in planned) return planned.failed
+  const { plan } = planned
   // A staged fire (before its slot) makes the run available at the slot, not before.
   const availableAt = new Date(Math.max(now.getTime(), slot.getTime()))
   const options = readScheduleRunOptions(instance.runOptions)
   const ttlMs = options.ttl === undefined ? null : durationMs(options.ttl)
   const runId = newId("run")
+  const held = overlap.kind === "run" && overlap.held
   const run: ScheduledRun = {
     id: runId,
     sessionId: newId("sess"),
@@ -133,9 +145,13 @@ export function decideLease(
     }),
     idempotencyKey: slotIdempotencyKey(instance.id, slot),
     tags: options.tags ?? [],
-    maxAttempts: options.maxAttempts ?? 1,
+    ...scheduledRunFlow(instance.taskId, instance.task, options),
     maxDurationSeconds: options.maxDuration ?? taskMaxDuration(instance.task),
-    availableAt,
+    // A held run waits for the dispatcher to release it (held-runs.ts); the runner, which
+    // never starts a run before its available_at, needs to know nothing more.
+    availableAt: held ? HELD_AVAILABLE_AT : availableAt,
+    held,
+    // The ttl counts from the slot (or the fire), held or not.
     expiresAt: ttlMs === null ? null : new Date(availableAt.getTime() + ttlMs),
   }
   return {
@@ -143,14 +159,43 @@ export function decideLease(
     run,
     move: { instanceId: instance.id, next: plan.next, firedSlot: slot },
     slots: [
-      slotRecord(instance.id, slot, "fired", { runId, attempts: token.attempt + 1 }),
+      slotRecord(instance.id, slot, "fired", {
+        runId,
+        attempts: token.attempt + 1,
+        reason: overlap.kind === "run" ? overlap.reason : null,
+      }),
       ...skippedRecords(instance.id, plan.skipped),
     ],
-    swap: {
-      instanceId: lease.instanceId,
-      expected: lease.token,
-      next: { token: formatEntryToken(instance.version, plan.next), score: plan.next.getTime() },
-    },
+    cancelHeld: overlap.kind === "run" ? overlap.cancelHeld : [],
+    cancelActive: overlap.kind === "run" ? overlap.cancelActive : [],
+    swap: advanceSwap(lease, instance, plan.next),
+  }
+}
+
+/**
+ * A slot the policies skip (overlap, catch-up window): recorded `skipped` with its reason, no
+ * run, and the cursor moves on exactly as for a fire (slots passed meanwhile are `missed`).
+ */
+function decideSkip(
+  lease: LeasedEntry,
+  instance: InstanceSnapshot,
+  slot: Date,
+  now: Date,
+  reason: "overlap" | "catchup_window",
+  attempts: number,
+): Decision {
+  const planned = planOrFail(lease, instance, slot, now, 1, attempts)
+  if ("failed" in planned) return planned.failed
+  const { plan } = planned
+  return {
+    kind: "skip",
+    reason,
+    move: { instanceId: instance.id, next: plan.next, firedSlot: null },
+    slots: [
+      slotRecord(instance.id, slot, "skipped", { attempts, reason }),
+      ...skippedRecords(instance.id, plan.skipped),
+    ],
+    swap: advanceSwap(lease, instance, plan.next),
   }
 }
 
@@ -182,49 +227,39 @@ function decideFailure(
     error,
     move: { instanceId: instance.id, next: plan?.next ?? null, firedSlot: null },
     slots: plan ? [failed, ...skippedRecords(instance.id, plan.skipped)] : [failed],
-    swap: {
-      instanceId: lease.instanceId,
-      expected: lease.token,
-      next: plan
-        ? { token: formatEntryToken(instance.version, plan.next), score: plan.next.getTime() }
-        : null,
-    },
+    swap: advanceSwap(lease, instance, plan?.next ?? null),
   }
 }
 
-function slotRecord(
-  instanceId: string,
-  slotAt: Date,
-  outcome: SlotRecord["outcome"],
-  extra: { runId?: string; attempts: number; error?: string },
-): SlotRecord {
+/** planFire, or the slot's failure when the stored cron no longer computes. */
+function planOrFail(
+  lease: LeasedEntry,
+  instance: InstanceSnapshot,
+  slot: Date,
+  now: Date,
+  upcomingCount: number,
+  attempts: number,
+): { plan: ReturnType<typeof planFire> } | { failed: Decision } {
+  try {
+    const plan = planFire({
+      cron: instance.cron,
+      timezone: instance.timezone,
+      slot,
+      now,
+      upcomingCount,
+    })
+    return { plan }
+  } catch (error) {
+    if (!(error instanceof ScheduleError)) throw error
+    return { failed: decideFailure(lease, instance, slot, now, error.message, attempts + 1) }
+  }
+}
+
+/** The lease swapped for the entry of the instance's next slot (none: the instance is parked). */
+function advanceSwap(lease: LeasedEntry, instance: InstanceSnapshot, next: Date | null): EntrySwap {
   return {
-    instanceId,
-    slotAt,
-    outcome,
-    runId: extra.runId ?? null,
-    attempts: extra.attempts,
-    error: extra.error ?? null,
-    lastSlotAt: null,
-    slotCount: 1,
+    instanceId: lease.instanceId,
+    expected: lease.token,
+    next: next ? { token: formatEntryToken(instance.version, next), score: next.getTime() } : null,
   }
-}
-
-function skippedRecords(
-  instanceId: string,
-  skipped: ReturnType<typeof planFire>["skipped"],
-): SlotRecord[] {
-  if (!skipped) return []
-  return [
-    {
-      instanceId,
-      slotAt: skipped.first,
-      outcome: "skipped",
-      runId: null,
-      attempts: 0,
-      error: null,
-      lastSlotAt: skipped.last,
-      slotCount: skipped.complete ? skipped.count : null,
-    },
-  ]
 }

@@ -3,6 +3,7 @@ import type { Valkey, ValkeyKeys } from "@helmr/migrations/valkey"
 import type { Logger } from "pino"
 import type { DispatcherSettings } from "../config.ts"
 import type { EngineDeps } from "./deps.ts"
+import { runHeldRunLoop } from "./held-runs.ts"
 import { createMetrics, type DispatcherMetrics } from "./metrics.ts"
 import { type RepairReport, repairAll, runRepairLoop } from "./repair-loop.ts"
 import { runScheduleLoop } from "./schedule-loop.ts"
@@ -23,7 +24,7 @@ export interface Dispatcher {
   readonly deps: EngineDeps
   readonly metrics: DispatcherMetrics
   /**
-   * Runs every loop (schedules, timers, repair) until `signal` aborts; resolves once they have
+   * Runs every loop (schedules, timers, repair, held runs) until `signal` aborts; resolves once they have
    * drained — batches in flight committed and followed up. Clients stay open: the caller owns them.
    */
   start(signal: AbortSignal): Promise<void>
@@ -51,6 +52,7 @@ export function createDispatcher(input: DispatcherInput): Dispatcher {
         runScheduleLoop(deps, signal),
         runTimerLoop(deps, signal),
         runRepairLoop(deps, signal),
+        runHeldRunLoop(deps, signal),
       ])
     },
     repairOnce: () => repairAll(deps),

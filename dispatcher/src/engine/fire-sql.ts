@@ -1,4 +1,7 @@
 import type { TransactionSql } from "@helmr/migrations/db"
+import type { RunFlow } from "@helmr/migrations/run-flow"
+import type { Overlap, SlotReason } from "@helmr/sdk/contract"
+import type { ActiveRun } from "./overlap.ts"
 
 /**
  * The Postgres side of a fire, set-based so one transaction fires a whole leased batch. It writes
@@ -26,6 +29,10 @@ export interface InstanceSnapshot {
   deploymentId: string | null
   /** The task's entry in that deployment's manifest; null when it is not there. */
   task: unknown
+  overlap: Overlap
+  catchupWindowMs: number | null
+  /** The instance's runs that are not final; read only when `overlap` is not `allow`. */
+  activeRuns: ActiveRun[]
 }
 
 /**
@@ -43,7 +50,8 @@ export async function lockInstances(
     with locked as (
       select si.id, si.version, si.active, si.next_fire_at, si.last_fired_at, si.run_options,
         si.environment_id, s.id as schedule_id, s.task_id, s.cron, s.timezone, s.external_id,
-        e.current_deployment_id as deployment_id
+        e.current_deployment_id as deployment_id, si.overlap,
+        si.catchup_window_ms::float8 as catchup_window_ms
       from schedule_instances si
       join schedules s on s.id = si.schedule_id
       join environments e on e.id = si.environment_id
@@ -64,7 +72,14 @@ export async function lockInstances(
         limit 1
       ) t
     )
-    select l.*, t.task
+    select l.*, t.task,
+      case when l.overlap = 'allow' then '[]'::jsonb else (
+        select coalesce(jsonb_agg(jsonb_build_object('id', r.id, 'status', r.status, 'held', r.held)
+          order by r.slot_at), '[]'::jsonb)
+        from runs r
+        where r.schedule_instance_id = l.id
+          and r.status in ('queued', 'starting', 'running', 'waiting')
+      ) end as active_runs
     from locked l
     left join tasks t on t.deployment_id = l.deployment_id and t.task_id = l.task_id`
   return new Map(rows.map((row) => [row.id, row]))
@@ -85,7 +100,14 @@ export interface ScheduledRun {
   maxAttempts: number
   maxDurationSeconds: number | null
   availableAt: Date
+  /** Held behind the instance's active run until the dispatcher releases it. */
+  held: boolean
   expiresAt: Date | null
+  /** Flow control (migrations/src/run-flow.ts). */
+  queue: string
+  concurrencyKey: string | null
+  concurrencyLimit: number | null
+  retry: RunFlow["retry"]
 }
 
 /**
@@ -116,7 +138,12 @@ export async function insertScheduledRuns(
     max_attempts: r.maxAttempts,
     max_duration_seconds: r.maxDurationSeconds,
     available_at: r.availableAt,
+    held: r.held,
     expires_at: r.expiresAt,
+    queue: r.queue,
+    concurrency_key: r.concurrencyKey,
+    concurrency_limit: r.concurrencyLimit,
+    retry: r.retry,
   }))
   // Runs first, then sessions only for runs that were inserted: the foreign key is checked at
   // the end of the statement, and a conflicting slot leaves no orphan session behind.
@@ -124,16 +151,19 @@ export async function insertScheduledRuns(
     with created as (
       insert into runs (id, environment_id, deployment_id, task_id, session_id, schedule_id,
         schedule_instance_id, slot_at, payload, tags, idempotency_key, max_attempts,
-        max_duration_seconds, available_at, expires_at, created_at, updated_at)
+        max_duration_seconds, available_at, held, expires_at, created_at, updated_at,
+        queue, concurrency_key, concurrency_limit, retry)
       select id, environment_id, deployment_id, task_id, session_id, schedule_id,
         schedule_instance_id, slot_at, payload, tags, idempotency_key, max_attempts,
-        max_duration_seconds, available_at, expires_at,
-        greatest(now(), available_at), greatest(now(), available_at)
+        max_duration_seconds, available_at, held, expires_at,
+        greatest(now(), slot_at), greatest(now(), slot_at),
+        queue, concurrency_key, concurrency_limit, retry
       from jsonb_to_recordset(${tx.json(input as never)}) as t(id text, session_id text,
         environment_id text, deployment_id text, task_id text, schedule_id text,
         schedule_instance_id text, slot_at timestamptz, payload jsonb, tags text[],
         idempotency_key text, max_attempts int, max_duration_seconds int,
-        available_at timestamptz, expires_at timestamptz)
+        available_at timestamptz, held boolean, expires_at timestamptz, queue text,
+        concurrency_key text, concurrency_limit int, retry jsonb)
       on conflict (environment_id, idempotency_key) do nothing
       returning id, environment_id, task_id, session_id, idempotency_key, created_at
     ), sessions_made as (
@@ -168,22 +198,55 @@ export interface CursorMove {
   firedSlot: Date | null
 }
 
-/** Moves the cursors of instances this transaction holds locked. */
-export async function moveCursors(tx: TransactionSql, moves: readonly CursorMove[]): Promise<void> {
-  if (moves.length === 0) return
-  const input = moves.map((m) => ({ id: m.instanceId, next: m.next, fired: m.firedSlot }))
+/**
+ * Moves the cursors of instances this transaction holds locked, and adds the decided slots to
+ * each instance's slot counters in the same statement (retrieve reads the counters, never the
+ * history). A range too long to count counts 10,000.
+ */
+export async function moveCursors(
+  tx: TransactionSql,
+  writes: readonly { move: CursorMove; slots: readonly SlotRecord[] }[],
+): Promise<void> {
+  if (writes.length === 0) return
+  const input = writes.map(({ move, slots }) => ({
+    id: move.instanceId,
+    next: move.next,
+    fired: move.firedSlot,
+    ...countSlots(slots),
+  }))
   await tx`
     update schedule_instances si
-    set next_fire_at = m.next, last_fired_at = coalesce(m.fired, si.last_fired_at)
+    set next_fire_at = m.next, last_fired_at = coalesce(m.fired, si.last_fired_at),
+      slots_fired = si.slots_fired + m.n_fired, slots_failed = si.slots_failed + m.n_failed,
+      slots_skipped_missed = si.slots_skipped_missed + m.n_missed,
+      slots_skipped_overlap = si.slots_skipped_overlap + m.n_overlap,
+      slots_skipped_catchup_window = si.slots_skipped_catchup_window + m.n_catchup
     from jsonb_to_recordset(${tx.json(input as never)})
-      as m(id text, next timestamptz, fired timestamptz)
+      as m(id text, next timestamptz, fired timestamptz, n_fired int, n_failed int,
+        n_missed int, n_overlap int, n_catchup int)
     where si.id = m.id`
+}
+
+/** Slot counts of one decision, by counter column. */
+export function countSlots(slots: readonly SlotRecord[]) {
+  const counts = { n_fired: 0, n_failed: 0, n_missed: 0, n_overlap: 0, n_catchup: 0 }
+  for (const slot of slots) {
+    const n = slot.slotCount ?? 10_000
+    if (slot.outcome === "fired") counts.n_fired += n
+    else if (slot.outcome === "failed") counts.n_failed += n
+    else if (slot.reason === "overlap") counts.n_overlap += n
+    else if (slot.reason === "catchup_window") counts.n_catchup += n
+    else counts.n_missed += n
+  }
+  return counts
 }
 
 export interface SlotRecord {
   instanceId: string
   slotAt: Date
   outcome: "fired" | "skipped" | "failed"
+  /** Why a slot was skipped, or how a fired one ran (buffered, canceled_previous). */
+  reason: SlotReason | null
   runId: string | null
   attempts: number
   error: string | null
@@ -200,6 +263,7 @@ export async function recordSlots(tx: TransactionSql, slots: readonly SlotRecord
     instance_id: slot.instanceId,
     slot_at: slot.slotAt,
     outcome: slot.outcome,
+    reason: slot.reason,
     run_id: slot.runId,
     attempts: slot.attempts,
     error: slot.error,
@@ -207,12 +271,12 @@ export async function recordSlots(tx: TransactionSql, slots: readonly SlotRecord
     slot_count: slot.slotCount,
   }))
   await tx`
-    insert into schedule_slots (instance_id, slot_at, outcome, run_id, attempts, error,
+    insert into schedule_slots (instance_id, slot_at, outcome, reason, run_id, attempts, error,
       last_slot_at, slot_count, recorded_at)
-    select instance_id, slot_at, outcome, run_id, attempts, error, last_slot_at, slot_count,
-      clock_timestamp()
+    select instance_id, slot_at, outcome, reason, run_id, attempts, error, last_slot_at,
+      slot_count, clock_timestamp()
     from jsonb_to_recordset(${tx.json(input as never)}) as s(instance_id text,
-      slot_at timestamptz, outcome text, run_id text, attempts int, error text,
+      slot_at timestamptz, outcome text, reason text, run_id text, attempts int, error text,
       last_slot_at timestamptz, slot_count int)
     on conflict (instance_id, slot_at) do nothing`
 }

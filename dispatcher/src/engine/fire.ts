@@ -1,9 +1,18 @@
-import { enqueueRun } from "@helmr/migrations/valkey"
+import type { TransactionSql } from "@helmr/migrations/db"
+import { transitionRun } from "@helmr/migrations/queries/runs"
+import { dequeueRun, enqueueRun } from "@helmr/migrations/valkey"
 import type { Decision } from "./decide.ts"
 import { decideLease } from "./decide.ts"
 import { type EngineDeps, sleep } from "./deps.ts"
 import { errorMessage, isTransientError } from "./errors.ts"
-import { insertScheduledRuns, lockInstances, moveCursors, recordSlots } from "./fire-sql.ts"
+import {
+  insertScheduledRuns,
+  lockInstances,
+  moveCursors,
+  recordSlots,
+  type SlotRecord,
+} from "./fire-sql.ts"
+import { cancelRuns } from "./held-runs.ts"
 import { type LeasedEntry, swapScheduleEntries } from "./schedule-leases.ts"
 
 /**
@@ -51,6 +60,10 @@ interface Applied {
   decisions: Decision[]
   /** Runs this transaction created (not ones that existed for the slot already). */
   created: { id: string; availableAt: Date }[]
+  /** Held runs this transaction canceled (to leave the run queue and tell listeners). */
+  canceledHeld: string[]
+  /** Active runs to cancel through the cancel path now that the new slot is committed. */
+  cancelActive: string[]
 }
 
 async function applyDecisions(
@@ -77,6 +90,12 @@ async function applyDecisions(
       ),
     )
     const fires = decisions.filter((d) => d.kind === "fire")
+    // Held runs a newer cancelPrevious slot replaces go first: at most one run of an instance
+    // is held (a unique index), and the new one may be held in their place.
+    await cancelHeldRuns(
+      tx,
+      fires.flatMap((d) => d.cancelHeld),
+    )
     const { ids, created } = await insertScheduledRuns(
       tx,
       fires.map((d) => d.run),
@@ -85,11 +104,10 @@ async function applyDecisions(
       const fired = fire.slots[0]
       if (fired) fired.runId = ids.get(fire.run.idempotencyKey) ?? null
     }
-    const writes = decisions.filter((d) => d.kind === "fire" || d.kind === "fail")
-    await moveCursors(
-      tx,
-      writes.map((d) => d.move),
+    const writes = decisions.filter(
+      (d) => d.kind === "fire" || d.kind === "fail" || d.kind === "skip",
     )
+    await moveCursors(tx, writes)
     // Staged ahead of its slot: everything is written; commit at the slot. The rows stay locked
     // meanwhile, so an API change of these instances is acknowledged only after this fire.
     const fireAt = Math.max(0, ...fires.map((d) => d.run.slotAt.getTime()))
@@ -102,9 +120,12 @@ async function applyDecisions(
     )
     return {
       decisions,
+      // Held runs stay out of the run queue until released (held-runs.ts).
       created: fires
-        .filter((d) => created.has(d.run.id))
+        .filter((d) => created.has(d.run.id) && !d.run.held)
         .map((d) => ({ id: d.run.id, availableAt: d.run.availableAt })),
+      canceledHeld: fires.flatMap((d) => d.cancelHeld),
+      cancelActive: fires.filter((d) => created.has(d.run.id)).flatMap((d) => d.cancelActive),
     }
   }) as Promise<Applied>
 }
@@ -114,13 +135,14 @@ async function followUp(deps: EngineDeps, applied: Applied): Promise<void> {
   const { metrics, logger } = deps
   for (const decision of applied.decisions) {
     switch (decision.kind) {
-      case "fire": {
+      case "fire":
         metrics.fires.inc({ outcome: "fired" })
         metrics.lateness.observe(Math.max(0, committedAt - decision.run.slotAt.getTime()) / 1000)
-        const skipped = decision.slots.find((s) => s.outcome === "skipped")
-        if (skipped) metrics.fires.inc({ outcome: "skipped" }, skipped.slotCount ?? 1)
+        countSkips(deps, decision.slots)
         break
-      }
+      case "skip":
+        countSkips(deps, decision.slots)
+        break
       case "fail":
         metrics.fires.inc({ outcome: "failed" })
         logger.error({ instanceId: decision.move.instanceId, err: decision.error }, "slot failed")
@@ -139,6 +161,9 @@ async function followUp(deps: EngineDeps, applied: Applied): Promise<void> {
   try {
     await Promise.all([
       enqueueRuns(deps, applied.created),
+      ...applied.canceledHeld.map((id) => dequeueRun(deps.valkey, deps.keys, id)),
+      // The previous runs of cancelPrevious slots; the held-run loop retries what fails here.
+      cancelRuns(deps, applied.cancelActive),
       swapScheduleEntries(
         deps.valkey,
         deps.keys,
@@ -149,6 +174,15 @@ async function followUp(deps: EngineDeps, applied: Applied): Promise<void> {
     // Committed already: the leases come due again and are superseded, repair enqueues the runs.
     deps.metrics.errors.inc({ loop: "fire-follow-up" })
     logger.warn({ err: errorMessage(error) }, "fire follow-up failed; repair will finish it")
+  }
+}
+
+/** Skipped slots by reason (`helmr_dispatcher_fires_total{outcome="skipped"}` counts them all). */
+function countSkips(deps: EngineDeps, slots: readonly SlotRecord[]): void {
+  for (const slot of slots) {
+    if (slot.outcome !== "skipped") continue
+    deps.metrics.fires.inc({ outcome: "skipped" }, slot.slotCount ?? 1)
+    deps.metrics.skips.inc({ reason: slot.reason ?? "missed" }, slot.slotCount ?? 1)
   }
 }
 
@@ -167,6 +201,23 @@ async function enqueueRuns(
     deps.keys.runQueue,
     ...runs.flatMap((run) => [run.availableAt.getTime(), run.id]),
   )
+}
+
+/**
+ * Cancels held runs inside the fire's transaction: transitionRun's compare-and-set from
+ * `queued`. Safe under the instance lock: a queued run's end never touches its instance row.
+ */
+async function cancelHeldRuns(tx: TransactionSql, runIds: readonly string[]): Promise<void> {
+  for (const runId of runIds) {
+    await transitionRun(
+      tx,
+      runId,
+      ["queued"],
+      "canceled",
+      { leaseExpiresAt: null },
+      { reason: "replaced by a newer slot of its schedule (overlap cancelPrevious)" },
+    )
+  }
 }
 
 /** Gives leases back a little later, unchanged, while Postgres is unavailable. */

@@ -81,6 +81,10 @@ export function createMetrics() {
       "helmr_dispatcher_fires_total",
       "Schedule slots handled, by outcome (fired, failed, skipped).",
     ),
+    skips: new Counter(
+      "helmr_dispatcher_skips_total",
+      "Skipped slots by reason (missed, overlap, catchup_window).",
+    ),
     lateness: new Histogram(
       "helmr_dispatcher_fire_lateness_seconds",
       "Time from a slot's nominal time to the commit of its run.",
@@ -101,6 +105,10 @@ export function createMetrics() {
     timers: new Counter(
       "helmr_dispatcher_timers_total",
       "Timers acted on: timed waits resumed, queued runs expired.",
+    ),
+    overlap: new Counter(
+      "helmr_dispatcher_overlap_total",
+      "Overlap actions: held runs released, previous runs canceled (cancelPrevious).",
     ),
     errors: new Counter("helmr_dispatcher_errors_total", "Loop iterations that failed, by loop."),
   }

@@ -5,6 +5,8 @@ import type { EngineDeps } from "./deps.ts"
  * Puts back what a flushed or lagging Valkey lacks from Postgres: queued runs missing from the
  * run queue (at their available_at, so a delay or a retry backoff is kept) and timers missing
  * from the timers set. Only ever adds (ZADD NX): a run a runner holds leased keeps its lease.
+ * Held scheduled runs (overlap, held-runs.ts) stay out of the queue until released: a released
+ * run whose enqueue failed is then missing, and put back here at its (released) available_at.
  */
 
 const PAGE = 1_000
@@ -14,7 +16,7 @@ export async function repairRunQueue(deps: EngineDeps): Promise<number> {
   for (let after = ""; ; ) {
     const page = await deps.sql<{ id: string; availableAt: Date }[]>`
       select id, available_at from runs
-      where status = 'queued' and id > ${after}
+      where status = 'queued' and not held and id > ${after}
       order by id limit ${PAGE}`
     if (page.length === 0) break
     after = (page[page.length - 1] as { id: string }).id
@@ -24,7 +26,7 @@ export async function repairRunQueue(deps: EngineDeps): Promise<number> {
     // A second look: a runner may have started and finished one of them meanwhile.
     const still = await deps.sql<{ id: string; availableAt: Date }[]>`
       select id, available_at from runs
-      where id = any(${missing.map((r) => r.id)}::text[]) and status = 'queued'`
+      where id = any(${missing.map((r) => r.id)}::text[]) and status = 'queued' and not held`
     for (const run of still) {
       added += Number(
         await deps.valkey.zadd(deps.keys.runQueue, "NX", run.availableAt.getTime(), run.id),

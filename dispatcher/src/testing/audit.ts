@@ -5,7 +5,8 @@ import { oracleSlots } from "../schedule/brute-force-oracle.ts"
  * The accounting every fault test and the benchmark ends with, computed from Postgres and the
  * brute-force oracle only (not from the code under test): for each instance, every slot from its
  * first cursor up to its current cursor must be fired (exactly one run), failed, or inside a
- * skipped range — and no run may exist for any other slot.
+ * skipped range (missed, or skipped by overlap or the catch-up window: counted by reason) — and
+ * no run may exist for any other slot.
  */
 
 const MINUTE = 60_000
@@ -31,6 +32,13 @@ export interface AuditResult {
   fired: number
   failed: number
   skipped: number
+  /**
+   * Skipped slots by reason: `missed` (downtime, backlog), `overlap`, `catchup_window`. A slot
+   * skipped by a policy has no run, like one missed: both count as accounted for.
+   */
+  skippedByReason: Record<string, number>
+  /** Fired slots whose run was held behind the previous one (bufferOne, cancelPrevious). */
+  firedByReason: Record<string, number>
   /** Slots with more than one run. */
   duplicates: string[]
   /** Slots owed but neither fired, failed nor skipped. */
@@ -48,6 +56,7 @@ interface SlotRow {
   instanceId: string
   slotAt: Date
   outcome: "fired" | "skipped" | "failed"
+  reason: string | null
   runId: string | null
   lastSlotAt: Date | null
 }
@@ -60,7 +69,9 @@ export async function auditSlots(
   const [runs, slots, cursors] = await Promise.all([
     sql<RunSlot[]>`select schedule_instance_id as instance_id, slot_at, id from runs
       where schedule_instance_id = any(${ids}::text[])`,
-    sql<SlotRow[]>`select instance_id, slot_at, outcome, run_id, last_slot_at from schedule_slots
+    sql<
+      SlotRow[]
+    >`select instance_id, slot_at, outcome, reason, run_id, last_slot_at from schedule_slots
       where instance_id = any(${ids}::text[])`,
     sql<{ id: string; nextFireAt: Date | null }[]>`select id, next_fire_at from schedule_instances
       where id = any(${ids}::text[])`,
@@ -79,6 +90,8 @@ export async function auditSlots(
     fired: 0,
     failed: 0,
     skipped: 0,
+    skippedByReason: {},
+    firedByReason: {},
     duplicates: [],
     lost: [],
     unexpected: [],
@@ -116,8 +129,14 @@ export async function auditSlots(
       rows.filter((r) => r.outcome === "failed").map((r) => r.slotAt.getTime()),
     )
     const ranges = rows.filter((r) => r.outcome === "skipped")
-    const inRange = (t: number) =>
-      ranges.some((r) => r.slotAt.getTime() <= t && t <= (r.lastSlotAt ?? r.slotAt).getTime())
+    const rangeOf = (t: number) =>
+      ranges.find((r) => r.slotAt.getTime() <= t && t <= (r.lastSlotAt ?? r.slotAt).getTime())
+    const firedReason = new Map(
+      rows.filter((r) => r.outcome === "fired").map((r) => [r.slotAt.getTime(), r.reason]),
+    )
+    const bump = (counts: Record<string, number>, key: string) => {
+      counts[key] = (counts[key] ?? 0) + 1
+    }
     const owedSet = new Set(owed)
     const allowed = new Set((instance.alsoAllowed ?? []).map((d) => d.getTime()))
     for (const [t, count] of runCount) {
@@ -128,10 +147,16 @@ export async function auditSlots(
     }
     for (const t of owed) {
       result.expectedSlots++
-      if (fired.has(t) && runCount.get(t) === 1) result.fired++
-      else if (failed.has(t) && !runCount.has(t)) result.failed++
-      else if (inRange(t) && !runCount.has(t)) result.skipped++
-      else result.lost.push(label(t))
+      const range = rangeOf(t)
+      if (fired.has(t) && runCount.get(t) === 1) {
+        result.fired++
+        const reason = firedReason.get(t)
+        if (reason) bump(result.firedByReason, reason)
+      } else if (failed.has(t) && !runCount.has(t)) result.failed++
+      else if (range && !runCount.has(t)) {
+        result.skipped++
+        bump(result.skippedByReason, range.reason ?? "missed")
+      } else result.lost.push(label(t))
     }
     for (const t of fired) if (!runCount.has(t)) result.unexpected.push(`fired row ${label(t)}`)
   }

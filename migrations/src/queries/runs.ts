@@ -2,6 +2,7 @@ import type { Sql, TransactionSql } from "../db.ts"
 import { newId } from "../ids.ts"
 import { FINAL_RUN_STATUSES, type RunRow, type RunStatus } from "../rows.ts"
 import { assertRunTransitions } from "./run-transitions.ts"
+import { countScheduleOutcome } from "./schedule-failures.ts"
 
 type Tx = Sql | TransactionSql
 
@@ -21,6 +22,11 @@ export interface NewRun {
   scheduleInstanceId?: string | null
   slotAt?: Date | null
   replayOf?: string | null
+  /** Flow control (run-flow.ts); absent: the task's own unlimited queue. */
+  queue?: string | null
+  concurrencyKey?: string | null
+  concurrencyLimit?: number | null
+  retry?: RunRow["retry"]
   /** An existing session to run in; a new one is created when omitted. */
   sessionId?: string
 }
@@ -42,14 +48,16 @@ export async function insertRun(
       insert into runs (
         id, environment_id, deployment_id, task_id, session_id, schedule_id, schedule_instance_id,
         slot_at, payload, metadata, tags, idempotency_key, max_attempts, max_duration_seconds,
-        available_at, expires_at, replay_of
+        available_at, expires_at, replay_of, queue, concurrency_key, concurrency_limit, retry
       ) values (
         ${newId("run")}, ${input.environmentId}, ${input.deploymentId}, ${input.taskId}, ${sessionId},
         ${input.scheduleId ?? null}, ${input.scheduleInstanceId ?? null}, ${input.slotAt ?? null},
         ${input.payload === undefined ? null : sql.json(input.payload as never)},
         ${sql.json((input.metadata ?? {}) as never)}, ${input.tags ?? []},
         ${input.idempotencyKey ?? null}, ${input.maxAttempts ?? 1}, ${input.maxDurationSeconds ?? null},
-        ${input.availableAt ?? sql`now()`}, ${input.expiresAt ?? null}, ${input.replayOf ?? null}
+        ${input.availableAt ?? sql`now()`}, ${input.expiresAt ?? null}, ${input.replayOf ?? null},
+        ${input.queue ?? `task:${input.taskId}`}, ${input.concurrencyKey ?? null},
+        ${input.concurrencyLimit ?? null}, ${input.retry ? sql.json(input.retry as never) : null}
       )
       on conflict (environment_id, idempotency_key) do nothing
       returning *
@@ -144,7 +152,7 @@ export async function transitionRun(
       select id, 'transition',
         jsonb_build_object('from', previous_status, 'to', ${to}::text) || ${sql.json(eventData as never)}::jsonb
       from updated
-    )
+    )${countScheduleOutcome(sql, to)}
     select * from updated`
   if (!row) return null
   const { previousStatus: _, ...run } = row

@@ -6,7 +6,7 @@ export {
   publishRunMessage,
   RunChannelMessage,
 } from "./run-channel.ts"
-export { dequeueRun, enqueueRun, leaseRuns } from "./run-queue.ts"
+export { dequeueRun, enqueueRun, enqueueRuns, leaseRuns } from "./run-queue.ts"
 export {
   type EntryToken,
   formatEntryToken,
@@ -17,6 +17,12 @@ export {
   type ScheduleEntry,
 } from "./schedule-entries.ts"
 export { defineScripts, type LuaScript, readLuaScript } from "./scripts.ts"
+export {
+  decodeStreamNotice,
+  encodeStreamNotice,
+  STREAM_NOTICE_MAX_CHARS,
+  type StreamNotice,
+} from "./stream-notice.ts"
 export {
   leaseTimers,
   parseTimerMember,

@@ -28,8 +28,17 @@ export function valkeyKeys(prefix = "helmr") {
      * becomes due again by itself.
      */
     runQueue: `${prefix}:runs:queue`,
+    /**
+     * zset: run id → creation time (epoch ms), the queued runs of one concurrency gate
+     * (environment, queue, concurrency key) found over its limit. A run leaving `starting` or
+     * `running` of that gate moves the oldest back to `runQueue` at once. A hint only: the parked
+     * runs stay in `runQueue` (scored later), and repair puts lost ones back.
+     */
+    runGateParked: (gate: string) => `${prefix}:runs:parked:${gate}`,
     /** pub/sub channel: a run changed (new events, cancel requested). */
     runChannel: (runId: string) => `${prefix}:runs:changed:${runId}`,
+    /** pub/sub channel: chunks were appended to a stream of the session (message: stream name). */
+    sessionChannel: (sessionId: string) => `${prefix}:sessions:changed:${sessionId}`,
     /** Rate-limit window of one API key. */
     rateLimit: (keyId: string, window: number) => `${prefix}:ratelimit:${keyId}:${window}`,
   }

@@ -19,6 +19,17 @@ export async function enqueueRun(
   await valkey.zadd(keys.runQueue, availableAt.getTime(), runId)
 }
 
+/** Makes many runs leasable, each from its `availableAt`, in one command (a batch trigger). */
+export async function enqueueRuns(
+  valkey: Valkey,
+  keys: ValkeyKeys,
+  runs: readonly { id: string; availableAt: Date }[],
+): Promise<void> {
+  if (runs.length === 0) return
+  const args = runs.flatMap((r) => [r.availableAt.getTime(), r.id])
+  await valkey.zadd(keys.runQueue, ...args)
+}
+
 /** Leases up to `limit` runs due at `now` for `leaseMs`. */
 export async function leaseRuns(
   valkey: Valkey,

@@ -2,6 +2,7 @@ import type { SerializedError } from "@helmr/sdk/runtime/protocol"
 import { ImageBuildError } from "../build/build-image.ts"
 import type { OutputStream } from "../sandbox/driver.ts"
 import { parseSandboxLine } from "../sandbox/messages.ts"
+import type { DurableSinks } from "./durable-sinks.ts"
 import type { EventLog } from "./event-log.ts"
 import { type AttemptFacts, type AttemptOutcome, decideOutcome } from "./outcome.ts"
 import { RunSetupError } from "./run-plan.ts"
@@ -46,6 +47,7 @@ export function onSandboxOutput(
   state: AttemptReport,
   nonce: string,
   attempt: number,
+  durable?: DurableSinks,
 ) {
   return (stream: OutputStream, line: string) => {
     const message = stream === "stdout" ? parseSandboxLine(nonce, line) : null
@@ -84,6 +86,10 @@ export function onSandboxOutput(
         state.result = message.ok
           ? { ok: true, output: message.output }
           : { ok: false, error: message.error }
+        return
+      case "metadata":
+      case "stream":
+        durable?.handle(message)
         return
       default:
         return message satisfies never

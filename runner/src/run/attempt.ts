@@ -12,6 +12,7 @@ import {
   setupOutcome,
 } from "./attempt-report.ts"
 import type { RunnerDeps } from "./deps.ts"
+import { createDurableSinks } from "./durable-sinks.ts"
 import { createEventLog } from "./event-log.ts"
 import { finishAttempt } from "./finish.ts"
 import { startHeartbeat } from "./heartbeat.ts"
@@ -40,6 +41,9 @@ export async function runAttempt(deps: RunnerDeps, run: RunRow, stop: AbortSigna
     runId: run.id,
     onError: (error) => log.warn({ err: error }, "recording run events failed"),
   })
+  const durable = createDurableSinks(deps, run, events, (error) =>
+    log.warn({ err: error }, "storing run metadata or stream chunks failed"),
+  )
   const state: AttemptState = { abort: null, sandbox: null, lost: false, result: null, timers: [] }
   const requestAbort = (kind: AbortKind, message: string) => {
     if (state.abort || state.lost) return
@@ -112,7 +116,7 @@ export async function runAttempt(deps: RunnerDeps, run: RunRow, stop: AbortSigna
         },
         network: plan.sandbox.network,
       },
-      onSandboxOutput(events, state, nonce, run.attempt),
+      onSandboxOutput(events, state, nonce, run.attempt, durable),
     )
     state.sandbox = sandbox
     const running = await transitionRun(
@@ -138,6 +142,7 @@ export async function runAttempt(deps: RunnerDeps, run: RunRow, stop: AbortSigna
         workspace: sandbox.workspace,
         entry: prepared.entry,
         payload: run.payload,
+        metadata: run.metadata,
       })
       const pending = readAbort(state)
       if (pending) {
@@ -172,6 +177,8 @@ export async function runAttempt(deps: RunnerDeps, run: RunRow, stop: AbortSigna
     stop.removeEventListener("abort", onStop)
   }
   try {
+    // Every chunk and the last metadata are stored before the run's end is recorded.
+    await durable.flush()
     if (state.lost) return
     await finishAttempt(deps, run, outcome, events, state.abort?.kind === "interrupted")
   } finally {

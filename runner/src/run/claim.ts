@@ -2,6 +2,7 @@ import { transitionRun } from "@helmr/migrations/queries/runs"
 import type { RunRow } from "@helmr/migrations/rows"
 import { FINAL_RUN_STATUSES } from "@helmr/migrations/rows"
 import { dequeueRun, enqueueRun } from "@helmr/migrations/valkey"
+import { claimThroughGate, releaseGate } from "../gate/gate.ts"
 import type { RunnerDeps } from "./deps.ts"
 import { recoverStaleRun } from "./recovery.ts"
 import { extendRunLease } from "./run-lease.ts"
@@ -11,12 +12,15 @@ import { extendRunLease } from "./run-lease.ts"
  * `starting` by compare-and-set, with the runner id, the lease deadline and the next attempt
  * number. Anything else a queue entry can point at is tidied here: finished or waiting runs leave
  * the queue, early entries move to their time, expired ones expire, and runs of a dead runner are
- * recovered. Returns the claimed run, or null.
+ * recovered. A run of a limited queue is claimed only through its concurrency gate. Returns the
+ * claimed run, or null.
  */
 export async function claimLeasedRun(deps: RunnerDeps, runId: string): Promise<RunRow | null> {
   const [run] = await deps.sql<RunRow[]>`select * from runs where id = ${runId}`
   if (!run || FINAL_RUN_STATUSES.includes(run.status) || run.status === "waiting") {
     await dequeueRun(deps.valkey, deps.keys, runId)
+    // It may have been woken for a slot it can no longer use: pass the wake-up on.
+    if (run) await releaseGate(deps, run)
     return null
   }
   const now = Date.now()
@@ -44,13 +48,16 @@ export async function claimLeasedRun(deps: RunnerDeps, runId: string): Promise<R
     return null
   }
   const attempt = run.attempt + 1
-  const claimed = await transitionRun(
-    deps.sql,
-    runId,
-    ["queued"],
-    "starting",
-    { runnerId: deps.runnerId, leaseExpiresAt: new Date(now + deps.leaseMs), attempt },
-    { runnerId: deps.runnerId, attempt },
+  // Over its queue's concurrency limit the run stays queued (parked until a slot frees).
+  const claimed = await claimThroughGate(deps, run, (tx) =>
+    transitionRun(
+      tx,
+      runId,
+      ["queued"],
+      "starting",
+      { runnerId: deps.runnerId, leaseExpiresAt: new Date(now + deps.leaseMs), attempt },
+      { runnerId: deps.runnerId, attempt },
+    ),
   )
   if (claimed) await extendRunLease(deps.valkey, deps.keys, runId, deps.leaseMs)
   return claimed

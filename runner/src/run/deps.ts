@@ -5,6 +5,7 @@ import type { Logger } from "pino"
 import type { SandboxDriver } from "../sandbox/driver.ts"
 import type { CancelWatch } from "./cancel-watch.ts"
 import type { RetryPolicy } from "./outcome.ts"
+import type { PickupSignal } from "./pickup-signal.ts"
 
 /** What the run lifecycle needs; built once in main.ts (or a test) and passed down. */
 export interface RunnerDeps {
@@ -21,8 +22,14 @@ export interface RunnerDeps {
   /** Time between aborting `ctx.signal` and killing the sandbox. */
   graceMs: number
   retry: RetryPolicy
+  /** A run parked behind a full concurrency gate is looked at again after this, woken or not. */
+  gateRecheckMs: number
+  /** The run loop's idle wait; nudged when this runner wakes a parked run. */
+  pickup: PickupSignal
   /** Resources of sandboxes that declare none. */
   defaults: { cpu: number; memoryBytes: number }
   /** Keep a session's workspace after its last run finished (default: removed). */
   keepWorkspaces: boolean
+  /** How long a finished session's workspace is kept before the sweep removes it (0: at once). */
+  workspaceRetentionMs: number
 }

@@ -2,14 +2,16 @@ import { transitionRun } from "@helmr/migrations/queries/runs"
 import type { RunRow } from "@helmr/migrations/rows"
 import { FINAL_RUN_STATUSES } from "@helmr/migrations/rows"
 import { dequeueRun, enqueueRun, publishRunMessage } from "@helmr/migrations/valkey"
+import { releaseGate } from "../gate/gate.ts"
 import type { RunnerDeps } from "./deps.ts"
 import type { EventLog } from "./event-log.ts"
-import { type AttemptOutcome, retryDelayMs, shouldRetry } from "./outcome.ts"
+import { type AttemptOutcome, retryDelayMs, runRetryPolicy, shouldRetry } from "./outcome.ts"
 
 /**
  * Ends an attempt: either back to `queued` with a backoff (a retryable failure with attempts
  * left, or a runner shutdown, which does not use up an attempt), or the final status. Guarded by
- * runner and attempt, so a runner that lost the run changes nothing.
+ * runner and attempt, so a runner that lost the run changes nothing. Either way the run's
+ * concurrency slot is free: a run parked behind it is woken.
  */
 export async function finishAttempt(
   deps: RunnerDeps,
@@ -32,10 +34,11 @@ export async function finishAttempt(
       guard,
     )
     if (requeued) await enqueueRun(deps.valkey, deps.keys, run.id)
+    await releaseGate(deps, run)
     return
   }
   if (shouldRetry(outcome, run.attempt, run.maxAttempts)) {
-    const delay = retryDelayMs(run.attempt, deps.retry)
+    const delay = retryDelayMs(run.attempt, runRetryPolicy(deps.retry, run.retry))
     const availableAt = new Date(Date.now() + delay)
     events.add({
       type: "log",
@@ -60,6 +63,7 @@ export async function finishAttempt(
       guard,
     )
     if (requeued) await enqueueRun(deps.valkey, deps.keys, run.id, availableAt)
+    await releaseGate(deps, run)
     await publish(deps, run.id)
     return
   }
@@ -82,8 +86,12 @@ export async function finishAttempt(
     guard,
   )
   await dequeueRun(deps.valkey, deps.keys, run.id)
+  await releaseGate(deps, run)
   await publish(deps, run.id)
-  if (done && !deps.keepWorkspaces) await removeIdleWorkspace(deps, run.sessionId)
+  // With a retention the workspace sweep removes it later (workspace-sweep.ts).
+  if (done && !deps.keepWorkspaces && deps.workspaceRetentionMs === 0) {
+    await removeIdleWorkspace(deps, run.sessionId)
+  }
 }
 
 async function publish(deps: RunnerDeps, runId: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test"
-import { decideOutcome, retryDelayMs, shouldRetry } from "./outcome.ts"
+import { decideOutcome, retryDelayMs, runRetryPolicy, shouldRetry } from "./outcome.ts"
 
 const exit0 = { exitCode: 0, oomKilled: false }
 
@@ -74,6 +74,20 @@ describe("retries", () => {
     expect(retryDelayMs(3, policy, 0)).toBe(3_200)
     expect(retryDelayMs(3, policy, 1)).toBe(4_800)
     expect(retryDelayMs(20, policy, 0.5)).toBe(30_000)
+  })
+
+  test("a run's own policy: factor, min and max delays, field by field over the defaults", () => {
+    const defaults = { baseMs: 2_000, maxMs: 300_000 }
+    expect(runRetryPolicy(defaults, null)).toEqual({ baseMs: 2_000, maxMs: 300_000, factor: 2 })
+    const own = runRetryPolicy(defaults, { factor: 3, minDelayMs: 100, maxDelayMs: 1_000 })
+    expect(own).toEqual({ baseMs: 100, maxMs: 1_000, factor: 3 })
+    expect(retryDelayMs(1, own, 0.5)).toBe(100)
+    expect(retryDelayMs(2, own, 0.5)).toBe(300)
+    expect(retryDelayMs(3, own, 0.5)).toBe(900)
+    expect(retryDelayMs(3, own, 1)).toBe(1_000)
+    expect(retryDelayMs(9, own, 0)).toBe(800)
+    // A minimum above the default cap raises the cap.
+    expect(runRetryPolicy(defaults, { minDelayMs: 600_000 }).maxMs).toBe(600_000)
   })
 
   test("only retryable failures with attempts left", () => {

@@ -1,4 +1,5 @@
 import type { RunStatus } from "@helmr/migrations/rows"
+import type { RunRetryPolicy } from "@helmr/sdk/contract"
 import type { AbortReason, SerializedError } from "@helmr/sdk/runtime/protocol"
 import type { SandboxExit } from "../sandbox/driver.ts"
 
@@ -68,12 +69,31 @@ export function decideOutcome(facts: AttemptFacts): AttemptOutcome {
 export interface RetryPolicy {
   baseMs: number
   maxMs: number
+  /** Growth per attempt (default 2). */
+  factor?: number
 }
 
-/** Exponential backoff with ±20% jitter: attempt 1 waits ~base, then 2×, 4× … up to max. */
+/**
+ * The backoff of one run: its own (`runs.retry`, from the task's or the trigger's `retry`) field
+ * by field over the runner's defaults. A `minDelay` above the default cap raises the cap.
+ */
+export function runRetryPolicy(defaults: RetryPolicy, run: RunRetryPolicy | null): RetryPolicy {
+  const baseMs = run?.minDelayMs ?? defaults.baseMs
+  return {
+    baseMs,
+    maxMs: run?.maxDelayMs ?? Math.max(defaults.maxMs, baseMs),
+    factor: run?.factor ?? defaults.factor ?? 2,
+  }
+}
+
+/**
+ * Exponential backoff with ±20% jitter, never above the cap: attempt 1 waits ~base, then
+ * base × factor, base × factor² … up to max.
+ */
 export function retryDelayMs(attempt: number, policy: RetryPolicy, random = Math.random()): number {
-  const exponential = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, attempt - 1))
-  return Math.round(exponential * (0.8 + 0.4 * random))
+  const factor = policy.factor ?? 2
+  const exponential = Math.min(policy.maxMs, policy.baseMs * factor ** Math.max(0, attempt - 1))
+  return Math.min(policy.maxMs, Math.round(exponential * (0.8 + 0.4 * random)))
 }
 
 /** Whether a finished attempt is retried: a retryable failure with attempts left. */

@@ -1,14 +1,16 @@
 import { transitionRun } from "@helmr/migrations/queries/runs"
 import type { RunRow } from "@helmr/migrations/rows"
 import { dequeueRun, enqueueRun } from "@helmr/migrations/valkey"
+import { releaseGate } from "../gate/gate.ts"
 import type { RunnerDeps } from "./deps.ts"
-import { retryDelayMs } from "./outcome.ts"
+import { retryDelayMs, runRetryPolicy } from "./outcome.ts"
 
 /**
  * Runs whose runner died are never left `starting`/`running`: once their lease lapsed (or at once,
  * when the runner that owned them restarts) they are retried if attempts are left, else `crashed`.
  * The guard (same runner, same attempt, lease still lapsed) makes this safe against the owner
- * coming back and against another runner doing the same.
+ * coming back and against another runner doing the same. The run's concurrency slot comes back
+ * with it: a run parked behind it is woken.
  */
 export async function recoverStaleRun(
   deps: RunnerDeps,
@@ -26,18 +28,20 @@ export async function recoverStaleRun(
   }
   const from = ["starting", "running"] as const
   if (run.attempt < run.maxAttempts) {
-    const availableAt = new Date(Date.now() + retryDelayMs(run.attempt, deps.retry))
+    const delay = retryDelayMs(run.attempt, runRetryPolicy(deps.retry, run.retry))
+    const availableAt = new Date(Date.now() + delay)
     const row = await transitionRun(
       deps.sql,
       run.id,
       from,
       "queued",
       { error, runnerId: null, leaseExpiresAt: null, availableAt },
-      { reason: "retry", cause, attempt: run.attempt, error },
+      { reason: "retry", cause, attempt: run.attempt, error, retryInMs: delay },
       guard,
     )
     if (!row) return null
     await enqueueRun(deps.valkey, deps.keys, run.id, availableAt)
+    await releaseGate(deps, run)
     return "retried"
   }
   const row = await transitionRun(
@@ -51,6 +55,7 @@ export async function recoverStaleRun(
   )
   if (!row) return null
   await dequeueRun(deps.valkey, deps.keys, run.id)
+  await releaseGate(deps, run)
   return "crashed"
 }
 

@@ -3,6 +3,7 @@ import { runAttempt } from "./attempt.ts"
 import { claimLeasedRun } from "./claim.ts"
 import type { RunnerDeps } from "./deps.ts"
 import { recoverOwnRuns, sweepStaleRuns } from "./recovery.ts"
+import { sweepWorkspaces } from "./workspace-sweep.ts"
 
 export interface RunLoopOptions {
   /** Attempts this runner executes at once. */
@@ -20,19 +21,6 @@ export interface RunLoop {
   active(): number
   /** Resolves once the loop stopped and every attempt ended (after `signal` aborted). */
   stopped: Promise<void>
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve()
-    const timer = setTimeout(done, ms)
-    function done() {
-      clearTimeout(timer)
-      signal.removeEventListener("abort", done)
-      resolve()
-    }
-    signal.addEventListener("abort", done)
-  })
 }
 
 /**
@@ -77,12 +65,14 @@ export function startRunLoop(
           lastSweep = Date.now()
           const swept = await sweepStaleRuns(deps)
           if (swept > 0) log.info({ swept }, "recovered runs whose runner stopped")
+          const workspaces = await sweepWorkspaces(deps)
+          if (workspaces > 0) log.info({ workspaces }, "removed workspaces of finished sessions")
         }
       } catch (error) {
         log.warn({ err: error }, "run loop: polling failed")
       }
       if (leased.length === 0 || active.size >= options.concurrency)
-        await sleep(options.pollMs, signal)
+        await deps.pickup.wait(options.pollMs, signal)
     }
     const all = () => Promise.all(active.values())
     if (active.size > 0) {

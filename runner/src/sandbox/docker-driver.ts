@@ -126,6 +126,19 @@ export function createDockerDriver(options: DockerDriverOptions): SandboxDriver 
       await ignoring([404, 409], () => docker.getVolume(workspaceVolumeName(sessionId)).remove())
     },
 
+    async listWorkspaces() {
+      // Not only this runner's: a retry may have run elsewhere. The sweep only removes the
+      // workspaces of sessions its own database knows and finished.
+      const extra = Object.entries(options.labels ?? {}).map(([k, v]) => `${k}=${v}`)
+      const { Volumes } = await docker.listVolumes({
+        filters: { label: ["helmr.kind=workspace", ...extra] },
+      })
+      return (Volumes ?? []).flatMap((v) => {
+        const session = v.Labels?.["helmr.session"]
+        return session && v.Name === workspaceVolumeName(session) ? [session] : []
+      })
+    },
+
     async removeOrphans() {
       const owner = `helmr.owner=${options.ownerId}`
       const containers = await docker.listContainers({
@@ -135,19 +148,7 @@ export function createDockerDriver(options: DockerDriverOptions): SandboxDriver 
       for (const c of containers) {
         await ignoring([404, 409], () => docker.getContainer(c.Id).remove({ force: true, v: true }))
       }
-      const { Volumes } = await docker.listVolumes({
-        filters: { label: [owner, "helmr.kind=workspace"] },
-      })
-      let workspaces = 0
-      for (const v of Volumes ?? []) {
-        try {
-          await docker.getVolume(v.Name).remove()
-          workspaces += 1
-        } catch (error) {
-          if (status(error) !== 404 && status(error) !== 409) throw error
-        }
-      }
-      return { sandboxes: containers.length, workspaces }
+      return { sandboxes: containers.length }
     },
   }
 }

@@ -61,6 +61,14 @@ export interface SandboxDriver {
   ): Promise<Sandbox>
   /** Deletes a session's workspace. */
   removeWorkspace(sessionId: string): Promise<void>
-  /** Removes every sandbox and workspace this runner left behind (after a restart). */
-  removeOrphans(): Promise<{ sandboxes: number; workspaces: number }>
+  /**
+   * Session ids of the workspaces this driver can see (Docker: every Helmr workspace volume
+   * carrying this runner's extra labels). The workspace sweep decides which may go.
+   */
+  listWorkspaces(): Promise<string[]>
+  /**
+   * Removes every sandbox this runner left behind (after a restart). Workspaces stay: a run
+   * retried after the restart keeps its workspace; the workspace sweep removes finished ones.
+   */
+  removeOrphans(): Promise<{ sandboxes: number }>
 }

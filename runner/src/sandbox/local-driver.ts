@@ -103,11 +103,13 @@ export function createLocalDriver(options: LocalDriverOptions): SandboxDriver {
       await rm(workspaceOf(sessionId), { recursive: true, force: true })
     },
 
+    async listWorkspaces() {
+      return readdir(join(root, "workspaces")).catch(() => [] as string[])
+    },
+
     async removeOrphans() {
-      const dir = join(root, "workspaces")
-      const names = await readdir(dir).catch(() => [] as string[])
-      await Promise.all(names.map((n) => rm(join(dir, n), { recursive: true, force: true })))
-      return { sandboxes: 0, workspaces: names.length }
+      // Child processes die with the runner (stdin closes); nothing else is left behind.
+      return { sandboxes: 0 }
     },
   }
 }

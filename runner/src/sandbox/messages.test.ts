@@ -17,4 +17,18 @@ describe("parseSandboxLine", () => {
       parseSandboxLine("n1", `${head} {"type":"log","level":"loud","message":"x","at":1}`),
     ).toBeNull()
   })
+
+  test("metadata and stream frames", () => {
+    const meta = frameMessage("n1", { type: "metadata", metadata: { a: [1] } }).trimEnd()
+    expect(parseSandboxLine("n1", meta)).toEqual({ type: "metadata", metadata: { a: [1] } })
+    const chunks = frameMessage("n1", { type: "stream", name: "s", chunks: ["1", '"x"'] }).trimEnd()
+    expect(parseSandboxLine("n1", chunks)).toEqual({
+      type: "stream",
+      name: "s",
+      chunks: ["1", '"x"'],
+    })
+    const head = meta.split(" ")[0]
+    expect(parseSandboxLine("n1", `${head} {"type":"metadata","metadata":[1]}`)).toBeNull()
+    expect(parseSandboxLine("n1", `${head} {"type":"stream","name":"s","chunks":[1]}`)).toBeNull()
+  })
 })

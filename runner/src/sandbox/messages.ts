@@ -24,6 +24,9 @@ const Message = z.union([
   }),
   z.object({ type: z.literal("result"), ok: z.literal(true), output: z.unknown() }),
   z.object({ type: z.literal("result"), ok: z.literal(false), error: SerializedError }),
+  // Sizes and names are checked by the sinks, which report what they refuse.
+  z.object({ type: z.literal("metadata"), metadata: z.record(z.string(), z.unknown()) }),
+  z.object({ type: z.literal("stream"), name: z.string(), chunks: z.array(z.string()) }),
 ])
 
 /** A protocol message, or null when the line is plain task output (or a broken frame). */

@@ -57,3 +57,39 @@ export function basicManifest(
     images: [{ name: "img", from: BASE_IMAGE, steps: [], ...options.image }],
   }
 }
+
+/** The `flow` fixture project: concurrency limits and retries, declared as `task()` would. */
+export function flowBundle(): Promise<Uint8Array> {
+  return bundleProject(join(import.meta.dir, "fixtures", "flow"))
+}
+
+export function flowManifest() {
+  const task = (id: string, exportName: string, extra: Record<string, unknown> = {}) => ({
+    id,
+    kind: "task",
+    exportName,
+    sandbox: "sb",
+    payloadSchema: null,
+    ...extra,
+  })
+  const retry = { maxAttempts: 3, factor: 2, minDelay: "200ms", maxDelay: "1s" }
+  return {
+    version: 1,
+    entry: "index.js",
+    tasks: [
+      task("slow", "slow", {
+        payloadSchema: { type: "object", properties: { ms: { type: "integer" } } },
+        queue: { concurrencyLimit: 2 },
+      }),
+      task("tenant-job", "tenantJob", {
+        payloadSchema: { type: "object", properties: { ms: { type: "integer" } } },
+        queue: { name: "tenants", concurrencyLimit: 1 },
+      }),
+      task("flaky", "flaky", { retry }),
+      task("refuses", "refuses", { retry }),
+      task("aborts", "aborts", { retry }),
+    ],
+    sandboxes: [{ name: "sb", image: "img", workspace: "/workspace" }],
+    images: [{ name: "img", from: BASE_IMAGE, steps: [] }],
+  }
+}

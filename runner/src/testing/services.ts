@@ -46,6 +46,33 @@ export async function startApiProcess(
   throw new Error("the API did not come up")
 }
 
+/**
+ * A runner process (runner/main.ts) on the harness's database, key prefix and settings, under its
+ * own runner id. The caller kills it (SIGTERM drains, SIGKILL simulates a crash).
+ */
+export function startRunnerProcess(
+  h: RunnerHarness,
+  runnerId: string,
+  env: Record<string, string> = {},
+): Subprocess {
+  const all: Record<string, string> = {
+    PATH: process.env.PATH ?? "",
+    HELMR_RUNNER_PORT: "0",
+    HELMR_MIGRATE_ON_START: "false",
+    HELMR_LOG_LEVEL: process.env.HELMR_TEST_LOG ?? "warn",
+    HELMR_RUNNER_ID: runnerId,
+    ...env,
+  }
+  for (const [key, value] of Object.entries(h.config)) {
+    if (!(key in all)) all[key] = String(value)
+  }
+  return Bun.spawn(["bun", join(ROOT, "runner/main.ts")], {
+    env: all,
+    stdout: "inherit",
+    stderr: "inherit",
+  })
+}
+
 /** Runs the `helmr` CLI; returns its stdout, throws with its stderr on failure. */
 export async function runCli(args: string[], env: Record<string, string>): Promise<string> {
   const proc = Bun.spawn(["bun", join(ROOT, "sdk/src/cli/main.ts"), ...args], {

@@ -1,10 +1,11 @@
 import { describe, expect, test } from "bun:test"
 import { z } from "zod"
 import { TaskManifest } from "../contract/manifest.ts"
+import { serializeError } from "../runtime/protocol.ts"
 import { DESCRIBE, kindOf } from "./brand.ts"
 import { cache } from "./cache.ts"
 import type { TaskDescription } from "./declare.ts"
-import { DeclarationError } from "./errors.ts"
+import { AbortTaskRunError, DeclarationError, NonRetriableError } from "./errors.ts"
 import { image } from "./image.ts"
 import { type MemorySize, sandbox } from "./sandbox.ts"
 import { schedules } from "./schedules.ts"
@@ -290,6 +291,46 @@ describe("schedules.task()", () => {
     }
   })
 
+  test("flow-control options and run options go into the manifest entry", () => {
+    const t = schedules.task({
+      id: uniqueId("flow"),
+      sandbox: sb,
+      cron: "*/5 * * * *",
+      overlap: "bufferOne",
+      catchupWindow: "2m",
+      pauseAfterFailures: 3,
+      runOptions: { tags: ["nightly"], ttl: "10m" },
+      run: () => 1,
+    })
+    expect(describeOf(t).task.schedule).toEqual({
+      overlap: "bufferOne",
+      catchupWindow: "2m",
+      pauseAfterFailures: 3,
+      runOptions: { tags: ["nightly"], ttl: "10m" },
+    })
+    const plain = schedules.task({
+      id: uniqueId("plain"),
+      sandbox: sb,
+      cron: "0 * * * *",
+      run: () => 1,
+    })
+    expect(describeOf(plain).task.schedule).toBeUndefined()
+  })
+
+  test.each([
+    [{ overlap: "sometimes" }, "overlap"],
+    [{ catchupWindow: "5 minutes" }, "catchupWindow"],
+    [{ pauseAfterFailures: 0 }, "pauseAfterFailures"],
+    [{ runOptions: { maxAttempts: 0 } }, "runOptions.maxAttempts"],
+  ])("flow option %j is refused at %s", (extra, field) => {
+    const id = uniqueId("bad-flow")
+    const error = declarationError(() =>
+      schedules.task({ id, sandbox: sb, cron: "0 * * * *", run: () => 1, ...(extra as object) }),
+    )
+    expect(error.field).toBe(field)
+    expect(error.message).toStartWith(`task "${id}": ${field}: `)
+  })
+
   test("a payload on a scheduled task is refused", () => {
     const id = uniqueId("sched-payload")
     const error = declarationError(() =>
@@ -303,5 +344,75 @@ describe("schedules.task()", () => {
     )
     expect(error.field).toBe("payload")
     expect(error.message).toStartWith(`task "${id}": payload: scheduled tasks take no payload`)
+  })
+})
+
+describe("queue and retry declarations", () => {
+  test("are carried in the manifest", () => {
+    const t = task({
+      id: uniqueId("mail"),
+      sandbox: sb,
+      queue: { name: "emails", concurrencyLimit: 5 },
+      retry: { maxAttempts: 3, factor: 2, minDelay: "1s", maxDelay: "1m" },
+      run: () => 1,
+    })
+    const d = describeOf(t)
+    expect(d.task.queue).toEqual({ name: "emails", concurrencyLimit: 5 })
+    expect(d.task.retry).toEqual({ maxAttempts: 3, factor: 2, minDelay: "1s", maxDelay: "1m" })
+    expect(TaskManifest.parse({ ...d.task, exportName: "x" }).queue?.concurrencyLimit).toBe(5)
+    const s = schedules.task({
+      id: uniqueId("nightly"),
+      sandbox: sb,
+      cron: "0 2 * * *",
+      queue: { concurrencyLimit: 1 },
+      retry: { maxAttempts: 2 },
+      run: async () => {},
+    })
+    expect(describeOf(s).task).toMatchObject({
+      queue: { concurrencyLimit: 1 },
+      retry: { maxAttempts: 2 },
+    })
+    expect(
+      describeOf(task({ id: uniqueId("plain"), sandbox: sb, run: () => 1 })).task,
+    ).not.toHaveProperty("queue")
+  })
+
+  test("bad values name the field", () => {
+    const cases: [string, Record<string, unknown>][] = [
+      ["queue.concurrencyLimit", { queue: { concurrencyLimit: 0 } }],
+      ["queue.name", { queue: { name: "no spaces" } }],
+      ["queue.limit", { queue: { limit: 2 } }],
+      ["retry.maxAttempts", { retry: { maxAttempts: 101 } }],
+      ["retry.minDelay", { retry: { minDelay: 1000 } }],
+      ["retry.maxDelay", { retry: { minDelay: "1m", maxDelay: "1s" } }],
+      ["retry.factor", { retry: { factor: 0.5 } }],
+    ]
+    for (const [field, extra] of cases) {
+      const error = declarationError(() =>
+        task({ id: uniqueId("bad"), sandbox: sb, run: () => 1, ...extra } as never),
+      )
+      expect(error.field).toBe(field)
+    }
+  })
+})
+
+describe("non-retriable errors", () => {
+  test("NonRetriableError and AbortTaskRunError serialise with retryable: false", () => {
+    for (const error of [new NonRetriableError("stop"), new AbortTaskRunError("abort")]) {
+      expect(error).toBeInstanceOf(Error)
+      const out = serializeError(error)
+      expect(out).toMatchObject({ name: error.name, message: error.message, retryable: false })
+      expect(out.stack).toContain(error.message)
+    }
+    expect(new AbortTaskRunError("x")).toBeInstanceOf(NonRetriableError)
+    expect(serializeError(new Error("plain")).retryable).toBeUndefined()
+  })
+
+  test("an error marked by another copy of the SDK counts too", () => {
+    const foreign = Object.assign(new Error("bad reply"), {
+      name: "ValidationFailed",
+      [Symbol.for("helmr.sdk.nonRetriable")]: true,
+    })
+    expect(serializeError(foreign).retryable).toBe(false)
   })
 })

@@ -1,5 +1,12 @@
 import { z } from "zod"
-import type { CronSpec, ImageGraph, SandboxSpec, TaskManifest } from "../contract/manifest.ts"
+import { ConcurrencyLimit, QueueName, RetryOptions } from "../contract/flow-control.ts"
+import type {
+  CronSpec,
+  ImageGraph,
+  SandboxSpec,
+  ScheduleDeclaration,
+  TaskManifest,
+} from "../contract/manifest.ts"
 import { DESCRIBE, KIND, kindOf, REGISTRY } from "./brand.ts"
 import type { TaskContext } from "./context.ts"
 import { DeclarationError } from "./errors.ts"
@@ -25,6 +32,37 @@ export interface SecretOption {
   readonly name: string
   /** The environment variable the task reads it from. */
   readonly env: string
+}
+
+/**
+ * The queue of a task's runs: its own (no `name`) or a named one shared with other tasks, and how
+ * many of its runs may be starting or running at once. Triggers may override both.
+ *
+ * @example
+ * ```ts
+ * task({ id: "send-email", sandbox: sb, queue: { name: "emails", concurrencyLimit: 5 }, run })
+ * ```
+ */
+export interface QueueOption {
+  readonly name?: string
+  readonly concurrencyLimit?: number
+}
+
+/**
+ * Attempts and backoff of a task's runs: attempt n waits `minDelay × factor^(n-1)` (±20 %),
+ * at most `maxDelay`. Throw `NonRetriableError` to fail at once.
+ *
+ * @example
+ * ```ts
+ * task({ id: "sync", sandbox: sb, retry: { maxAttempts: 3, factor: 2, minDelay: "1s", maxDelay: "1m" }, run })
+ * ```
+ */
+export interface RetryOption {
+  readonly maxAttempts?: number
+  readonly factor?: number
+  /** A duration: `500ms`, `10s`, `5m`, `1h30m`. */
+  readonly minDelay?: string
+  readonly maxDelay?: string
 }
 
 /**
@@ -61,6 +99,10 @@ export interface DeclareInput {
   secrets: unknown
   payload: z.ZodType | undefined
   cron: CronSpec | undefined
+  queue: unknown
+  retry: unknown
+  /** A scheduled task's flow control and run options, checked by the caller. */
+  schedule?: ScheduleDeclaration | undefined
   run: unknown
 }
 
@@ -85,6 +127,7 @@ export function declareTask(input: DeclareInput): object {
     if (problem) throw fail("maxDuration", problem)
   }
   const secrets = checkSecrets(input.secrets, fail)
+  const flow = checkFlow(input, fail)
   if (typeof input.run !== "function") throw fail("run", "must be a function (payload, ctx) => …")
   const run = input.run as (payload: unknown, ctx: TaskContext) => unknown
 
@@ -113,6 +156,8 @@ export function declareTask(input: DeclareInput): object {
         secrets: secrets.map((s) => ({ name: s.name, env: s.env })),
         payloadSchema: input.payload ? payloadJsonSchema(id, input.payload) : null,
         ...(input.cron ? { cron: input.cron } : {}),
+        ...flow,
+        ...(input.schedule ? { schedule: input.schedule } : {}),
       },
       sandbox: placed.sandbox,
       image: placed.image,
@@ -121,6 +166,36 @@ export function declareTask(input: DeclareInput): object {
   Object.freeze(taskObject)
   registry.set(id, taskObject)
   return taskObject
+}
+
+const QueueDeclaration = z.strictObject({
+  name: QueueName.optional(),
+  concurrencyLimit: ConcurrencyLimit.optional(),
+})
+
+/** `queue` and `retry`, checked with the contract's own schemas (the API checks the same). */
+function checkFlow(
+  input: DeclareInput,
+  fail: (field: string, problem: string) => DeclarationError,
+): Pick<TaskManifest, "queue" | "retry"> {
+  const out: Pick<TaskManifest, "queue" | "retry"> = {}
+  for (const [field, schema] of [
+    ["queue", QueueDeclaration],
+    ["retry", RetryOptions],
+  ] as const) {
+    const value = input[field]
+    if (value === undefined) continue
+    const parsed = schema.safeParse(value)
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]
+      const unknownKey = issue?.code === "unrecognized_keys" ? issue.keys.slice(0, 1) : []
+      const path = [field, ...(issue?.path ?? []).map(String), ...unknownKey].join(".")
+      const problem = unknownKey.length > 0 ? "is not an option" : (issue?.message ?? "is invalid")
+      throw fail(path, `${problem}, got ${describe(value)}`)
+    }
+    Object.assign(out, { [field]: parsed.data })
+  }
+  return out
 }
 
 function checkSecrets(

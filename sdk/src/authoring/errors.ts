@@ -36,3 +36,44 @@ export class DeclarationError extends Error {
     return new DeclarationError(this.field, this.problem, taskId, this.subject)
   }
 }
+
+/**
+ * Marks an error as final across copies of the SDK (a task bundle carries its own copy, the
+ * runtime another): the runtime serialises an error carrying it with `retryable: false`.
+ */
+export const NON_RETRIABLE: unique symbol = Symbol.for("helmr.sdk.nonRetriable") as never
+
+/**
+ * Throw it from a task to fail the run at once: no further attempt, whatever `retry` says. Use
+ * it when retrying cannot help (for example, an external reply that fails validation).
+ *
+ * @example
+ * ```ts
+ * import { NonRetriableError, task } from "@helmr/sdk"
+ * export const sync = task({
+ *   id: "sync", sandbox: sb, retry: { maxAttempts: 5 },
+ *   run: async () => {
+ *     const reply = await fetch("https://api.example.com/items").then((r) => r.json())
+ *     if (!Array.isArray(reply)) throw new NonRetriableError("the API answered something else than a list")
+ *   },
+ * })
+ * ```
+ */
+export class NonRetriableError extends Error {
+  override name = "NonRetriableError"
+  readonly [NON_RETRIABLE] = true
+}
+
+/**
+ * The same as {@link NonRetriableError}, under the name Trigger.dev users know: the run fails at
+ * once, with no further attempt.
+ *
+ * @example
+ * ```ts
+ * import { AbortTaskRunError } from "@helmr/sdk"
+ * if (!account) throw new AbortTaskRunError(`account ${id} does not exist`)
+ * ```
+ */
+export class AbortTaskRunError extends NonRetriableError {
+  override name = "AbortTaskRunError"
+}

@@ -1,8 +1,10 @@
 import { parseCron } from "../contract/cron.ts"
-import type { CronSpec } from "../contract/manifest.ts"
+import { type CronSpec, ScheduleDeclaration } from "../contract/manifest.ts"
+import type { ScheduleRunOptions } from "../contract/run-options.ts"
+import type { CatchupWindow, Overlap } from "../contract/schedule-policy.ts"
 import type { ScheduledTaskPayload } from "../contract/scheduled-payload.ts"
 import type { TaskContext } from "./context.ts"
-import { declareTask, type SecretOption } from "./declare.ts"
+import { declareTask, type QueueOption, type RetryOption, type SecretOption } from "./declare.ts"
 import { DeclarationError } from "./errors.ts"
 import type { Sandbox } from "./sandbox.ts"
 import type { Task } from "./task.ts"
@@ -37,6 +39,22 @@ export interface ScheduledTaskOptions<Id extends string, Output> {
   cron: CronOption
   maxDuration?: number
   secrets?: readonly SecretOption[]
+  /** Concurrency of its runs (a schedule's run options may override it). */
+  queue?: QueueOption
+  /** Attempts and backoff of its runs. */
+  retry?: RetryOption
+  /**
+   * While the previous run of the schedule is still active: `allow` (default) starts another
+   * run, `skip` skips the slot, `bufferOne` runs it after the active run (one at most),
+   * `cancelPrevious` cancels the active run first.
+   */
+  overlap?: Overlap
+  /** A slot reached later than this (`"5m"`, or seconds) is skipped instead of fired late. */
+  catchupWindow?: CatchupWindow
+  /** Deactivate the schedule after this many consecutive failed runs. */
+  pauseAfterFailures?: number
+  /** Options of every scheduled run: `tags`, `maxAttempts`, `ttl`, `maxDuration`. */
+  runOptions?: ScheduleRunOptions
   /** Scheduled tasks take no payload: Helmr generates a {@link ScheduledTaskPayload}. */
   payload?: never
   run: (payload: ScheduledTaskPayload, ctx: TaskContext) => Output | Promise<Output>
@@ -77,8 +95,30 @@ function scheduledTask<const Id extends string, Output = void>(
     secrets: raw.secrets,
     payload: undefined,
     cron: checkCronOption(id, raw.cron),
+    queue: raw.queue,
+    retry: raw.retry,
+    schedule: checkScheduleOptions(id, raw),
     run: raw.run,
   }) as ScheduledTask<Id, Awaited<Output>>
+}
+
+/** The flow-control fields and run options, checked by the contract's own schema. */
+function checkScheduleOptions(
+  id: string,
+  raw: Partial<Record<string, unknown>>,
+): ScheduleDeclaration | undefined {
+  const fields = ["overlap", "catchupWindow", "pauseAfterFailures", "runOptions"] as const
+  const given = Object.fromEntries(
+    fields.filter((f) => raw[f] !== undefined).map((f) => [f, raw[f]]),
+  )
+  if (Object.keys(given).length === 0) return undefined
+  const parsed = ScheduleDeclaration.safeParse(given)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    const field = issue?.path.join(".") || "schedule"
+    throw new DeclarationError(field, issue?.message ?? "invalid", id)
+  }
+  return parsed.data
 }
 
 function checkCronOption(id: string, value: unknown): CronSpec {
@@ -116,6 +156,8 @@ function checkCronOption(id: string, value: unknown): CronSpec {
  *   id: "nightly-maintenance",
  *   sandbox: sandbox("nightly").image(runtime),
  *   cron: { pattern: "0 2 * * *", timezone: "UTC" },
+ *   overlap: "skip",
+ *   pauseAfterFailures: 3,
  *   run: async (payload) => {
  *     logger.info("scheduled slot", payload.timestamp.toISOString())
  *   },

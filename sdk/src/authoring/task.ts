@@ -1,6 +1,13 @@
 import type { z } from "zod"
 import type { TaskContext } from "./context.ts"
-import { declareTask, isZodSchema, type SecretOption, type TaskRuntime } from "./declare.ts"
+import {
+  declareTask,
+  isZodSchema,
+  type QueueOption,
+  type RetryOption,
+  type SecretOption,
+  type TaskRuntime,
+} from "./declare.ts"
 import { DeclarationError } from "./errors.ts"
 import type { Sandbox } from "./sandbox.ts"
 
@@ -83,6 +90,10 @@ export interface TaskOptions<Id extends string, Schema extends z.ZodType | undef
    * it the task takes no payload. Payloads are stored in plaintext: never put secrets in them.
    */
   payload?: Schema
+  /** Concurrency: the task's own queue or a named one, and its limit. */
+  queue?: QueueOption
+  /** Attempts and backoff between them (default: one attempt). */
+  retry?: RetryOption
   /** The work. Its return value becomes the run's output. */
   run: (payload: PayloadOf<Schema>, ctx: TaskContext) => Output | Promise<Output>
 }
@@ -134,6 +145,8 @@ export function task<
     secrets: raw.secrets,
     payload: raw.payload as z.ZodType | undefined,
     cron: undefined,
+    queue: raw.queue,
+    retry: raw.retry,
     run: raw.run,
   }) as Task<Id, TriggerPayloadOf<Schema>, Awaited<Output>, PayloadOf<Schema>>
 }

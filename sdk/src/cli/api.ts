@@ -9,7 +9,7 @@ import { CliError } from "./errors.ts"
  */
 export async function callApi<S extends z.ZodType>(
   config: CliConfig,
-  request: { method: "GET" | "POST"; path: string; body?: unknown },
+  request: { method: "GET" | "POST" | "PUT" | "DELETE"; path: string; body?: unknown },
   schema: S,
 ): Promise<{ status: number; body: z.output<S> }> {
   const url = `${config.apiUrl}/api/v1${request.path}`

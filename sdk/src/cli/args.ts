@@ -46,7 +46,8 @@ export function parseArgs(
       continue
     }
     const value = inline ?? argv[++i]
-    if (value === undefined || (inline === undefined && value.startsWith("-"))) {
+    // A lone "-" is a value (stdin), not a flag.
+    if (value === undefined || (inline === undefined && value.startsWith("-") && value !== "-")) {
       throw usageError(`option '--${name}' needs a value`, helpHint)
     }
     out.strings[name] = value

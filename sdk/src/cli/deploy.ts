@@ -72,12 +72,19 @@ export async function buildDeployment(
   }
 }
 
+export interface DeployResult {
+  deployment: Deployment
+  /** False when the same content was deployed before (the existing deployment came back). */
+  changed: boolean
+  promoted?: PromoteDeploymentResponse
+}
+
 /** `helmr deploy`: prints the deployment id (or the JSON answer) on stdout. */
 export async function deploy(
   config: CliConfig,
   options: DeployOptions,
   out: Output,
-): Promise<void> {
+): Promise<DeployResult> {
   await checkEnvironment(config, options.env)
   const body = await buildDeployment(options.dir, options.entry, out)
   const bytes =
@@ -109,6 +116,7 @@ export async function deploy(
   }
   if (options.json) out.result(JSON.stringify(promoted ?? deployment, null, 2))
   else out.result(deployment.id)
+  return { deployment, changed: status === 201, ...(promoted ? { promoted } : {}) }
 }
 
 function formatBytes(bytes: number): string {

@@ -5,6 +5,8 @@ import type { DraftManifest } from "./collect-tasks.ts"
 import { CliError } from "./errors.ts"
 
 const EXTRACT_TIMEOUT_MS = 60_000
+/** Beside this module: the source in the repo, the built file in the published package. */
+const EXTRACT_ENTRY = import.meta.path.endsWith(".ts") ? "extract-entry.ts" : "extract-entry.js"
 
 const ExtractResult = z.discriminatedUnion("ok", [
   z.object({
@@ -32,7 +34,7 @@ export async function extractDraft(
 ): Promise<DraftManifest> {
   const outPath = join(workDir, "extract.json")
   const child = Bun.spawn(
-    [process.execPath, join(import.meta.dir, "extract-entry.ts"), bundlePath, outPath],
+    [process.execPath, join(import.meta.dir, EXTRACT_ENTRY), bundlePath, outPath],
     { cwd, stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: EXTRACT_TIMEOUT_MS },
   )
   const [stdout, stderr, code] = await Promise.all([

@@ -10,18 +10,34 @@ Usage:
   helmr <command> [options]
 
 Commands:
+  init          Create a task project (a task, a scheduled task) that deploys as it is
   deploy        Bundle the task project, upload it as a deployment, optionally promote it
+  dev           Deploy on every change of the project and stream the logs of its runs
   promote       Make a deployment current in its environment and reconcile its schedules
   deployments   List the environment's deployments
+  runs          list | get | logs [--follow] | trigger | cancel | replay
+  schedules     list | get | create | update | activate | deactivate | delete | slots
+  secrets       set (value from stdin) | list | delete
+  whoami        The project and environment of HELMR_API_KEY
 
 Options:
   -h, --help     Show help (also: helmr <command> --help)
   -v, --version  Show the CLI version
+      --json     On every command: print JSON on stdout for scripts
 
 ${ENVIRONMENT}
 
+Exit codes:
+  0  success
+  1  the command failed: the API refused it (its message and fields are printed), the API could
+     not be reached, the project did not build
+  2  usage error: unknown command or option, missing or malformed argument; nothing was sent
+  3  runs logs --follow / runs trigger --follow: the run ended without succeeding
+
 Examples:
+  helmr init my-tasks
   helmr deploy --env dev --promote
+  helmr runs trigger hello --payload '{"name":"Ada"}' --follow
   helmr promote dep_01jd8x3k2m7q9w4r5t6y8z0a1b --env prod
 `
 

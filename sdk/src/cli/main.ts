@@ -5,12 +5,25 @@
  */
 import packageJson from "../../package.json" with { type: "json" }
 import { type FlagSpec, parseArgs } from "./args.ts"
+import type { CliContext } from "./commands/context.ts"
+import { devCommand, whoamiCommand } from "./commands/dev-whoami.ts"
+import { initCommand } from "./commands/init.ts"
+import { runsCommand } from "./commands/runs.ts"
+import { schedulesCommand } from "./commands/schedules.ts"
+import { secretsCommand } from "./commands/secrets.ts"
 import { readConfig } from "./config.ts"
 import { deploy } from "./deploy.ts"
 import { CliError, usageError } from "./errors.ts"
 import { DEPLOY_HELP, DEPLOYMENTS_HELP, MAIN_HELP, PROMOTE_HELP } from "./help.ts"
 import { type Output, processOutput } from "./output.ts"
 import { listDeployments, promote } from "./promote.ts"
+import { readProcessStdin } from "./stdin.ts"
+
+/** What a CLI invocation reads besides argv and the environment; tests pass their own. */
+export interface CliIo {
+  readStdin?: () => Promise<string>
+  signal?: AbortSignal
+}
 
 const HELP: FlagSpec = { type: "boolean", short: "h" }
 const ENV: FlagSpec = { type: "string", short: "e" }
@@ -21,10 +34,29 @@ export async function runCli(
   argv: readonly string[],
   env: Record<string, string | undefined>,
   out: Output,
+  io: CliIo = {},
 ): Promise<number> {
+  const ctx: CliContext = {
+    env,
+    out,
+    readStdin: io.readStdin ?? (() => Promise.resolve("")),
+    signal: io.signal ?? new AbortController().signal,
+  }
   try {
     const [command, ...rest] = argv
     switch (command) {
+      case "runs":
+        return await runsCommand(rest, ctx)
+      case "schedules":
+        return await schedulesCommand(rest, ctx)
+      case "secrets":
+        return await secretsCommand(rest, ctx)
+      case "whoami":
+        return await whoamiCommand(rest, ctx)
+      case "dev":
+        return await devCommand(rest, ctx)
+      case "init":
+        return await initCommand(rest, ctx)
       case undefined:
       case "help":
       case "-h":
@@ -133,5 +165,13 @@ function requireEnv(value: string | undefined, hint: string): string {
 }
 
 if (import.meta.main) {
-  process.exit(await runCli(process.argv.slice(2), process.env, processOutput()))
+  // Ctrl-C ends long-running commands (dev, logs --follow) cleanly; a second one exits at once.
+  const controller = new AbortController()
+  process.on("SIGINT", () => {
+    if (controller.signal.aborted) process.exit(130)
+    controller.abort()
+  })
+  process.on("SIGTERM", () => controller.abort())
+  const io = { readStdin: () => readProcessStdin(), signal: controller.signal }
+  process.exit(await runCli(process.argv.slice(2), process.env, processOutput(), io))
 }

@@ -39,3 +39,14 @@ export class ConnectionError extends Error {
     super(message, options)
   }
 }
+
+/**
+ * The API answered, but not with what the contract promises (a proxy in between, a wrong URL, a
+ * version mismatch): retrying will not help.
+ *
+ * @example
+ * if (error instanceof MalformedAnswerError) console.error("is HELMR_API_URL the Helmr API?")
+ */
+export class MalformedAnswerError extends ConnectionError {
+  override name = "MalformedAnswerError"
+}

@@ -1,5 +1,6 @@
 import { createClient, type HelmrClient } from "./index.ts"
 import type { SchedulesNamespace } from "./schedules.ts"
+import type { StreamsNamespace } from "./streams.ts"
 
 let configured: HelmrClient | null = null
 
@@ -53,8 +54,21 @@ export const scheduleClientFunctions: SchedulesNamespace = {
   list: (query) => defaultClient().schedules.list(query),
   retrieve: (id) => defaultClient().schedules.retrieve(id),
   update: (id, body) => defaultClient().schedules.update(id, body),
+  slots: (id, query) => defaultClient().schedules.slots(id, query),
   activate: (id) => defaultClient().schedules.activate(id),
   deactivate: (id) => defaultClient().schedules.deactivate(id),
   del: (id) => defaultClient().schedules.del(id),
   timezones: () => defaultClient().schedules.timezones(),
+}
+
+/**
+ * The stream reader on the default client, for the top-level `streams` facade
+ * (`streams.read(sessionId, name)`); `streams.append` and `streams.pipe` work inside a run.
+ *
+ * @example
+ * import { streams } from "@helmr/sdk"
+ * for await (const chunk of streams.read(sessionId, "tokens")) console.log(chunk.offset, chunk.data)
+ */
+export const streamClientFunctions: Pick<StreamsNamespace, "read"> = {
+  read: (sessionId, name, options) => defaultClient().streams.read(sessionId, name, options),
 }

@@ -1,19 +1,44 @@
-import { ZodError } from "zod"
+import type { BatchResponse } from "../contract/batch.ts"
+import type { ListRunsQuery, Run, RunEvent, RunList, TriggerOptions } from "../contract/runs.ts"
 import {
-  type ListRunsQuery,
-  Run,
-  RunEvent,
-  RunList,
-  RunStreamEnd,
-  type TriggerOptions,
-  TriggerResponse,
-} from "../contract/runs.ts"
-import { ConnectionError } from "./errors.ts"
-import { parseSse } from "./sse.ts"
+  BatchResponseAnswer,
+  RunAnswer,
+  RunEventAnswer,
+  RunListAnswer,
+  RunStreamEndAnswer,
+  TriggerAnswer,
+} from "./answers.ts"
+import { parseMessage } from "./shape.ts"
+import { followSse } from "./sse.ts"
 import type { Transport } from "./transport.ts"
 
 /** Trigger options as the client takes them: `delay` may also be a Date. */
 export type TriggerRunOptions = Omit<TriggerOptions, "delay"> & { delay?: string | Date }
+
+/** One item of `runs.batchTrigger`: a run of `task`. */
+export interface BatchTriggerItem {
+  task: string
+  payload?: unknown
+  options?: TriggerRunOptions
+}
+
+/** Trigger options on the wire: a `delay` Date becomes its ISO string. */
+export function toWireOptions(options: TriggerRunOptions): TriggerOptions {
+  const { delay, ...rest } = options
+  return {
+    ...rest,
+    ...(delay === undefined ? {} : { delay: delay instanceof Date ? delay.toISOString() : delay }),
+  }
+}
+
+/** A trigger or batch item body: fields left out stay out. */
+export function toWireItem(payload: unknown, options: TriggerRunOptions | undefined) {
+  const wireOptions = toWireOptions(options ?? {})
+  return {
+    ...(payload === undefined ? {} : { payload }),
+    ...(Object.keys(wireOptions).length > 0 ? { options: wireOptions } : {}),
+  }
+}
 
 export interface TriggerResult {
   id: string
@@ -47,26 +72,36 @@ export function runsNamespace(t: Transport) {
       payload?: unknown,
       options: TriggerRunOptions = {},
     ): Promise<TriggerResult> {
-      const { delay, ...rest } = options
-      const wireOptions = {
-        ...rest,
-        ...(delay === undefined
-          ? {}
-          : { delay: delay instanceof Date ? delay.toISOString() : delay }),
-      }
-      const body = {
-        ...(payload === undefined ? {} : { payload }),
-        ...(Object.keys(wireOptions).length > 0 ? { options: wireOptions } : {}),
-      }
+      const body = toWireItem(payload, options)
       const res = await t.json(
         "POST",
         `/tasks/${encodeURIComponent(taskId)}/trigger`,
         // 201 `{ id }` for a new run; 200 with the whole run for a known idempotency key.
-        Run.or(TriggerResponse),
+        TriggerAnswer,
         { body },
       )
-      if (res.status === 201 || !("status" in res.data)) return { id: res.data.id, created: true }
-      return { id: res.data.id, created: false, run: res.data }
+      if (res.status === 201 || RunAnswer.safeParse(res.data).success === false) {
+        return { id: res.data.id, created: true }
+      }
+      return { id: res.data.id, created: false, run: res.data as Run }
+    },
+
+    /**
+     * Starts up to 1,000 runs of any tasks in one request, all or nothing: one bad item creates
+     * no run and the `ApiError` names it (`items[3].payload.prNumber`). Runs come back in item
+     * order; `created` is false for an item whose idempotency key named an existing run.
+     *
+     * @example
+     * const { runs } = await client.runs.batchTrigger([
+     *   { task: "resize", payload: { id: 1 } },
+     *   { task: "notify", payload: { userId: "u1" }, options: { idempotencyKey: "notify-u1" } },
+     * ])
+     */
+    async batchTrigger(items: readonly BatchTriggerItem[]): Promise<BatchResponse> {
+      const body = {
+        items: items.map((i) => ({ task: i.task, ...toWireItem(i.payload, i.options) })),
+      }
+      return (await t.json("POST", "/batch", BatchResponseAnswer, { body })).data
     },
 
     /**
@@ -77,7 +112,7 @@ export function runsNamespace(t: Transport) {
      * if (run.status === "succeeded") console.log(run.output)
      */
     async retrieve(runId: string): Promise<Run> {
-      return (await t.json("GET", path(runId), Run)).data
+      return (await t.json("GET", path(runId), RunAnswer)).data
     },
 
     /**
@@ -87,7 +122,7 @@ export function runsNamespace(t: Transport) {
      * const page = await client.runs.list({ status: ["failed"], task: "review-pr", limit: 50 })
      */
     async list(query: ListRunsQuery = {}): Promise<RunList> {
-      return (await t.json("GET", "/runs", RunList, { query })).data
+      return (await t.json("GET", "/runs", RunListAnswer, { query })).data
     },
 
     /**
@@ -97,7 +132,7 @@ export function runsNamespace(t: Transport) {
      * const run = await client.runs.cancel(id) // run.status or run.cancelRequestedAt tells which
      */
     async cancel(runId: string): Promise<Run> {
-      return (await t.json("POST", `${path(runId)}/cancel`, Run)).data
+      return (await t.json("POST", `${path(runId)}/cancel`, RunAnswer)).data
     },
 
     /**
@@ -107,7 +142,7 @@ export function runsNamespace(t: Transport) {
      * const { id } = await client.runs.replay(failedRunId)
      */
     async replay(runId: string): Promise<{ id: string }> {
-      return (await t.json("POST", `${path(runId)}/replay`, TriggerResponse)).data
+      return (await t.json("POST", `${path(runId)}/replay`, TriggerAnswer)).data
     },
 
     /**
@@ -119,35 +154,23 @@ export function runsNamespace(t: Transport) {
      */
     async *events(runId: string, options: EventsOptions = {}): AsyncGenerator<RunEvent> {
       let lastEventId = options.lastEventId
-      let reconnects = 0
-      for (;;) {
-        const response = await t.stream(`${path(runId)}/events`, {
+      const open = () =>
+        t.stream(`${path(runId)}/events`, {
           ...(lastEventId ? { headers: { "last-event-id": lastEventId } } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
         })
-        if (!response.body) throw new ConnectionError("event stream without a body")
-        try {
-          for await (const message of parseSse(response.body)) {
-            if (message.event === "end") {
-              RunStreamEnd.parse(JSON.parse(message.data))
-              return
-            }
-            if (message.event !== "message") continue
-            const event = RunEvent.parse(JSON.parse(message.data))
-            lastEventId = event.id
-            reconnects = 0
-            yield event
-          }
-        } catch (error) {
-          if (options.signal?.aborted) return
-          // A malformed message is a bug to report; a dropped connection is worth a reconnect.
-          if (error instanceof SyntaxError || error instanceof ZodError) throw error
+      for await (const message of followSse(open, {
+        ...options,
+        what: `event stream of ${runId}`,
+      })) {
+        if (message.event === "end") {
+          parseMessage(RunStreamEndAnswer, message.data)
+          return
         }
-        if (options.signal?.aborted) return
-        reconnects++
-        if (reconnects > (options.maxReconnects ?? 5)) {
-          throw new ConnectionError(`event stream of ${runId} kept dropping`)
-        }
+        if (message.event !== "message") continue
+        const event = parseMessage(RunEventAnswer, message.data)
+        lastEventId = event.id
+        yield event
       }
     },
   }

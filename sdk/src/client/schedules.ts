@@ -1,12 +1,19 @@
-import {
-  type CreateScheduleBody,
+import type { ListScheduleSlotsQuery, ScheduleSlotList } from "../contract/schedule-slots.ts"
+import type {
+  CreateScheduleBody,
   DeletedSchedule,
-  type ListSchedulesQuery,
+  ListSchedulesQuery,
   Schedule,
   ScheduleList,
-  TimezoneList,
-  type UpdateScheduleBody,
+  UpdateScheduleBody,
 } from "../contract/schedules.ts"
+import {
+  DeletedScheduleAnswer,
+  ScheduleAnswer,
+  ScheduleListAnswer,
+  ScheduleSlotListAnswer,
+  TimezoneListAnswer,
+} from "./answers.ts"
 import type { Transport } from "./transport.ts"
 
 const path = (idOrKey: string) => `/schedules/${encodeURIComponent(idOrKey)}`
@@ -26,7 +33,7 @@ export function schedulesNamespace(t: Transport) {
      * })
      */
     async create(body: CreateScheduleBody): Promise<Schedule> {
-      return (await t.json("POST", "/schedules", Schedule, { body })).data
+      return (await t.json("POST", "/schedules", ScheduleAnswer, { body })).data
     },
 
     /**
@@ -36,7 +43,7 @@ export function schedulesNamespace(t: Transport) {
      * const { data, nextCursor } = await client.schedules.list({ task: "nightly-maintenance" })
      */
     async list(query: ListSchedulesQuery = {}): Promise<ScheduleList> {
-      return (await t.json("GET", "/schedules", ScheduleList, { query })).data
+      return (await t.json("GET", "/schedules", ScheduleListAnswer, { query })).data
     },
 
     /**
@@ -46,7 +53,7 @@ export function schedulesNamespace(t: Transport) {
      * const { upcoming } = await client.schedules.retrieve("nightly-maintenance-main")
      */
     async retrieve(idOrDeduplicationKey: string): Promise<Schedule> {
-      return (await t.json("GET", path(idOrDeduplicationKey), Schedule)).data
+      return (await t.json("GET", path(idOrDeduplicationKey), ScheduleAnswer)).data
     },
 
     /**
@@ -56,17 +63,37 @@ export function schedulesNamespace(t: Transport) {
      * await client.schedules.update(id, { task: "nightly-maintenance", cron: "30 2 * * *" })
      */
     async update(idOrDeduplicationKey: string, body: UpdateScheduleBody): Promise<Schedule> {
-      return (await t.json("PUT", path(idOrDeduplicationKey), Schedule, { body })).data
+      return (await t.json("PUT", path(idOrDeduplicationKey), ScheduleAnswer, { body })).data
     },
 
     /**
-     * Starts firing again from the next occurrence.
+     * The schedule's slot history, newest first: each slot's outcome (`fired`, `skipped`,
+     * `failed`), the reason, the run and its status, and how late it was handled.
+     *
+     * @example
+     * const { data } = await client.schedules.slots("nightly-maintenance-main", { outcome: "skipped" })
+     * for (const slot of data) console.log(slot.slotAt, slot.reason)
+     */
+    async slots(
+      idOrDeduplicationKey: string,
+      query: ListScheduleSlotsQuery = {},
+    ): Promise<ScheduleSlotList> {
+      return (
+        await t.json("GET", `${path(idOrDeduplicationKey)}/slots`, ScheduleSlotListAnswer, {
+          query,
+        })
+      ).data
+    },
+
+    /**
+     * Starts firing again from the next occurrence. Also resumes a schedule paused by
+     * `pauseAfterFailures` (declarative ones included), clearing its failure count.
      *
      * @example
      * await client.schedules.activate(id)
      */
     async activate(idOrDeduplicationKey: string): Promise<Schedule> {
-      return (await t.json("POST", `${path(idOrDeduplicationKey)}/activate`, Schedule)).data
+      return (await t.json("POST", `${path(idOrDeduplicationKey)}/activate`, ScheduleAnswer)).data
     },
 
     /**
@@ -76,7 +103,7 @@ export function schedulesNamespace(t: Transport) {
      * await client.schedules.deactivate(id)
      */
     async deactivate(idOrDeduplicationKey: string): Promise<Schedule> {
-      return (await t.json("POST", `${path(idOrDeduplicationKey)}/deactivate`, Schedule)).data
+      return (await t.json("POST", `${path(idOrDeduplicationKey)}/deactivate`, ScheduleAnswer)).data
     },
 
     /**
@@ -86,7 +113,7 @@ export function schedulesNamespace(t: Transport) {
      * await client.schedules.del(id)
      */
     async del(idOrDeduplicationKey: string): Promise<DeletedSchedule> {
-      return (await t.json("DELETE", path(idOrDeduplicationKey), DeletedSchedule)).data
+      return (await t.json("DELETE", path(idOrDeduplicationKey), DeletedScheduleAnswer)).data
     },
 
     /**
@@ -96,7 +123,7 @@ export function schedulesNamespace(t: Transport) {
      * const zones = await client.schedules.timezones()
      */
     async timezones(): Promise<string[]> {
-      return (await t.json("GET", "/timezones", TimezoneList)).data.timezones
+      return (await t.json("GET", "/timezones", TimezoneListAnswer)).data.timezones
     },
   }
 }

@@ -1,4 +1,5 @@
-import { DeletedSecret, Secret, SecretList } from "../contract/secrets.ts"
+import type { DeletedSecret, Secret } from "../contract/secrets.ts"
+import { DeletedSecretAnswer, SecretAnswer, SecretListAnswer } from "./answers.ts"
 import type { Transport } from "./transport.ts"
 
 const path = (name: string) => `/secrets/${encodeURIComponent(name)}`
@@ -12,7 +13,7 @@ export function secretsNamespace(t: Transport) {
      * await client.secrets.set("OPENAI_API_KEY", "sk-…")
      */
     async set(name: string, value: string): Promise<Secret> {
-      return (await t.json("PUT", path(name), Secret, { body: { value } })).data
+      return (await t.json("PUT", path(name), SecretAnswer, { body: { value } })).data
     },
 
     /**
@@ -22,7 +23,7 @@ export function secretsNamespace(t: Transport) {
      * const names = (await client.secrets.list()).map((s) => s.name)
      */
     async list(): Promise<Secret[]> {
-      return (await t.json("GET", "/secrets", SecretList)).data.data
+      return (await t.json("GET", "/secrets", SecretListAnswer)).data.data
     },
 
     /**
@@ -32,7 +33,7 @@ export function secretsNamespace(t: Transport) {
      * await client.secrets.del("OPENAI_API_KEY")
      */
     async del(name: string): Promise<DeletedSecret> {
-      return (await t.json("DELETE", path(name), DeletedSecret)).data
+      return (await t.json("DELETE", path(name), DeletedSecretAnswer)).data
     },
   }
 }

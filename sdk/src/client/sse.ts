@@ -1,3 +1,5 @@
+import { ConnectionError } from "./errors.ts"
+
 /** One message of a `text/event-stream`. */
 export interface SseMessage {
   event: string
@@ -48,5 +50,42 @@ export async function* parseSse(body: ReadableStream<Uint8Array>): AsyncGenerato
   } finally {
     reader.releaseLock()
     await body.cancel().catch(() => {})
+  }
+}
+
+/**
+ * The messages of an SSE resource that reconnects when the connection drops before an `end`
+ * event: `open` is called again and must resume where the caller got to (its last id or offset).
+ * Ends after yielding `end`, or quietly when `signal` aborts. An error the caller throws while
+ * handling a message (a malformed message) is not retried: it ends the iteration.
+ *
+ * @example
+ * for await (const m of followSse(() => fetch(url, { headers }), { what: "event stream" })) {
+ *   if (m.event === "end") break
+ * }
+ */
+export async function* followSse(
+  open: () => Promise<Response>,
+  options: { what: string; signal?: AbortSignal; maxReconnects?: number },
+): AsyncGenerator<SseMessage> {
+  let reconnects = 0
+  for (;;) {
+    const response = await open()
+    if (!response.body) throw new ConnectionError(`${options.what} without a body`)
+    try {
+      for await (const message of parseSse(response.body)) {
+        reconnects = 0
+        yield message
+        if (message.event === "end") return
+      }
+    } catch {
+      // A dropped connection: reconnect (the caller's own errors never arrive here).
+      if (options.signal?.aborted) return
+    }
+    if (options.signal?.aborted) return
+    reconnects++
+    if (reconnects > (options.maxReconnects ?? 5)) {
+      throw new ConnectionError(`${options.what} kept dropping`)
+    }
   }
 }

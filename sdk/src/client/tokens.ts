@@ -1,4 +1,5 @@
-import { TokenCompletion } from "../contract/tokens.ts"
+import type { TokenCompletion } from "../contract/tokens.ts"
+import { TokenCompletionAnswer } from "./answers.ts"
 import type { Transport } from "./transport.ts"
 
 export function tokensNamespace(t: Transport) {
@@ -13,9 +14,14 @@ export function tokensNamespace(t: Transport) {
     async complete(tokenId: string, data?: unknown): Promise<TokenCompletion> {
       const body = data === undefined ? {} : { data }
       return (
-        await t.json("POST", `/tokens/${encodeURIComponent(tokenId)}/complete`, TokenCompletion, {
-          body,
-        })
+        await t.json(
+          "POST",
+          `/tokens/${encodeURIComponent(tokenId)}/complete`,
+          TokenCompletionAnswer,
+          {
+            body,
+          },
+        )
       ).data
     },
   }

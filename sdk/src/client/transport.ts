@@ -1,6 +1,6 @@
-import type { z } from "zod"
-import { ErrorEnvelope } from "../contract/errors.ts"
-import { ApiError, ConnectionError } from "./errors.ts"
+import type { ErrorEnvelope } from "../contract/errors.ts"
+import { ApiError, ConnectionError, MalformedAnswerError } from "./errors.ts"
+import { type AnswerCheck, checkFields } from "./shape.ts"
 
 /** A fetch the client can use: the global one, or any wrapper (retries, tracing, test doubles). */
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>
@@ -28,12 +28,12 @@ export interface RequestOptions {
 
 /** One configured connection to the API; the namespaces are built on it. */
 export interface Transport {
-  json<T extends z.ZodType>(
+  json<T>(
     method: string,
     path: string,
-    schema: T,
+    check: AnswerCheck<T>,
     options?: RequestOptions,
-  ): Promise<{ status: number; data: z.output<T> }>
+  ): Promise<{ status: number; data: T }>
   /** A raw response for streaming; throws ApiError for an error status. */
   stream(path: string, options?: RequestOptions): Promise<Response>
 }
@@ -75,19 +75,19 @@ export function createTransport(options: ClientOptions): Transport {
   }
 
   return {
-    async json(method, path, schema, request = {}) {
+    async json(method, path, check, request = {}) {
       const response = await send(method, path, request)
       let value: unknown
       try {
         value = await response.json()
       } catch (error) {
-        throw new ConnectionError(`the API answered ${response.status} without JSON`, {
+        throw new MalformedAnswerError(`the API answered ${response.status} without JSON`, {
           cause: error,
         })
       }
-      const parsed = schema.safeParse(value)
+      const parsed = check.safeParse(value)
       if (!parsed.success) {
-        throw new ConnectionError(
+        throw new MalformedAnswerError(
           `unexpected answer from ${method} ${path}: ${parsed.error.issues[0]?.message ?? "invalid"}`,
         )
       }
@@ -120,8 +120,13 @@ async function toApiError(response: Response): Promise<ApiError> {
   const text = await response.text().catch(() => "")
   let envelope: ErrorEnvelope | null = null
   try {
-    const parsed = ErrorEnvelope.safeParse(JSON.parse(text))
-    envelope = parsed.success ? parsed.data : null
+    const value: unknown = JSON.parse(text)
+    const inner = (value as { error?: unknown } | null)?.error
+    envelope =
+      checkFields(value, { error: "object" }) === null &&
+      checkFields(inner, { code: "string", message: "string" }) === null
+        ? (value as ErrorEnvelope)
+        : null
   } catch {
     envelope = null
   }

@@ -3,7 +3,8 @@ import type { Manifest } from "./manifest.ts"
 
 /**
  * What the manifest schema alone cannot say: names are unique, references resolve, scheduled
- * tasks have a cron and no payload, copy steps list the files they copy. Empty when consistent.
+ * tasks have a cron and no payload, copy steps list the files they copy, a named queue has one
+ * limit. Empty when consistent.
  *
  * @example
  * ```ts
@@ -21,6 +22,7 @@ export function checkManifest(manifest: Manifest): FieldIssue[] {
     add,
   )
   const exports = new Set<string>()
+  const queueLimits = new Map<string, number>()
 
   manifest.sandboxes.forEach((sandbox, i) => {
     if (!images.has(sandbox.image))
@@ -36,6 +38,20 @@ export function checkManifest(manifest: Manifest): FieldIssue[] {
       add(`${at}.payloadSchema`, "a scheduled task takes no payload")
     }
     if (task.kind === "task" && task.cron) add(`${at}.cron`, "only scheduled tasks have a cron")
+    const { name, concurrencyLimit } = task.queue ?? {}
+    if (name !== undefined && concurrencyLimit !== undefined) {
+      const declared = queueLimits.get(name)
+      if (declared !== undefined && declared !== concurrencyLimit) {
+        add(
+          `${at}.queue.concurrencyLimit`,
+          `queue "${name}" is declared with concurrencyLimit ${declared} by another task`,
+        )
+      }
+      queueLimits.set(name, declared ?? concurrencyLimit)
+    }
+    if (task.kind === "task" && task.schedule) {
+      add(`${at}.schedule`, "only scheduled tasks have schedule options")
+    }
   })
   manifest.images.forEach((image, i) => {
     image.steps.forEach((step, j) => {

@@ -1,5 +1,8 @@
 import { z } from "zod"
+import { ConcurrencyLimit, QueueName, RetryOptions } from "./flow-control.ts"
 import { TaskId } from "./ids.ts"
+import { ScheduleRunOptions } from "./run-options.ts"
+import { SchedulePolicy } from "./schedule-policy.ts"
 
 /**
  * The deployment manifest: what a task project declares, extracted by `helmr deploy` and stored
@@ -147,6 +150,20 @@ export const CronSpec = z.object({
 export type CronSpec = z.infer<typeof CronSpec>
 
 /**
+ * A declarative schedule's flow control and run options (`schedules.task({ overlap, … })`),
+ * applied to the environment's instance when the deployment is promoted.
+ *
+ * @example
+ * ```ts
+ * ScheduleDeclaration.parse({ overlap: "skip", pauseAfterFailures: 3, runOptions: { tags: ["nightly"] } })
+ * ```
+ */
+export const ScheduleDeclaration = SchedulePolicy.extend({
+  runOptions: ScheduleRunOptions.optional(),
+})
+export type ScheduleDeclaration = z.infer<typeof ScheduleDeclaration>
+
+/**
  * A task of the deployment, as the API and the runner read it.
  *
  * @example
@@ -169,6 +186,17 @@ export const TaskManifest = z.object({
    */
   payloadSchema: z.record(z.string(), z.unknown()).nullable(),
   cron: CronSpec.optional(),
+  /**
+   * The task's queue: a named one (shared with other tasks naming it) or, without `name`, its
+   * own; `concurrencyLimit` caps its runs starting or running at once (none: unlimited).
+   */
+  queue: z
+    .object({ name: QueueName.optional(), concurrencyLimit: ConcurrencyLimit.optional() })
+    .optional(),
+  /** Attempts and backoff of the task's runs (a trigger may override each field). */
+  retry: RetryOptions.optional(),
+  /** Flow control and run options of the declarative schedule (scheduled tasks only). */
+  schedule: ScheduleDeclaration.optional(),
 })
 export type TaskManifest = z.infer<typeof TaskManifest>
 

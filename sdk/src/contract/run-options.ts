@@ -1,6 +1,7 @@
 import { z } from "zod"
 import { MaxAttempts, Tags, TimestampInput } from "./common.ts"
 import { DurationString, durationMs, MAX_WAIT_MS } from "./duration.ts"
+import { ConcurrencyKey, FlowOptions, QueueOptions, RetryOptions } from "./flow-control.ts"
 
 /**
  * Options a run is started with, owned here for the API (trigger and schedule bodies), the SDK
@@ -57,7 +58,8 @@ export const MaxDuration = z.number().int().positive()
 
 /**
  * Options applied to every run the schedule starts in this environment: `tags`, `maxAttempts`,
- * `maxDuration` (seconds, else the task's) and `ttl` (counted from the slot).
+ * `maxDuration` (seconds, else the task's), `ttl` (counted from the slot), and flow control:
+ * `queue`, `concurrencyKey`, `retry` (over the task's declaration, field by field).
  *
  * @example
  * ```ts
@@ -69,6 +71,7 @@ export const ScheduleRunOptions = z.strictObject({
   maxAttempts: MaxAttempts.optional(),
   maxDuration: MaxDuration.optional(),
   ttl: Ttl.refine(isTtlInRange, "must be between 1s and 365d").optional(),
+  ...FlowOptions.shape,
 })
 export type ScheduleRunOptions = z.infer<typeof ScheduleRunOptions>
 
@@ -78,6 +81,9 @@ const StoredScheduleRunOptions = z
     maxAttempts: ScheduleRunOptions.shape.maxAttempts.catch(undefined),
     maxDuration: ScheduleRunOptions.shape.maxDuration.catch(undefined),
     ttl: ScheduleRunOptions.shape.ttl.catch(undefined),
+    queue: QueueOptions.optional().catch(undefined),
+    concurrencyKey: ConcurrencyKey.optional().catch(undefined),
+    retry: RetryOptions.optional().catch(undefined),
   })
   .catch({})
 

@@ -9,6 +9,7 @@ import {
   Timestamp,
   TimestampInput,
 } from "./common.ts"
+import { FlowOptions } from "./flow-control.ts"
 import { DeploymentId, IDENTIFIER_PATTERN, RunId, SessionId, TaskId } from "./ids.ts"
 import { Delay, Ttl } from "./run-options.ts"
 
@@ -69,6 +70,7 @@ export const IdempotencyKey = z
  * @example
  * ```ts
  * TriggerOptions.parse({ idempotencyKey: "pr-42", delay: "5m", tags: ["web"], maxAttempts: 3 })
+ * TriggerOptions.parse({ queue: { name: "emails" }, concurrencyKey: "org_42", retry: { minDelay: "1s" } })
  * ```
  */
 export const TriggerOptions = z.strictObject({
@@ -77,7 +79,9 @@ export const TriggerOptions = z.strictObject({
   delay: Delay.optional(),
   ttl: Ttl.optional(),
   tags: Tags.optional(),
+  /** Wins over `retry.maxAttempts` and the task's. */
   maxAttempts: MaxAttempts.optional(),
+  ...FlowOptions.shape,
 })
 export type TriggerOptions = z.infer<typeof TriggerOptions>
 
@@ -120,6 +124,12 @@ const runFields = {
   /** Attempts started so far. */
   attempt: z.number().int(),
   maxAttempts: z.number().int(),
+  /** The run's queue: a named one, or `task:<task id>`. */
+  queue: z.string(),
+  /** Its concurrency key, if any: the limit applies per value. */
+  concurrencyKey: z.string().nullable(),
+  /** Runs of the queue (and key) that may be starting or running at once; null: unlimited. */
+  concurrencyLimit: z.number().int().nullable(),
   /** Set when a cancel was asked for a run that had already started; the runner ends it. */
   cancelRequestedAt: Timestamp.nullable(),
   createdAt: Timestamp,

@@ -2,6 +2,8 @@ import { z } from "zod"
 import { Cursor, PageLimit, pageOf, Timestamp } from "./common.ts"
 import { DeduplicationKey, ScheduleId, TaskId } from "./ids.ts"
 import { ScheduleRunOptions } from "./run-options.ts"
+import { RunStatus } from "./runs.ts"
+import { CatchupWindow, Overlap, PauseAfterFailures } from "./schedule-policy.ts"
 
 /**
  * Five fields: minute hour day-of-month month day-of-week.
@@ -44,12 +46,16 @@ export const CreateScheduleBody = z.strictObject({
   deduplicationKey: DeduplicationKey,
   externalId: ExternalId.optional(),
   runOptions: ScheduleRunOptions.optional(),
+  overlap: Overlap.optional(),
+  catchupWindow: CatchupWindow.optional(),
+  pauseAfterFailures: PauseAfterFailures.optional(),
 })
 export type CreateScheduleBody = z.input<typeof CreateScheduleBody>
 
 /**
  * `PUT /api/v1/schedules/{id}`: replaces the definition. Omitted `timezone` is UTC, omitted
- * `externalId` and `runOptions` are cleared.
+ * `externalId`, `runOptions`, `catchupWindow` and `pauseAfterFailures` are cleared, omitted
+ * `overlap` is `allow`.
  *
  * @example
  * ```ts
@@ -62,6 +68,9 @@ export const UpdateScheduleBody = z.strictObject({
   timezone: Timezone.optional(),
   externalId: ExternalId.nullable().optional(),
   runOptions: ScheduleRunOptions.optional(),
+  overlap: Overlap.optional(),
+  catchupWindow: CatchupWindow.optional(),
+  pauseAfterFailures: PauseAfterFailures.optional(),
 })
 export type UpdateScheduleBody = z.input<typeof UpdateScheduleBody>
 
@@ -95,7 +104,28 @@ export const Schedule = z.object({
   deduplicationKey: z.string(),
   externalId: z.string().nullable(),
   active: z.boolean(),
+  /** Why an inactive schedule is inactive: deactivated by hand, or paused by failures. */
+  inactiveReason: z.enum(["manual", "failures"]).nullable(),
   runOptions: z.record(z.string(), z.unknown()),
+  overlap: Overlap,
+  /** The catch-up window as a duration string (`5m`), or null: the late slot always fires. */
+  catchupWindow: z.string().nullable(),
+  pauseAfterFailures: z.number().int().nullable(),
+  /** The current streak of scheduled runs that ended failed, crashed or timed out. */
+  failures: z.object({ consecutive: z.number().int(), runIds: z.array(z.string()) }),
+  /** Slots of this instance by outcome (skipped ones by reason). */
+  counters: z.object({
+    fired: z.number().int(),
+    failed: z.number().int(),
+    skipped: z.object({
+      missed: z.number().int(),
+      overlap: z.number().int(),
+      catchup_window: z.number().int(),
+    }),
+  }),
+  /** The newest scheduled run of this instance and its status (null before the first fire). */
+  lastRunId: z.string().nullable(),
+  lastRunStatus: RunStatus.nullable(),
   /** The exact nominal time of the next slot; null while inactive. */
   nextRun: Timestamp.nullable(),
   /** The nominal time of the last fired slot. */

@@ -1,4 +1,5 @@
 import { formatWithOptions } from "node:util"
+import { setCurrentRun } from "./current-run.ts"
 import { type LogRecord, setLogSink } from "./logger.ts"
 import {
   type AbortMessage,
@@ -12,6 +13,7 @@ import {
   type StartMessage,
   serializeError,
 } from "./protocol.ts"
+import { createRunHost } from "./run-host.ts"
 
 /**
  * The in-sandbox runtime: `bun runtime.js`, bundled by the runner into every sandbox. It reads the
@@ -145,6 +147,9 @@ async function runTask(start: StartMessage, signal: AbortSignal): Promise<Sandbo
     workspace: start.workspace,
     session: Object.freeze({ id: start.session.id }),
   })
+  // metadata and streams reach the runner through this host; it is flushed before the result.
+  const durable = createRunHost(start, send)
+  setCurrentRun(durable.host)
   await send({ type: "started", at: Date.now() })
   try {
     const output = await task.run(payload, ctx)
@@ -152,6 +157,8 @@ async function runTask(start: StartMessage, signal: AbortSignal): Promise<Sandbo
     return { type: "result", ok: true, output: JSON.parse(text) }
   } catch (error) {
     return { type: "result", ok: false, error: serializeError(error) }
+  } finally {
+    await durable.flush()
   }
 }
 

@@ -8,8 +8,9 @@
  * - The runtime answers on stdout with framed lines: `FRAME_PREFIX + nonce + " " + JSON + "\n"`.
  *   Anything else on stdout or stderr is plain task output (recorded as log lines). The nonce keeps
  *   a task's own output from being mistaken for a protocol message by accident.
- * - Order: `ready` (runtime loaded) → `started` (the task's `run` is called) → any number of `log`
- *   → exactly one `result`, then the process exits 0.
+ * - Order: `ready` (runtime loaded) → `started` (the task's `run` is called) → any number of `log`,
+ *   `metadata` and `stream` → exactly one `result`, then the process exits 0. Pending `metadata`
+ *   and `stream` frames are always sent before the `result`.
  */
 
 /**
@@ -83,6 +84,8 @@ export interface StartMessage {
   /** Absolute path of the bundle's entry module. */
   entry: string
   payload: unknown
+  /** The run's metadata as stored (kept across attempts); absent means `{}`. */
+  metadata?: Record<string, unknown>
 }
 
 /**
@@ -150,6 +153,37 @@ export type SandboxMessage =
   | { type: "log"; level: LogLevel; message: string; data?: unknown; at: number }
   | { type: "result"; ok: true; output: unknown }
   | { type: "result"; ok: false; error: SerializedError }
+  | MetadataMessage
+  | StreamMessage
+
+/**
+ * sandbox → runner: the run's whole metadata after a change (sent at most every 100 ms and before
+ * the result); the runner stores the latest one.
+ *
+ * @example
+ * ```ts
+ * const m: MetadataMessage = { type: "metadata", metadata: { progress: 0.5 } }
+ * ```
+ */
+export interface MetadataMessage {
+  type: "metadata"
+  metadata: Record<string, unknown>
+}
+
+/**
+ * sandbox → runner: chunks appended to one stream of the session, in order, each as JSON text.
+ * The runner gives them the next offsets and inserts them in one statement.
+ *
+ * @example
+ * ```ts
+ * const m: StreamMessage = { type: "stream", name: "tokens", chunks: ['"Hel"', '"lo"'] }
+ * ```
+ */
+export interface StreamMessage {
+  type: "stream"
+  name: string
+  chunks: string[]
+}
 
 /**
  * Frames one message for stdout.
@@ -179,6 +213,19 @@ export function unframeLine(nonce: string, line: string): string | null {
 }
 
 /**
+ * Errors that end a run without another attempt: `NonRetriableError` and `AbortTaskRunError` of
+ * any copy of the SDK (marked by a registered symbol; the names also count, for errors made by
+ * hand or by older bundles).
+ */
+function isNonRetriable(error: Error): boolean {
+  return (
+    (error as unknown as Record<symbol, unknown>)[Symbol.for("helmr.sdk.nonRetriable")] === true ||
+    error.name === "NonRetriableError" ||
+    error.name === "AbortTaskRunError"
+  )
+}
+
+/**
  * Turns anything thrown into the one serialised error shape.
  *
  * @example
@@ -190,7 +237,7 @@ export function serializeError(error: unknown): SerializedError {
   if (error instanceof Error) {
     const out: SerializedError = { name: error.name || "Error", message: error.message }
     if (error.stack) out.stack = error.stack
-    if (error.name === "NonRetriableError") out.retryable = false
+    if (isNonRetriable(error)) out.retryable = false
     return out
   }
   if (typeof error === "object" && error !== null) {

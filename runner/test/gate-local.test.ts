@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { transitionRun } from "@helmr/migrations/queries/runs"
+import { runEvents, waitForRun } from "../src/testing/deployments.ts"
+import { flowBundle, flowManifest } from "../src/testing/fixtures.ts"
+import { type RunnerHarness, startRunnerHarness } from "../src/testing/harness.ts"
+
+// The concurrency gate against a runner that died holding the only slot, with the local driver.
+
+let h: RunnerHarness
+let deploymentId: string
+
+beforeAll(async () => {
+  h = await startRunnerHarness("i11gate", {
+    HELMR_SANDBOX_DRIVER: "local",
+    HELMR_RUNNER_GATE_RECHECK_MS: "400",
+  })
+  deploymentId = await h.deploy({ bundle: await flowBundle(), manifest: flowManifest() })
+}, 60_000)
+afterAll(() => h?.stop(), 60_000)
+
+const gated = { queue: "solo", concurrencyLimit: 1 }
+
+describe("concurrency gate", () => {
+  test("a slot held by a dead runner comes back when its lease lapses; the waiting run then starts", async () => {
+    const ghost = await h.trigger({ deploymentId, taskId: "slow", payload: { ms: 10 }, ...gated })
+    // Another runner took it and died: running, its lease lapsing in 2 s.
+    const leaseExpiresAt = new Date(Date.now() + 2_000)
+    await transitionRun(h.db.sql, ghost.id, ["queued"], "starting", {
+      runnerId: "h11b-ghost-runner",
+      leaseExpiresAt,
+      attempt: 1,
+    })
+    await transitionRun(h.db.sql, ghost.id, ["starting"], "running")
+    await h.vk.valkey.zadd(h.vk.keys.runQueue, leaseExpiresAt.getTime(), ghost.id)
+    const waiting = await h.trigger({ deploymentId, taskId: "slow", payload: { ms: 10 }, ...gated })
+    await Bun.sleep(800)
+    const [held] = await h.db.sql<{ status: string; attempt: number }[]>`
+      select status, attempt from runs where id = ${waiting.id}`
+    expect(held).toEqual({ status: "queued", attempt: 0 })
+    const parked = await h.vk.valkey.zrange(
+      h.vk.keys.runGateParked(`${h.environmentId}|solo|`),
+      0,
+      -1,
+    )
+    expect(parked).toEqual([waiting.id])
+    const done = await waitForRun(h.db.sql, waiting.id, ["succeeded", "failed"], 30_000)
+    expect(done.status).toBe("succeeded")
+    const lost = await waitForRun(h.db.sql, ghost.id, ["crashed"], 5_000)
+    expect(lost.error).toMatchObject({ name: "RunnerLostError" })
+    // The waiting run started only after the dead runner's run left `running`.
+    const crashedAt = (await runEvents(h.db.sql, ghost.id)).find((e) => e.data?.to === "crashed")
+    const startedAt = (await runEvents(h.db.sql, waiting.id)).find((e) => e.data?.to === "starting")
+    expect(BigInt(startedAt?.id ?? 0)).toBeGreaterThan(BigInt(crashedAt?.id ?? 0))
+  }, 60_000)
+
+  test("waiting runs hold no slot", async () => {
+    const asleep = await h.trigger({
+      deploymentId,
+      taskId: "slow",
+      payload: { ms: 10 },
+      ...gated,
+      queue: "solo2",
+    })
+    await transitionRun(h.db.sql, asleep.id, ["queued"], "starting", { attempt: 1 })
+    await transitionRun(h.db.sql, asleep.id, ["starting"], "running")
+    await transitionRun(h.db.sql, asleep.id, ["running"], "waiting")
+    const next = await h.trigger({
+      deploymentId,
+      taskId: "slow",
+      payload: { ms: 10 },
+      ...gated,
+      queue: "solo2",
+    })
+    const done = await waitForRun(h.db.sql, next.id, ["succeeded", "failed"], 30_000)
+    expect(done.status).toBe("succeeded")
+  }, 60_000)
+
+  test("wake-ups lost with Valkey's parked sets: the recheck still starts every run, within the limit", async () => {
+    const gate = { queue: "lossy", concurrencyLimit: 1 }
+    const runs = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        h.trigger({ deploymentId, taskId: "slow", payload: { ms: 200 }, ...gate }),
+      ),
+    )
+    const parkedKey = h.vk.keys.runGateParked(`${h.environmentId}|lossy|`)
+    let most = 0
+    const ids = runs.map((r) => r.id)
+    for (;;) {
+      await h.vk.valkey.del(parkedKey)
+      const [row] = await h.db.sql<{ active: number; open: number }[]>`
+        select count(*) filter (where status in ('starting', 'running'))::int as active,
+          count(*) filter (where status in ('queued', 'starting', 'running'))::int as open
+        from runs where id in ${h.db.sql(ids)}`
+      most = Math.max(most, row?.active ?? 0)
+      if (row?.open === 0) break
+      await Bun.sleep(10)
+    }
+    expect(most).toBe(1)
+    const done = await h.db.sql<
+      { status: string }[]
+    >`select status from runs where id in ${h.db.sql(ids)}`
+    expect(done.map((r) => r.status)).toEqual(Array(4).fill("succeeded"))
+  }, 60_000)
+})
