@@ -36,6 +36,7 @@ export async function composeApi(config: ApiConfig): Promise<ComposedApi> {
     logger,
     bodyLimitBytes: config.HELMR_BODY_LIMIT_BYTES,
     scheduleUpcoming: config.HELMR_SCHEDULE_UPCOMING,
+    publicApiUrl: config.HELMR_PUBLIC_API_URL,
     ...(config.HELMR_RATE_LIMIT > 0
       ? {
           rateLimit: {

@@ -24,5 +24,7 @@ export const ApiConfig = z.object({
   HELMR_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   HELMR_MIGRATE_ON_START: z.enum(["true", "false"]).default("true"),
   HELMR_SCHEDULE_UPCOMING: configFields.scheduleUpcoming,
+  /** Public URL of the API, for token completion URLs (else they are paths). */
+  HELMR_PUBLIC_API_URL: z.url().or(z.literal("")).default(""),
 })
 export type ApiConfig = z.infer<typeof ApiConfig>
