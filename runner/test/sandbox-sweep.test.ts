@@ -36,7 +36,7 @@ async function fakeSandbox(runId: string, attempt: number): Promise<string> {
 }
 
 describe("sandbox sweep", () => {
-  test("ended and superseded attempts' sandboxes go; a live attempt's stays", async () => {
+  test("ended and superseded attempts' sandboxes go; live and resumed attempts' stay", async () => {
     const deploymentId = await h.deploy({ bundle: await basicBundle(), manifest: basicManifest() })
     h.restartLoop()
     const done = await h.trigger({ deploymentId, taskId: "hello", payload: { name: "sweep" } })
@@ -48,6 +48,13 @@ describe("sandbox sweep", () => {
     await h.db.sql`update runs set attempt = 2, runner_id = ${h.config.HELMR_RUNNER_ID}
       where id = ${live.id}`
 
+    // A run resumed after a wait is queued again with its sandbox alive: that one stays too.
+    const resumed = await h.trigger({ deploymentId, taskId: "hello", payload: { name: "resumed" } })
+    const [row] = await h.db.sql<
+      { attempt: number }[]
+    >`select attempt from runs where id = ${resumed.id}`
+    const parked = await fakeSandbox(resumed.id, row?.attempt ?? 0)
+
     const ended = await fakeSandbox(done.id, 1)
     const superseded = await fakeSandbox(live.id, 1)
     const current = await fakeSandbox(live.id, 2)
@@ -57,7 +64,7 @@ describe("sandbox sweep", () => {
       all: true,
       filters: { label: [`helmr.test=${h.testLabel}`, "helmr.kind=sandbox"] },
     })
-    expect(left.map((c) => c.Id)).toEqual([current])
+    expect(left.map((c) => c.Id).sort()).toEqual([current, parked].sort())
     expect([ended, superseded]).not.toContain(current)
     expect(await sweepSandboxes(h.runner.deps)).toBe(0)
   }, 180_000)
