@@ -1,4 +1,5 @@
 /** @jsxImportSource hono/jsx */
+
 import { randomBytes } from "node:crypto"
 import {
   decoyPasswordHash,
@@ -19,6 +20,7 @@ import {
   takeFlash,
 } from "./cookies.ts"
 import type { DashEnv } from "./dashboard-env.ts"
+import { readForm } from "./guard.ts"
 import { Csrf, Page } from "./layout.tsx"
 import {
   createOperatorSession,
@@ -117,7 +119,7 @@ export function authRoutes(deps: ApiDeps): Hono<DashEnv> {
       return signInPage(c, { next: safeNext(c.req.query("next")) })
     })
     .post("/sign-in", async (c) => {
-      const form = await c.req.parseBody()
+      const form = await readForm(c)
       const next = safeNext(typeof form.next === "string" ? form.next : undefined)
       const rawEmail = typeof form.email === "string" ? form.email : ""
       const password = typeof form.password === "string" ? form.password : ""

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from "node:crypto"
 import type { Sql } from "@helmr/migrations/db"
+import type { Context } from "hono"
 import { createMiddleware } from "hono/factory"
 import { ApiError } from "../errors.ts"
 import { PRE_SESSION_CSRF_COOKIE, readCookie, SESSION_COOKIE } from "./cookies.ts"
@@ -62,6 +63,19 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"])
  * session yet, uses a double-submit token held in its own cookie. SameSite cookies alone are not
  * enough: an older browser or a same-site sibling host would still send them.
  */
+/**
+ * The request's form fields. A body that is not the form its content type says (a broken
+ * multipart body, say) is the sender's fault: 400, never a 500. Hono keeps the parsed form, so
+ * the CSRF check and the route read it once.
+ */
+export async function readForm(c: Context<DashEnv>): Promise<Record<string, unknown>> {
+  try {
+    return await c.req.parseBody()
+  } catch {
+    throw new ApiError(400, "bad_request", "the form could not be read: send it from the page")
+  }
+}
+
 export function requireCsrf() {
   return createMiddleware<DashEnv>(async function requireCsrf(c, next) {
     if (SAFE_METHODS.has(c.req.method)) return next()
@@ -77,7 +91,7 @@ export function requireCsrf() {
     if (given === undefined) {
       const type = c.req.header("content-type") ?? ""
       if (/^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(type)) {
-        const form = await c.req.parseBody()
+        const form = await readForm(c)
         const field = form._csrf
         given = typeof field === "string" ? field : undefined
       }

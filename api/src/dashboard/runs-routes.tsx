@@ -1,4 +1,5 @@
 /** @jsxImportSource hono/jsx */
+
 import type { RunEventRow } from "@helmr/migrations/rows"
 import { ListRunsQuery, Manifest, TriggerBody } from "@helmr/sdk/contract"
 import { type Context, Hono } from "hono"
@@ -8,6 +9,7 @@ import type { ApiDeps } from "../env.ts"
 import { ApiError, asApiError } from "../errors.ts"
 import { toFieldIssues } from "../http/validate.ts"
 import type { RunServices } from "../routes/runs.ts"
+import { readForm } from "./guard.ts"
 
 type DashboardServices = Pick<RunServices, "catalog" | "notifier" | "batcher">
 
@@ -174,7 +176,7 @@ export function runsRoutes(deps: ApiDeps, services: DashboardServices): Hono<Das
     .post("/tasks/:taskId/trigger", async (c) => {
       const scope = c.get("scope")
       const taskId = c.req.param("taskId")
-      const form = await c.req.parseBody()
+      const form = await readForm(c)
       const text = typeof form.payload === "string" ? form.payload : ""
       const tags = typeof form.tags === "string" ? form.tags.split(",").map((t) => t.trim()) : []
       let payload: unknown

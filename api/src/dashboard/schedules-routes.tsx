@@ -1,4 +1,5 @@
 /** @jsxImportSource hono/jsx */
+
 import { listTimezones } from "@helmr/dispatcher/schedule"
 import { CreateScheduleBody, Manifest, UpdateScheduleBody } from "@helmr/sdk/contract"
 import { type Context, Hono } from "hono"
@@ -7,6 +8,7 @@ import type { ApiDeps } from "../env.ts"
 import { ApiError, asApiError, notFound } from "../errors.ts"
 import { toFieldIssues } from "../http/validate.ts"
 import type { RunServices } from "../routes/runs.ts"
+import { readForm } from "./guard.ts"
 
 type DashboardServices = Pick<RunServices, "catalog" | "notifier" | "batcher">
 
@@ -150,7 +152,7 @@ export function schedulesRoutes(deps: ApiDeps, services: DashboardServices): Hon
     })
     .post("/schedules", async (c) => {
       const scope = c.get("scope")
-      const form = await c.req.parseBody()
+      const form = await readForm(c)
       const values: ScheduleFormValues = {
         task: field(form, "task"),
         cron: field(form, "cron"),
@@ -218,7 +220,7 @@ export function schedulesRoutes(deps: ApiDeps, services: DashboardServices): Hon
       const scope = c.get("scope")
       const current = await mustFind(scope, c.req.param("id"))
       if (current.kind === "declarative") throw declarative(current.id)
-      const form = await c.req.parseBody()
+      const form = await readForm(c)
       const values: ScheduleFormValues = {
         task: field(form, "task"),
         cron: field(form, "cron"),

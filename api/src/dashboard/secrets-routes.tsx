@@ -1,4 +1,5 @@
 /** @jsxImportSource hono/jsx */
+
 import { PutSecretBody } from "@helmr/sdk/contract"
 import { type Context, Hono } from "hono"
 import type { ApiDeps } from "../env.ts"
@@ -8,6 +9,7 @@ import { deleteSecret, listSecrets, putSecret } from "../secrets/secret-store.ts
 import { type FieldIssue, issuesOf } from "./components.tsx"
 import { setFlash, takeFlash } from "./cookies.ts"
 import type { DashEnv } from "./dashboard-env.ts"
+import { readForm } from "./guard.ts"
 import { SecretsPage } from "./secrets-page.tsx"
 
 /** Secrets: names, set (write-only), delete, through the API's own secret store. */
@@ -33,7 +35,7 @@ export function secretsRoutes(deps: ApiDeps): Hono<DashEnv> {
     .get("/secrets", (c) => render(c))
     .post("/secrets", async (c) => {
       const scope = c.get("scope")
-      const form = await c.req.parseBody()
+      const form = await readForm(c)
       const name = typeof form.name === "string" ? form.name.trim() : ""
       const body = PutSecretBody.safeParse({ value: form.value })
       if (!body.success) {
