@@ -45,6 +45,7 @@ export function runsRoutes(deps: ApiDeps, services: RunServices): Hono<AppEnv> {
         payload: body.payload,
         options: body.options ?? {},
       })
+      if (created) c.get("metrics").triggered.inc({ source: "api" })
       return created ? c.json({ id: run.id }, 201) : c.json(toRun(run), 200)
     })
     .get("/runs", validQuery(ListRunsQuery, ["status", "tag"]), async (c) => {
@@ -78,6 +79,7 @@ export function runsRoutes(deps: ApiDeps, services: RunServices): Hono<AppEnv> {
         },
         replayOf: original.id,
       })
+      c.get("metrics").triggered.inc({ source: "api" })
       return c.json({ id: run.id }, 201)
     })
     .get("/runs/:runId/events", validParams(RunParams), validQuery(EventsQuery), async (c) => {
