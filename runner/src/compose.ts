@@ -12,6 +12,7 @@ import { parseLabels, parseMemory, type RunnerConfig } from "./config.ts"
 import { createCancelWatch } from "./run/cancel-watch.ts"
 import type { RunnerDeps } from "./run/deps.ts"
 import { createPickupSignal } from "./run/pickup-signal.ts"
+import { createRunnerMetrics } from "./run/runner-metrics.ts"
 import { createDockerDriver } from "./sandbox/docker-driver.ts"
 import type { SandboxDriver } from "./sandbox/driver.ts"
 import { createLocalDriver } from "./sandbox/local-driver.ts"
@@ -117,6 +118,7 @@ export async function composeRunner(
     },
     keepWorkspaces: config.HELMR_KEEP_WORKSPACES === "true",
     workspaceRetentionMs: config.HELMR_WORKSPACE_RETENTION_MS,
+    metrics: createRunnerMetrics(),
   }
   return { deps, imageGc, network, docker, close: () => cancelWatch.close() }
 }

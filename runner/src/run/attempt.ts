@@ -32,7 +32,14 @@ interface AttemptState extends AttemptReport {
   timers: ReturnType<typeof setTimeout>[]
 }
 
-export async function runAttempt(deps: RunnerDeps, run: RunRow, stop: AbortSignal): Promise<void> {
+export async function runAttempt(
+  deps: RunnerDeps,
+  run: RunRow,
+  stop: AbortSignal,
+  leasedAt = performance.now(),
+): Promise<void> {
+  const { metrics } = deps
+  let held: "starting" | "running" = "starting"
   const log = deps.logger.child({ runId: run.id, attempt: run.attempt })
   const events = createEventLog({
     sql: deps.sql,
@@ -73,27 +80,31 @@ export async function runAttempt(deps: RunnerDeps, run: RunRow, stop: AbortSigna
     requestAbort("interrupted", "the runner is shutting down; the run will be retried")
   stop.addEventListener("abort", onStop)
 
+  metrics.runs.inc({ state: held })
   let outcome: AttemptOutcome
   let memory = ""
   try {
     const plan = await loadRunPlan(deps.sql, run)
     const secrets = await resolveSecrets(deps.sql, deps.keyring, run, plan.task)
-    const prepared = await deps.driver.prepare(
-      {
-        projectId: plan.projectId,
-        graph: plan.graph,
-        workspace: plan.sandbox.workspace,
-        bundle: plan.bundle,
-        readBlob: plan.readBlob,
-      },
-      (e) =>
-        events.add({
-          type: "build",
-          level: e.level,
-          message: e.message,
-          data: { ...e.data, attempt: run.attempt },
-        }),
-    )
+    const buildStarted = performance.now()
+    const prepared = await deps.driver
+      .prepare(
+        {
+          projectId: plan.projectId,
+          graph: plan.graph,
+          workspace: plan.sandbox.workspace,
+          bundle: plan.bundle,
+          readBlob: plan.readBlob,
+        },
+        (e) =>
+          events.add({
+            type: "build",
+            level: e.level,
+            message: e.message,
+            data: { ...e.data, attempt: run.attempt },
+          }),
+      )
+      .finally(() => metrics.build.observe((performance.now() - buildStarted) / 1000))
     const resources = plan.sandbox.resources
     memory = resources?.memory ?? `${deps.defaults.memoryBytes} bytes`
     // The API may have asked to cancel while this attempt was building: do not start the task then.
@@ -119,6 +130,7 @@ export async function runAttempt(deps: RunnerDeps, run: RunRow, stop: AbortSigna
       onSandboxOutput(events, state, nonce, run.attempt, durable),
     )
     state.sandbox = sandbox
+    metrics.sandboxes.inc()
     const running = await transitionRun(
       deps.sql,
       run.id,
@@ -132,6 +144,10 @@ export async function runAttempt(deps: RunnerDeps, run: RunRow, stop: AbortSigna
       state.lost = true
       await sandbox.kill()
     } else {
+      metrics.start.observe((performance.now() - leasedAt) / 1000)
+      metrics.runs.dec({ state: held })
+      held = "running"
+      metrics.runs.inc({ state: held })
       void publishRunMessage(deps.valkey, deps.keys, run.id, "status").catch(() => 0)
       sandbox.send({
         type: "start",
@@ -179,13 +195,19 @@ export async function runAttempt(deps: RunnerDeps, run: RunRow, stop: AbortSigna
   try {
     // Every chunk and the last metadata are stored before the run's end is recorded.
     await durable.flush()
-    if (state.lost) return
-    await finishAttempt(deps, run, outcome, events, state.abort?.kind === "interrupted")
+    if (state.lost) return void metrics.finished.inc({ status: "lost" })
+    const interrupted = state.abort?.kind === "interrupted"
+    await finishAttempt(deps, run, outcome, events, interrupted)
+    metrics.finished.inc({
+      status: interrupted && outcome.status !== "succeeded" ? "interrupted" : outcome.status,
+    })
   } finally {
+    metrics.runs.dec({ state: held })
     await events.close()
     await state.sandbox
       ?.remove()
       .catch((error: unknown) => log.warn({ err: error }, "removing the sandbox failed"))
+    if (state.sandbox) metrics.sandboxes.dec()
   }
 }
 

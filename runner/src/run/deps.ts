@@ -6,6 +6,7 @@ import type { SandboxDriver } from "../sandbox/driver.ts"
 import type { CancelWatch } from "./cancel-watch.ts"
 import type { RetryPolicy } from "./outcome.ts"
 import type { PickupSignal } from "./pickup-signal.ts"
+import type { RunnerMetrics } from "./runner-metrics.ts"
 
 /** What the run lifecycle needs; built once in main.ts (or a test) and passed down. */
 export interface RunnerDeps {
@@ -32,4 +33,5 @@ export interface RunnerDeps {
   keepWorkspaces: boolean
   /** How long a finished session's workspace is kept before the sweep removes it (0: at once). */
   workspaceRetentionMs: number
+  metrics: RunnerMetrics
 }

@@ -38,9 +38,10 @@ export function startRunLoop(
   const log = deps.logger
 
   const launch = (runId: string) => {
+    const leasedAt = performance.now()
     const work = (async () => {
       const run = await claimLeasedRun(deps, runId)
-      if (run) await runAttempt(deps, run, interrupt.signal)
+      if (run) await runAttempt(deps, run, interrupt.signal, leasedAt)
     })()
       .catch((error: unknown) =>
         log.error({ err: error, runId }, "run attempt failed unexpectedly"),
