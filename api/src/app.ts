@@ -2,7 +2,7 @@ import type { ErrorEnvelope } from "@helmr/sdk/contract"
 import { Hono } from "hono"
 import { HTTPException } from "hono/http-exception"
 import type { ContentfulStatusCode } from "hono/utils/http-status"
-import { environmentKeyAuth } from "./auth.ts"
+import { environmentKeyAuth, KeyResolver } from "./auth.ts"
 import {
   bodyLimits,
   DEFAULT_BODY_LIMIT_BYTES,
@@ -28,10 +28,6 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   const metrics = createApiMetrics()
   app.use("*", recordRequests(metrics))
   app.use("*", requestContext(deps))
-  app.use("*", async (c, next) => {
-    c.set("metrics", metrics)
-    await next()
-  })
   // Before auth: a preflight carries no key. Off (no header at all) unless origins are listed.
   if (deps.corsOrigins && deps.corsOrigins.length > 0)
     app.use("/api/v1/*", corsForOrigins(deps.corsOrigins))
@@ -44,7 +40,8 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   const v1 = new Hono<AppEnv>()
   // Auth first: it reads no body, so an unauthenticated caller never makes the API buffer one
   // (the upload route accepts tens of MiB).
-  v1.use("*", environmentKeyAuth(deps.sql))
+  const keys = new KeyResolver(deps.sql)
+  v1.use("*", environmentKeyAuth(keys))
   // Per key, before any body is read.
   if (deps.rateLimit) v1.use("*", rateLimit(deps.valkey, deps.keys, deps.rateLimit))
   v1.use(
@@ -56,7 +53,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
       },
     }),
   )
-  mountV1Routes(v1, deps)
+  mountV1Routes(v1, deps, keys)
   app.route("/api/v1", v1)
   answerMethodNotAllowed(app)
 

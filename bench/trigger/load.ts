@@ -56,6 +56,21 @@ export async function runLoad(
   }
 }
 
+/** Rounds of one side added up: counts and seconds summed, latencies merged. */
+export function mergeResults(rounds: LoadResult[]): LoadResult {
+  const first = rounds[0]
+  if (!first) throw new Error("no rounds")
+  const firstError = rounds.find((r) => r.firstError)?.firstError
+  return {
+    name: first.name,
+    ok: rounds.reduce((n, r) => n + r.ok, 0),
+    failed: rounds.reduce((n, r) => n + r.failed, 0),
+    seconds: rounds.reduce((n, r) => n + r.seconds, 0),
+    latencies: rounds.flatMap((r) => r.latencies).sort((a, b) => a - b),
+    ...(firstError ? { firstError } : {}),
+  }
+}
+
 const quantile = (sorted: number[], q: number) =>
   sorted.length === 0
     ? Number.NaN

@@ -3,18 +3,20 @@
  * validation against the deployment's JSON Schema, run + session + event insert, Valkey enqueue)
  * beside a bare Hono + postgres.js insert endpoint, both measured in this run on this machine.
  *
- *   bun bench/trigger/main.ts [--seconds 10] [--concurrency 32] [--warmup 2] [--log-level warn]
+ *   bun bench/trigger/main.ts [--seconds 10] [--concurrency 32] [--warmup 2] [--rounds 4]
+ *     [--log-level warn] [--profile DIR]
  *
  * Needs Postgres and Valkey (scripts/services.sh). The servers run as their own processes; the
  * load generator shares the machine with them, so absolute figures include its cost too.
  */
+import { readFileSync } from "node:fs"
 import { cpus, loadavg } from "node:os"
 import { parseArgs } from "node:util"
 import { insertTestDeployment } from "@helmr/api/testing"
 import { bootstrapProject } from "@helmr/migrations/bootstrap"
 import { createTestDatabase, createTestValkey, testEncryptionKey } from "@helmr/migrations/testing"
 import { z } from "zod"
-import { formatResult, runLoad } from "./load.ts"
+import { formatResult, type LoadResult, mergeResults, runLoad } from "./load.ts"
 import { freePort, spawnServer } from "./spawn.ts"
 
 const { values } = parseArgs({
@@ -22,14 +24,19 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "10" },
     concurrency: { type: "string", default: "32" },
     warmup: { type: "string", default: "2" },
+    /** Alternating rounds of baseline and Helmr that share `seconds`. */
+    rounds: { type: "string", default: "4" },
     /** The API's log level; `info` adds one request log line per trigger. */
     "log-level": { type: "string", default: "warn" },
+    /** Writes a CPU profile (markdown) of the API process into this folder. */
+    profile: { type: "string" },
   },
 })
 const load = {
   seconds: Number(values.seconds),
   concurrency: Number(values.concurrency),
   warmupSeconds: Number(values.warmup),
+  rounds: Math.max(1, Number(values.rounds)),
 }
 const root = new URL("../..", import.meta.url).pathname
 
@@ -62,7 +69,11 @@ await insertTestDeployment(db.sql, {
 
 const apiUrl = `http://127.0.0.1:${freePort()}`
 const apiProc = await spawnServer(
-  ["bun", `${root}api/main.ts`],
+  [
+    "bun",
+    ...(values.profile ? ["--cpu-prof-md", `--cpu-prof-dir=${values.profile}`] : []),
+    `${root}api/main.ts`,
+  ],
   {
     HELMR_DATABASE_URL: db.url,
     HELMR_VALKEY_URL: "redis://127.0.0.1:6379",
@@ -83,6 +94,18 @@ const baselineProc = await spawnServer(
   `${baselineUrl}/healthz`,
 )
 
+/** utime + stime of a process, in seconds (Linux /proc; 0 elsewhere). */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return 0
+  }
+}
+const cpuPerRequest = (seconds: number, r: { ok: number; seconds: number }) =>
+  ((seconds * 1000) / ((r.ok * (r.seconds + load.warmupSeconds)) / r.seconds)).toFixed(3)
+
 const body = (i: number) => JSON.stringify({ payload: { prNumber: i + 1, repo: "web" } })
 try {
   console.log(
@@ -90,34 +113,50 @@ try {
       .map((l) => l.toFixed(2))
       .join(" ")}`,
   )
-  const results = []
-  results.push(
-    await runLoad(
-      "baseline: bare Hono + postgres.js",
-      load,
-      (i) =>
+  // Rounds alternate baseline and Helmr, so a change of the machine's load during the run falls
+  // on both sides alike; each side's rounds are added up.
+  const targets = [
+    {
+      name: "baseline: bare Hono + postgres.js",
+      pid: baselineProc.pid,
+      send: (i: number) =>
         fetch(`${baselineUrl}/trigger`, {
           method: "POST",
           headers: { "content-type": "application/json" },
           body: body(i),
         }),
-      201,
-    ),
-  )
-  results.push(
-    await runLoad(
-      "helmr: POST /tasks/review-pr/trigger",
-      load,
-      (i) =>
+    },
+    {
+      name: "helmr: POST /tasks/review-pr/trigger",
+      pid: apiProc.pid,
+      send: (i: number) =>
         fetch(`${apiUrl}/api/v1/tasks/review-pr/trigger`, {
           method: "POST",
           headers: { authorization: `Bearer ${dev.apiKey}`, "content-type": "application/json" },
           body: body(i),
         }),
-      201,
-    ),
-  )
+    },
+  ]
+  const rounds: LoadResult[][] = [[], []]
+  const cpu = [0, 0]
+  for (let round = 0; round < load.rounds; round++) {
+    for (const [k, target] of targets.entries()) {
+      const before = cpuSeconds(target.pid)
+      const options = {
+        ...load,
+        seconds: load.seconds / load.rounds,
+        warmupSeconds: round === 0 ? load.warmupSeconds : 0,
+      }
+      rounds[k]!.push(await runLoad(target.name, options, target.send, 201))
+      cpu[k]! += cpuSeconds(target.pid) - before
+    }
+  }
+  const results = rounds.map(mergeResults)
   for (const r of results) console.log(formatResult(r))
+  // Server CPU per request (warm-up included in both): what each costs in its own process.
+  console.log(
+    `server CPU per request: baseline ${cpuPerRequest(cpu[0]!, results[0]!)} ms, helmr ${cpuPerRequest(cpu[1]!, results[1]!)} ms`,
+  )
   const [runs] = await db.sql<{ n: number }[]>`select count(*)::int as n from runs`
   const queued = await valkey.valkey.zcard(valkey.keys.runQueue)
   console.log(`check: ${runs?.n} runs in Postgres, ${queued} in the Valkey queue`)

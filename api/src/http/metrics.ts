@@ -45,10 +45,14 @@ function routePattern(c: Context<AppEnv>): string {
   return "unmatched"
 }
 
-/** Counts every request and times it; put first so errors and 404s are counted too. */
+/**
+ * Counts every request and times it, and hands the registry to the routes (`c.get("metrics")`).
+ * Put first so errors and 404s are counted too.
+ */
 export function recordRequests(metrics: ApiMetrics) {
   return createMiddleware<AppEnv>(async function recordRequests(c, next) {
     const started = performance.now()
+    c.set("metrics", metrics)
     try {
       await next()
     } finally {

@@ -1,6 +1,8 @@
 import type { Hono } from "hono"
+import type { KeyResolver } from "../auth.ts"
 import type { ApiDeps, AppEnv } from "../env.ts"
 import { answerMethodNotAllowed } from "../http/method-not-allowed.ts"
+import { RunBatcher } from "../runs/run-batcher.ts"
 import { createRunNotifier } from "../runs/run-notifier.ts"
 import { TaskCatalog } from "../runs/task-catalog.ts"
 import { batchRoutes } from "./batch.ts"
@@ -16,7 +18,7 @@ import { tokensRoutes } from "./tokens.ts"
  * Every `/api/v1` resource router, mounted in one place. Each resource is one file in this folder
  * exporting `xxxRoutes(deps)`; auth, rate limits and body limits are already applied by the caller.
  */
-export function mountV1Routes(v1: Hono<AppEnv>, deps: ApiDeps): void {
+export function mountV1Routes(v1: Hono<AppEnv>, deps: ApiDeps, keys: KeyResolver): void {
   v1.get("/whoami", (c) => {
     const caller = c.get("caller")
     return c.json({
@@ -25,10 +27,12 @@ export function mountV1Routes(v1: Hono<AppEnv>, deps: ApiDeps): void {
     })
   })
   v1.route("/deployments", deploymentRoutes(deps))
-  // One catalog and one notifier per app: they cache manifests and share a subscriber.
+  // One catalog, notifier and batcher per app: they cache manifests, share a subscriber and
+  // gather concurrent triggers into one insert.
   const catalog = new TaskCatalog(deps.sql, deps.logger)
   const notifier = createRunNotifier(deps.valkey, deps.keys, deps.logger)
-  v1.route("/", runsRoutes(deps, { catalog, notifier }))
+  const batcher = new RunBatcher(deps)
+  v1.route("/", runsRoutes(deps, { catalog, notifier, batcher, keys }))
   v1.route("/", batchRoutes(deps, catalog))
   v1.route("/", schedulesRoutes(deps, catalog))
   v1.route("/", timezonesRoutes())

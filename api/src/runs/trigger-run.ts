@@ -1,9 +1,7 @@
 import { planFire } from "@helmr/dispatcher/schedule/plan"
 import { DEFAULT_SCHEDULE_UPCOMING } from "@helmr/migrations/config"
-import { insertRun, type NewRun } from "@helmr/migrations/queries/runs"
-import type { RunRow } from "@helmr/migrations/rows"
+import type { NewRun } from "@helmr/migrations/queries/runs"
 import { resolveRunFlow } from "@helmr/migrations/run-flow"
-import { enqueueRun } from "@helmr/migrations/valkey"
 import {
   buildScheduledPayload,
   MANUAL_SCHEDULE_ID,
@@ -12,6 +10,7 @@ import {
 } from "@helmr/sdk/contract"
 import type { ApiDeps, Caller } from "../env.ts"
 import { validationFailed } from "../http/validate.ts"
+import type { RunBatcher } from "./run-batcher.ts"
 import { computeRunTiming } from "./run-timing.ts"
 import type { ResolvedTask, TaskCatalog } from "./task-catalog.ts"
 
@@ -61,29 +60,33 @@ export async function prepareRun(
 }
 
 /**
- * Validates and creates a run in the caller's environment, then enqueues it after the commit.
- * The idempotency key is enforced by the database; a known key returns the existing run.
+ * Validates and creates a run in the caller's environment, then enqueues it after the commit
+ * (both by the batcher, with the triggers arriving meanwhile). The idempotency key is enforced by
+ * the database; a known key returns the existing run's id with `created: false`. The caller may
+ * come from the key cache: the insert itself checks key and deployment, and throws StaleCaller
+ * when either is stale (nothing written).
  */
 export async function triggerRun(
   deps: ApiDeps,
-  catalog: TaskCatalog,
+  services: { catalog: TaskCatalog; batcher: RunBatcher },
   caller: Caller,
   input: TriggerInput,
   now: Date = new Date(),
-): Promise<{ run: RunRow; created: boolean }> {
-  const prepared = await prepareRun(deps, catalog, caller, input, now)
-  const timing = { availableAt: prepared.availableAt ?? now }
-  const result = await insertRun(deps.sql, prepared)
-  if (result.created) {
-    try {
-      await enqueueRun(deps.valkey, deps.keys, result.run.id, timing.availableAt)
-    } catch (error) {
-      // The run is committed as queued; the dispatcher's repair re-enqueues queued runs missing
-      // from Valkey, so the caller gets its run id rather than an error it would retry.
-      deps.logger.error({ err: error, runId: result.run.id }, "enqueue failed after commit")
-    }
-  }
+): Promise<{ id: string; created: boolean }> {
+  const prepared = await prepareRun(deps, services.catalog, caller, input, now)
+  const result = await services.batcher.insert(
+    { ...prepared, availableAt: prepared.availableAt ?? now },
+    { apiKeyId: caller.keyId },
+  )
+  if ("refused" in result) throw new StaleCaller(result.refused)
   return result
+}
+
+/** The trigger's key was revoked, or its deployment is no longer current: nothing was written. */
+export class StaleCaller extends Error {
+  constructor(readonly refused: "key" | "deployment") {
+    super(`trigger refused: stale ${refused}`)
+  }
 }
 
 /** The payload to store, or a 422 naming the failing paths. */

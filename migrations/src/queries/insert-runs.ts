@@ -10,14 +10,40 @@ export interface InsertedRun {
   created: boolean
 }
 
+/** Insert only while this API key is active and the run's deployment is still current. */
+export interface RunInsertGuard {
+  /** The API key the trigger came with (api_keys.id). */
+  apiKeyId: string
+}
+
+/** A guarded input not inserted: its key is revoked, or its deployment is no longer current. */
+export interface RunGuardRefusal {
+  refused: "key" | "deployment"
+}
+
 /**
  * Creates many queued runs (sessions and first transition events with them) in one statement,
  * one round trip: a batch trigger. Like `insertRun`, the unique constraint on
  * `(environment_id, idempotency_key)` decides, item by item: an item whose key already has a run
  * (before the batch, or earlier in the same batch) gets that run's id. Results are in input
  * order. Enqueue the created runs once this has committed.
+ *
+ * Give `guards` (one per input, or undefined) to insert an input only if, at the insert, its API
+ * key is not revoked and its deployment is still the environment's current one; otherwise its
+ * result says which failed (`refused`), so a caller may resolve both from a cache and still
+ * never act on stale ones (the API's trigger path does).
  */
-export async function insertRuns(sql: Tx, inputs: readonly NewRun[]): Promise<InsertedRun[]> {
+export async function insertRuns(sql: Tx, inputs: readonly NewRun[]): Promise<InsertedRun[]>
+export async function insertRuns(
+  sql: Tx,
+  inputs: readonly NewRun[],
+  guards: readonly (RunInsertGuard | undefined)[],
+): Promise<(InsertedRun | RunGuardRefusal)[]>
+export async function insertRuns(
+  sql: Tx,
+  inputs: readonly NewRun[],
+  guards: readonly (RunInsertGuard | undefined)[] = [],
+): Promise<(InsertedRun | RunGuardRefusal)[]> {
   if (inputs.length === 0) return []
   // One JSON document, unpacked by jsonb_to_recordset: JSON.stringify is native and fast, and
   // the statement stays one parameter whatever the batch size.
@@ -41,16 +67,24 @@ export async function insertRuns(sql: Tx, inputs: readonly NewRun[]): Promise<In
     concurrency_key: r.concurrencyKey ?? null,
     concurrency_limit: r.concurrencyLimit ?? null,
     retry: r.retry ?? null,
+    guard_key_id: guards[ord]?.apiKeyId ?? null,
   }))
   // The outer query reads `runs` as it was before the statement: `prior` finds keys that had a
   // run already, `sibling` an item whose key an earlier item of this batch took.
-  const found = await sql<{ ord: number; id: string | null; created: boolean }[]>`
-    with input as (
+  const found = await sql<{ ord: number; id: string | null; created: boolean; guardOk: boolean }[]>`
+    with raw as (
       select * from jsonb_to_recordset(${sql.json(rows as never)}) as t(ord int,
         id text, session_id text, environment_id text, deployment_id text, task_id text,
         payload jsonb, metadata jsonb, tags text[], idempotency_key text, max_attempts int,
         max_duration_seconds int, available_at timestamptz, expires_at timestamptz,
-        replay_of text, queue text, concurrency_key text, concurrency_limit int, retry jsonb)
+        replay_of text, queue text, concurrency_key text, concurrency_limit int, retry jsonb,
+        guard_key_id text)
+    ), input as (
+      select raw.*, raw.guard_key_id is null or (
+        exists (select 1 from api_keys k where k.id = raw.guard_key_id and k.revoked_at is null)
+        and exists (select 1 from environments e where e.id = raw.environment_id
+          and e.current_deployment_id = raw.deployment_id)) as guard_ok
+      from raw
     ), created as (
       insert into runs (id, environment_id, deployment_id, task_id, session_id, payload, metadata,
         tags, idempotency_key, max_attempts, max_duration_seconds, available_at, expires_at,
@@ -58,7 +92,7 @@ export async function insertRuns(sql: Tx, inputs: readonly NewRun[]): Promise<In
       select id, environment_id, deployment_id, task_id, session_id, payload, metadata, tags,
         idempotency_key, max_attempts, max_duration_seconds, available_at, expires_at,
         replay_of, queue, concurrency_key, concurrency_limit, retry
-      from input order by ord
+      from input where guard_ok order by ord
       on conflict (environment_id, idempotency_key) do nothing
       returning id, environment_id, task_id, session_id, idempotency_key
     ), sessions_made as (
@@ -68,7 +102,8 @@ export async function insertRuns(sql: Tx, inputs: readonly NewRun[]): Promise<In
       insert into run_events (run_id, type, data)
       select id, 'transition', '{"from": null, "to": "queued"}'::jsonb from created
     )
-    select i.ord, coalesce(c.id, prior.id, sibling.id) as id, c.id is not null as created
+    select i.ord, coalesce(c.id, prior.id, sibling.id) as id, c.id is not null as created,
+      i.guard_ok
     from input i
     left join created c on c.id = i.id
     left join runs prior on c.id is null and prior.environment_id = i.environment_id
@@ -76,9 +111,17 @@ export async function insertRuns(sql: Tx, inputs: readonly NewRun[]): Promise<In
     left join created sibling on c.id is null and prior.id is null
       and sibling.environment_id = i.environment_id and sibling.idempotency_key = i.idempotency_key
     order by i.ord`
-  const results: InsertedRun[] = found.map((row) => ({ id: row.id ?? "", created: row.created }))
+  const results: (InsertedRun | RunGuardRefusal)[] = []
+  for (const row of found) {
+    const guard = guards[row.ord]
+    results.push(
+      row.guardOk || !guard
+        ? { id: row.id ?? "", created: row.created }
+        : { refused: await refusal(sql, guard) },
+    )
+  }
   // A key committed by a concurrent transaction after this statement's snapshot: look it up.
-  const unresolved = results.flatMap((r, i) => (r.id === "" ? [i] : []))
+  const unresolved = results.flatMap((r, i) => ("id" in r && r.id === "" ? [i] : []))
   if (unresolved.length > 0) {
     const keyOf = (i: number) => `${inputs[i]?.environmentId}\n${inputs[i]?.idempotencyKey}`
     const keys = unresolved.map((i) => inputs[i]?.idempotencyKey ?? "")
@@ -95,4 +138,13 @@ export async function insertRuns(sql: Tx, inputs: readonly NewRun[]): Promise<In
     }
   }
   return results
+}
+
+/** Which part of a failed guard fails (read again: the statement's own view is gone). */
+async function refusal(sql: Tx, guard: RunInsertGuard): Promise<RunGuardRefusal["refused"]> {
+  const [row] = await sql<{ keyOk: boolean }[]>`
+    select exists (select 1 from api_keys where id = ${guard.apiKeyId} and revoked_at is null)
+      as key_ok`
+  // A key restored since counts as a stale deployment: the caller resolves afresh either way.
+  return row?.keyOk === false ? "key" : "deployment"
 }

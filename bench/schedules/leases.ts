@@ -1,0 +1,68 @@
+import type { Subprocess } from "bun"
+
+/**
+ * The bench's consumer process (consumer.ts) and the lease times it reports: one line
+ * `lease <runId> <epoch ms>` per run it holds.
+ */
+export interface Consumer {
+  /** Epoch ms at which the consumer held each run's lease, by run id. */
+  leases: Map<string, number>
+  stop(): Promise<void>
+}
+
+export async function startConsumer(env: Record<string, string>): Promise<Consumer> {
+  const proc: Subprocess<"ignore", "pipe", "inherit"> = Bun.spawn(
+    ["bun", new URL("./consumer.ts", import.meta.url).pathname],
+    {
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "inherit",
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
+    },
+  )
+  const leases = new Map<string, number>()
+  let ready: () => void = () => {}
+  const isReady = new Promise<void>((resolve) => {
+    ready = resolve
+  })
+  const reading = (async () => {
+    const decoder = new TextDecoder()
+    let rest = ""
+    const reader = proc.stdout.getReader()
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      const lines = (rest + decoder.decode(value, { stream: true })).split("\n")
+      rest = lines.pop() ?? ""
+      for (const line of lines) {
+        if (line === "ready") ready()
+        const [word, runId, at] = line.split(" ")
+        if (word === "lease" && runId && at) leases.set(runId, Number(at))
+      }
+    }
+  })()
+  await Promise.race([
+    isReady,
+    proc.exited.then((code) => {
+      throw new Error(`consumer exited with ${code}`)
+    }),
+  ])
+  return {
+    leases,
+    async stop() {
+      proc.kill("SIGTERM")
+      await proc.exited
+      await reading
+    },
+  }
+}
+
+/** Waits until `ids` all have a lease (or `timeoutMs` passed). */
+export async function waitLeased(
+  consumer: Consumer,
+  ids: readonly string[],
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline && ids.some((id) => !consumer.leases.has(id))) await Bun.sleep(50)
+}
