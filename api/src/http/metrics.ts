@@ -12,7 +12,7 @@ import type { AppEnv } from "../env.ts"
 
 /** The API's Prometheus metrics; one registry per app. */
 export function createApiMetrics() {
-  return metricRegistry({
+  const metrics = metricRegistry({
     requests: new Counter(
       "helmr_http_requests_total",
       "HTTP requests by route pattern (never the raw path; `unmatched` for unknown paths), method and status.",
@@ -27,6 +27,10 @@ export function createApiMetrics() {
       "Runs created through the API, by source (api: trigger and replay, batch).",
     ),
   })
+  // Both sources are there from the start, so a rate over them has a zero to begin from.
+  metrics.triggered.inc({ source: "api" }, 0)
+  metrics.triggered.inc({ source: "batch" }, 0)
+  return metrics
 }
 export type ApiMetrics = ReturnType<typeof createApiMetrics>
 
