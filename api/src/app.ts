@@ -1,3 +1,4 @@
+import { OperationError } from "@helmr/migrations/queries/operation-error"
 import type { ErrorEnvelope } from "@helmr/sdk/contract"
 import { Hono } from "hono"
 import { HTTPException } from "hono/http-exception"
@@ -70,6 +71,20 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
 
   app.onError((error, c) => {
     const requestId = c.get("requestId")
+    // Refusals of the operations the API shares with the runner (migrations/src/queries).
+    if (error instanceof OperationError) {
+      return c.json(
+        {
+          error: {
+            code: error.code,
+            message: error.message,
+            requestId,
+            ...(error.details === undefined ? {} : { details: error.details }),
+          },
+        } satisfies ErrorEnvelope,
+        error.status,
+      )
+    }
     if (error instanceof ApiError) {
       const body: ErrorEnvelope = {
         error: {

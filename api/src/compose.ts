@@ -38,6 +38,7 @@ export async function composeApi(config: ApiConfig): Promise<ComposedApi> {
     scheduleUpcoming: config.HELMR_SCHEDULE_UPCOMING,
     corsOrigins: config.HELMR_CORS_ORIGINS,
     metricsEndpoint: config.HELMR_METRICS === "on",
+    publicApiUrl: config.HELMR_PUBLIC_API_URL,
     ...(config.HELMR_RATE_LIMIT > 0
       ? {
           rateLimit: {

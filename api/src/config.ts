@@ -29,5 +29,7 @@ export const ApiConfig = z.object({
   HELMR_CORS_ORIGINS: CorsOrigins,
   /** `off` removes `GET /metrics` (it needs no key; expose it only where Prometheus reaches it). */
   HELMR_METRICS: z.enum(["on", "off"]).default("on"),
+  /** Public URL of the API, for token completion URLs (else they are paths). */
+  HELMR_PUBLIC_API_URL: z.url().or(z.literal("")).default(""),
 })
 export type ApiConfig = z.infer<typeof ApiConfig>

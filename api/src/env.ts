@@ -19,6 +19,8 @@ export interface ApiDeps {
   rateLimit?: { limit: number; windowSeconds: number }
   /** `upcoming` slots in a run-now payload (`HELMR_SCHEDULE_UPCOMING`, shared with the dispatcher). */
   scheduleUpcoming?: number
+  /** Public URL of the API (token completion URLs); unset: paths. */
+  publicApiUrl?: string
   /** Run event streams: Postgres fallback poll and keep-alive comment intervals (ms). */
   sse?: { pollMs?: number; heartbeatMs?: number }
   /** Origins allowed to call `/api/v1` from a browser; empty or unset: no CORS headers at all. */

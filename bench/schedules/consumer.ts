@@ -51,7 +51,8 @@ const flush = () => {
 
 async function take(runId: string): Promise<void> {
   const run = await claimLeasedRun(deps, runId)
-  if (!run) return
+  // "resume" is a waiting run coming back to its runner; this consumer never parks runs.
+  if (!run || run === "resume") return
   out.push(`lease ${runId} ${Date.now()}`)
   const guard = { runnerId, attempt: run.attempt }
   await transitionRun(sql, runId, ["starting"], "running", {}, {}, guard)

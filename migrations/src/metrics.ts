@@ -72,6 +72,10 @@ export class Gauge extends Series {
   dec(labels: Labels = {}, by = 1): void {
     this.add(labels, -by)
   }
+
+  set(labels: Labels, value: number): void {
+    this.add(labels, value - this.get(labels))
+  }
 }
 
 interface HistogramSeries {

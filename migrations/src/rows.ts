@@ -193,7 +193,7 @@ export interface WaitpointRow {
   id: string
   environmentId: string
   runId: string | null
-  kind: "timer" | "token"
+  kind: "timer" | "token" | "run"
   status: "pending" | "completed" | "timed_out"
   resumeAt: Date | null
   timeoutAt: Date | null
@@ -201,6 +201,9 @@ export interface WaitpointRow {
   data: unknown
   createdAt: Date
   completedAt: Date | null
+  /** The child run a `run` waitpoint waits for (`runs.triggerAndWait`). */
+  childRunId: string | null
+  tags: string[]
 }
 
 export interface StreamChunkRow {

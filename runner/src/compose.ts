@@ -2,6 +2,7 @@ import { hostname } from "node:os"
 import { ConfigError } from "@helmr/migrations/config"
 import type { Sql } from "@helmr/migrations/db"
 import { checkKeyring, keyringFromConfig } from "@helmr/migrations/keyring"
+import { TaskCatalog } from "@helmr/migrations/queries/task-catalog"
 import { type Valkey, valkeyKeys } from "@helmr/migrations/valkey"
 import Docker from "dockerode"
 import type { Logger } from "pino"
@@ -117,6 +118,9 @@ export async function composeRunner(
       memoryBytes: parseMemory(config.HELMR_SANDBOX_DEFAULT_MEMORY) ?? 1024 ** 3,
     },
     keepWorkspaces: config.HELMR_KEEP_WORKSPACES === "true",
+    publicApiUrl: config.HELMR_PUBLIC_API_URL,
+    parked: new Map(),
+    catalog: new TaskCatalog(clients.sql, clients.logger),
     workspaceRetentionMs: config.HELMR_WORKSPACE_RETENTION_MS,
     metrics: createRunnerMetrics(),
   }

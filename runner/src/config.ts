@@ -86,6 +86,8 @@ export const RunnerConfig = z.object({
     .default("10Gi"),
   /** How often unused images are collected; 0 turns collection off. */
   HELMR_IMAGE_GC_INTERVAL_MS: z.coerce.number().int().min(0).default(600_000),
+  /** Public URL of the API, for the completion `url` of tokens tasks create (else a path). */
+  HELMR_PUBLIC_API_URL: z.url().or(z.literal("")).default(""),
   /** Extra labels on everything the runner creates in Docker: `key=value,key=value`. */
   HELMR_RUNNER_LABELS: z
     .string()

@@ -4,6 +4,7 @@ import { checkDependencies } from "@helmr/migrations/service"
 import type { Valkey } from "@helmr/migrations/valkey"
 import type { Runner } from "./compose.ts"
 import type { RunLoop } from "./run/run-loop.ts"
+import { refreshRunStates } from "./run/runner-metrics.ts"
 
 /**
  * The runner's own HTTP port: `GET /healthz` (Postgres, Valkey, Docker) and `GET /metrics`
@@ -26,7 +27,10 @@ export function serveRunnerHealth(options: {
       if (req.method !== "GET" && req.method !== "HEAD")
         return new Response("method not allowed", { status: 405, headers: { Allow: "GET, HEAD" } })
       if (path === "/metrics") {
-        return new Response(runner.deps.metrics.render(), {
+        const { metrics, runnerId } = runner.deps
+        // Postgres down: the other families still answer; the state gauge keeps its last values.
+        await refreshRunStates(sql, runnerId, metrics).catch(() => {})
+        return new Response(metrics.render(), {
           headers: { "content-type": METRICS_CONTENT_TYPE },
         })
       }

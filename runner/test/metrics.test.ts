@@ -61,7 +61,8 @@ describe("runner /metrics", () => {
     ]) {
       expect(text).toContain(`# TYPE ${name} ${type}\n`)
     }
-    expect(sample(text, 'helmr_runner_runs{state="running"}')).toBe(0)
+    for (const state of ["starting", "running", "waiting"])
+      expect(sample(text, `helmr_runner_runs{state="${state}"}`)).toBe(0)
     expect(sample(text, "helmr_runner_sandboxes_alive")).toBe(0)
     expect((await fetch(new URL("/metrics", server.url), { method: "POST" })).status).toBe(405)
   })

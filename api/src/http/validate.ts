@@ -1,3 +1,8 @@
+import {
+  type IssueList,
+  renderPath,
+  toFieldIssues,
+} from "@helmr/migrations/queries/operation-error"
 import type { FieldIssue } from "@helmr/sdk/contract"
 import { zValidator } from "@hono/zod-validator"
 import type { HonoRequest } from "hono"
@@ -20,31 +25,8 @@ import { findUnsafeJson } from "./safe-input.ts"
 type Target = "json" | "query" | "param"
 const ROOTS: Record<Target, string> = { json: "(body)", query: "(query)", param: "(path)" }
 
-/** What a zod error carries that we report. */
-interface IssueList {
-  issues: readonly { path: readonly PropertyKey[]; message: string }[]
-}
-
-/** A path as field issues name it: `options.tags[0]`. */
-export function renderPath(path: readonly PropertyKey[], prefix = ""): string {
-  let rendered = prefix
-  for (const part of path) {
-    if (typeof part === "number") rendered += `[${part}]`
-    else rendered += rendered === "" ? String(part) : `.${String(part)}`
-  }
-  return rendered
-}
-
-/**
- * Zod issues as `{ path, message }`, paths rendered like the manifest checks do
- * (`options.tags[0]`), under `prefix`; an issue of the whole value is `root`.
- */
-export function toFieldIssues(error: IssueList, prefix?: string, root = "(body)"): FieldIssue[] {
-  return error.issues.map((issue) => ({
-    path: renderPath(issue.path, prefix) || root,
-    message: issue.message,
-  }))
-}
+/** Shared with the operations the runner also runs (migrations/src/queries). */
+export { renderPath, toFieldIssues }
 
 export function validationFailed(issues: FieldIssue[], message?: string): ApiError {
   const first = issues[0]

@@ -1,3 +1,4 @@
+import type { TaskCatalog } from "@helmr/migrations/queries/task-catalog"
 import { BatchBody, IDENTIFIER_PATTERN, TaskBatchBody } from "@helmr/sdk/contract"
 import type { Context } from "hono"
 import { Hono } from "hono"
@@ -6,7 +7,6 @@ import type { ApiDeps, AppEnv } from "../env.ts"
 import { notFound } from "../errors.ts"
 import { validJson, validParams } from "../http/validate.ts"
 import { type BatchTriggerItem, batchTrigger } from "../runs/batch-trigger.ts"
-import type { TaskCatalog } from "../runs/task-catalog.ts"
 
 const TaskParams = z.object({ taskId: z.string() })
 

@@ -1,3 +1,5 @@
+import { OperationError } from "@helmr/migrations/queries/operation-error"
+import type { TaskCatalog } from "@helmr/migrations/queries/task-catalog"
 import type { RunRow } from "@helmr/migrations/rows"
 import { IDENTIFIER_PATTERN, ListRunsQuery, TriggerBody } from "@helmr/sdk/contract"
 import { type Context, Hono } from "hono"
@@ -13,7 +15,6 @@ import { listRuns } from "../runs/list-runs.ts"
 import type { RunBatcher } from "../runs/run-batcher.ts"
 import type { RunNotifier } from "../runs/run-notifier.ts"
 import { toRun, toRunSummary } from "../runs/serialize.ts"
-import type { TaskCatalog } from "../runs/task-catalog.ts"
 import { StaleCaller, type TriggerInput, triggerRun } from "../runs/trigger-run.ts"
 
 export interface RunServices {
@@ -50,8 +51,10 @@ export function runsRoutes(deps: ApiDeps, services: RunServices): Hono<AppEnv> {
         return await triggerRun(deps, services, c.get("caller"), input)
       } catch (error) {
         const stale = error instanceof StaleCaller
+        // The trigger's checks are shared with the runner and refuse with OperationError.
         const mayBeStale =
-          error instanceof ApiError && (error.status === 404 || error.status === 422)
+          (error instanceof ApiError || error instanceof OperationError) &&
+          (error.status === 404 || error.status === 422)
         if (!stale && !(mayBeStale && attempt === 0)) throw error
         const token = bearerToken(c) ?? ""
         keys.forget(token)

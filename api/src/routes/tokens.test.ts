@@ -29,6 +29,40 @@ const status = async (table: "runs" | "waitpoints", id: string) => {
   return row?.status
 }
 
+describe("tokens.create", () => {
+  test("201 a pending token; the same idempotencyKey gives the same token (200)", async () => {
+    const token = await f.clients.dev.tokens.create({
+      timeout: "1h",
+      idempotencyKey: "approve-1",
+      tags: ["a", "a", "b"],
+    })
+    expect(token).toMatchObject({ status: "pending", tags: ["a", "b"] })
+    expect(token.id).toStartWith("tok_")
+    expect(token.url).toBe(`/api/v1/tokens/${token.id}/complete`)
+    const again = await f.clients.dev.tokens.create({ idempotencyKey: "approve-1" })
+    expect(again.id).toBe(token.id)
+    // Keys are per environment.
+    const staging = await f.clients.staging.tokens.create({ idempotencyKey: "approve-1" })
+    expect(staging.id).not.toBe(token.id)
+  })
+
+  test("bad bodies are 422 naming the field and write nothing", async () => {
+    const before = await f.api.db.sql`select 1 from waitpoints`
+    for (const [body, path] of [
+      [{ timeout: "soon" }, "timeout"],
+      [{ timeout: "400d" }, "timeout"],
+      [{ idempotencyKey: "a:b" }, "idempotencyKey"],
+      [{ tags: "x" }, "tags"],
+      [{ extra: 1 }, "(body)"],
+    ] as const) {
+      const error = await expectApiError(f.clients.dev.tokens.create(body as never))
+      expect(error.status).toBe(422)
+      expect(JSON.stringify(error.details)).toContain(path)
+    }
+    expect((await f.api.db.sql`select 1 from waitpoints`).length).toBe(before.length)
+  })
+})
+
 describe("tokens.complete", () => {
   test("completes the token with its data and makes the waiting run runnable again", async () => {
     const { runId, tokenId } = await waitingOnToken()
@@ -42,9 +76,10 @@ describe("tokens.complete", () => {
     expect(await status("runs", runId)).toBe("queued")
     expect(await f.api.valkey.valkey.zscore(f.api.valkey.keys.runQueue, runId)).not.toBeNull()
 
-    // Idempotent: a second completion answers with the first one and changes nothing.
-    const again = await f.clients.dev.tokens.complete(tokenId, { approved: false })
-    expect(again).toEqual(done)
+    // A second completion is 409 with the first one (issue 10) and changes nothing.
+    const again = await expectApiError(f.clients.dev.tokens.complete(tokenId, { approved: false }))
+    expect(again.status).toBe(409)
+    expect(again.details).toEqual(done)
     const events = await f.api.db.sql`
       select 1 from run_events where run_id = ${runId} and type = 'token_completed'`
     expect(events.length).toBe(1)

@@ -1,12 +1,14 @@
+import { scheduleMath } from "@helmr/dispatcher/schedule/math"
 import { insertRuns } from "@helmr/migrations/queries/insert-runs"
+import { OperationError } from "@helmr/migrations/queries/operation-error"
 import type { NewRun } from "@helmr/migrations/queries/runs"
+import type { TaskCatalog } from "@helmr/migrations/queries/task-catalog"
+import { prepareRun } from "@helmr/migrations/queries/trigger-run"
 import { enqueueRuns } from "@helmr/migrations/valkey"
 import type { BatchRun, FieldIssue, TriggerOptions } from "@helmr/sdk/contract"
 import type { ApiDeps, Caller } from "../env.ts"
 import { ApiError } from "../errors.ts"
 import { validationFailed } from "../http/validate.ts"
-import type { TaskCatalog } from "./task-catalog.ts"
-import { prepareRun } from "./trigger-run.ts"
 
 export interface BatchTriggerItem {
   taskId: string
@@ -31,9 +33,11 @@ export async function batchTrigger(
   const prepared: NewRun[] = []
   for (const [i, item] of items.entries()) {
     try {
-      prepared.push(await prepareRun(deps, catalog, caller, { ...item }, now))
+      const math = scheduleMath
+      prepared.push(await prepareRun({ ...deps, math }, catalog, caller, { ...item }, now))
     } catch (error) {
-      if (!(error instanceof ApiError)) throw error
+      // The trigger's checks (shared with the runner) refuse with OperationError.
+      if (!(error instanceof ApiError) && !(error instanceof OperationError)) throw error
       if (error.status === 404) issues.push({ path: `items[${i}].task`, message: error.message })
       else if (error.status === 422 && Array.isArray(error.details)) {
         for (const issue of error.details as FieldIssue[])

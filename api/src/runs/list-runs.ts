@@ -1,8 +1,8 @@
 import type { Sql } from "@helmr/migrations/db"
+import { decodeCursor, encodeCursor } from "@helmr/migrations/queries/cursor"
 import type { RunRow } from "@helmr/migrations/rows"
 import type { ListRunsQuery } from "@helmr/sdk/contract"
 import type { z } from "zod"
-import { decodeCursor, encodeCursor } from "../http/cursor.ts"
 
 type Query = z.output<typeof ListRunsQuery>
 

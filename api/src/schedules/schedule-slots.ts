@@ -1,4 +1,5 @@
 import type { Sql } from "@helmr/migrations/db"
+import { decodeCursor, encodeCursor } from "@helmr/migrations/queries/cursor"
 import type {
   ListScheduleSlotsQuery,
   RunStatus,
@@ -8,7 +9,6 @@ import type {
   SlotReason,
 } from "@helmr/sdk/contract"
 import { ApiError } from "../errors.ts"
-import { decodeCursor, encodeCursor } from "../http/cursor.ts"
 
 interface SlotViewRow {
   slotAt: Date

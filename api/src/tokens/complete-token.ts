@@ -7,9 +7,9 @@ import { ApiError, notFound } from "../errors.ts"
 import type { RunNotifier } from "../runs/run-notifier.ts"
 
 /**
- * Completes a pending token waitpoint of the environment with `data`. Idempotent: a completed
- * token answers with its first completion. A token whose timeout passed is 409 (the dispatcher
- * owns timing it out). Afterwards, a run left `waiting` with no other pending waitpoint is moved
+ * Completes a pending token waitpoint of the environment with `data`. A token completed already
+ * is a 409 whose details carry the first completion (the caller learns what the task received);
+ * a token whose timeout passed is 409 too (the dispatcher owns timing it out). Afterwards, a run left `waiting` with no other pending waitpoint is moved
  * back to `queued` and enqueued, so a runner picks it up and resumes it.
  */
 export async function completeToken(
@@ -25,7 +25,14 @@ export async function completeToken(
       where id = ${tokenId} and environment_id = ${environmentId} and kind = 'token'
       for update`
     if (!token) throw notFound(`token ${tokenId}`)
-    if (token.status === "completed") return { token, completedNow: false }
+    if (token.status === "completed") {
+      throw new ApiError(
+        409,
+        "conflict",
+        `token ${tokenId} was completed already`,
+        toCompletion(token),
+      )
+    }
     if (token.status === "timed_out" || (token.timeoutAt && token.timeoutAt <= new Date())) {
       throw new ApiError(409, "conflict", `token ${tokenId} timed out`, { status: "timed_out" })
     }
@@ -40,10 +47,13 @@ export async function completeToken(
       await tx`insert into run_events (run_id, type, data)
         values (${done.runId}, 'token_completed', ${tx.json({ tokenId })})`
     }
-    return { token: done, completedNow: true }
+    return done
   })
-  const { token } = row
-  if (row.completedNow && token.runId) await resumeRun(deps, notifier, token.runId)
+  if (row.runId) await resumeRun(deps, notifier, row.runId)
+  return toCompletion(row)
+}
+
+function toCompletion(token: WaitpointRow): TokenCompletion {
   return {
     id: token.id,
     status: "completed",

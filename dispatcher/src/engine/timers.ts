@@ -1,5 +1,11 @@
 import { transitionRun } from "@helmr/migrations/queries/runs"
-import { dequeueRun, enqueueRun, leaseTimers, parseTimerMember } from "@helmr/migrations/valkey"
+import {
+  dequeueRun,
+  enqueueRun,
+  leaseTimers,
+  parseTimerMember,
+  publishRunMessage,
+} from "@helmr/migrations/valkey"
 import { type EngineDeps, sleep } from "./deps.ts"
 import { errorMessage } from "./errors.ts"
 import { removeLeasedTimer } from "./timer-leases.ts"
@@ -25,12 +31,15 @@ export async function resumeTimedWait(
 ): Promise<string | null> {
   const now = new Date(deps.now())
   const runId = await deps.sql.begin(async (tx) => {
-    const [waitpoint] = await tx<{ runId: string | null }[]>`
-      select run_id from waitpoints
-      where id = ${waitpointId} and kind = 'timer' and status = 'pending' and resume_at <= ${now}
+    // A timer completes at its time; a token not completed by its timeout times out.
+    const [waitpoint] = await tx<{ runId: string | null; kind: string }[]>`
+      select run_id, kind from waitpoints
+      where id = ${waitpointId} and status = 'pending'
+        and ((kind = 'timer' and resume_at <= ${now}) or (kind = 'token' and timeout_at <= ${now}))
       for update skip locked`
     if (!waitpoint) return null
-    await tx`update waitpoints set status = 'completed', completed_at = now()
+    await tx`update waitpoints
+      set status = ${waitpoint.kind === "timer" ? "completed" : "timed_out"}, completed_at = now()
       where id = ${waitpointId}`
     if (!waitpoint.runId) return null
     const woken = await transitionRun(
@@ -39,11 +48,14 @@ export async function resumeTimedWait(
       ["waiting"],
       "queued",
       { availableAt: now },
-      { reason: "timer", waitpointId },
+      { reason: waitpoint.kind === "timer" ? "timer" : "token timed out", waitpointId },
     )
     return woken?.id ?? null
   })
-  if (runId) await enqueueRun(deps.valkey, deps.keys, runId, now)
+  if (runId) {
+    await enqueueRun(deps.valkey, deps.keys, runId, now)
+    await publishRunMessage(deps.valkey, deps.keys, runId, "status").catch(() => 0)
+  }
   return runId
 }
 
@@ -97,6 +109,11 @@ async function sweepDueTimers(deps: EngineDeps): Promise<void> {
     where status = 'pending' and kind = 'timer' and resume_at <= ${now}
     order by resume_at limit ${BATCH}`
   for (const { id } of waits) await actOn(deps, "wait", id)
+  const tokens = await deps.sql<{ id: string }[]>`
+    select id from waitpoints
+    where status = 'pending' and kind = 'token' and timeout_at <= ${now}
+    order by timeout_at limit ${BATCH}`
+  for (const { id } of tokens) await actOn(deps, "wait", id)
   const expired = await deps.sql<{ id: string }[]>`
     select id from runs
     where status = 'queued' and expires_at is not null and expires_at <= ${now}

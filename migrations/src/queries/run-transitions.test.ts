@@ -11,6 +11,9 @@ const ALLOWED: readonly (readonly [RunStatus, RunStatus])[] = [
   ["queued", "starting"],
   ["queued", "canceled"],
   ["queued", "expired"],
+  // Durable waits (docs/runtime.md): resumed in its living sandbox, or its sandbox lost.
+  ["queued", "running"],
+  ["queued", "crashed"],
   ["starting", "running"],
   ["starting", "queued"],
   ["starting", "failed"],
@@ -28,6 +31,9 @@ const ALLOWED: readonly (readonly [RunStatus, RunStatus])[] = [
   ["waiting", "canceled"],
   ["waiting", "failed"],
   ["waiting", "timed_out"],
+  // A task that ends while a wait it no longer awaits is pending, or whose sandbox dies waiting.
+  ["waiting", "succeeded"],
+  ["waiting", "crashed"],
 ]
 
 const key = (from: RunStatus, to: RunStatus) => `${from} → ${to}`

@@ -8,16 +8,19 @@ import type { RunStatus } from "../rows.ts"
  * way out. Pure: no I/O.
  */
 export const RUN_TRANSITIONS: Readonly<Record<RunStatus, readonly RunStatus[]>> = {
-  // Claimed by a runner, canceled before it starts, or past its ttl.
-  queued: ["starting", "canceled", "expired"],
+  // Claimed by a runner, canceled before it starts, or past its ttl. A waiting run queued again
+  // (its wait completed) is resumed by the runner holding its sandbox (running), or, its sandbox
+  // lost with no attempt left, crashed (docs/runtime.md).
+  queued: ["starting", "canceled", "expired", "running", "crashed"],
   // The sandbox starts (running), or the attempt ends before the task ran: a build failure, a
   // cancel, a lost sandbox, a runner shutdown or a retry.
   starting: ["running", "queued", "failed", "canceled", "timed_out", "crashed"],
   // Only a running task can succeed or start waiting.
   running: ["waiting", "queued", "succeeded", "failed", "canceled", "timed_out", "crashed"],
-  // A wait ends by going back to the queue (no checkpoints: the task is started again), or the
-  // run ends while it waits.
-  waiting: ["queued", "canceled", "failed", "timed_out"],
+  // A wait ends by going back to the queue (the runner holding the living sandbox resumes it), or
+  // the run ends while it waits: canceled, or the task returned, threw or its sandbox died while
+  // a wait it no longer awaited was pending.
+  waiting: ["queued", "canceled", "succeeded", "failed", "timed_out", "crashed"],
   succeeded: [],
   failed: [],
   canceled: [],

@@ -1,4 +1,4 @@
-import type { SerializedError } from "@helmr/sdk/runtime/protocol"
+import type { CallMessage, SerializedError } from "@helmr/sdk/runtime/protocol"
 import { ImageBuildError } from "../build/build-image.ts"
 import type { OutputStream } from "../sandbox/driver.ts"
 import { parseSandboxLine } from "../sandbox/messages.ts"
@@ -47,6 +47,7 @@ export function onSandboxOutput(
   state: AttemptReport,
   nonce: string,
   attempt: number,
+  onCall: (call: CallMessage) => void,
   durable?: DurableSinks,
 ) {
   return (stream: OutputStream, line: string) => {
@@ -82,6 +83,9 @@ export function onSandboxOutput(
         })
         return
       }
+      case "call":
+        onCall(message)
+        return
       case "result":
         state.result = message.ok
           ? { ok: true, output: message.output }

@@ -3,85 +3,33 @@ import { transitionRun } from "@helmr/migrations/queries/runs"
 import type { RunRow } from "@helmr/migrations/rows"
 import { publishRunMessage } from "@helmr/migrations/valkey"
 import { NONCE_ENV, PROTOCOL_VERSION } from "@helmr/sdk/runtime/protocol"
-import type { Sandbox } from "../sandbox/driver.ts"
-import {
-  type AbortKind,
-  type AttemptReport,
-  onSandboxOutput,
-  outcomeOf,
-  setupOutcome,
-} from "./attempt-report.ts"
+import type { Sandbox, SandboxRecord } from "../sandbox/driver.ts"
+import { outcomeOf, setupOutcome } from "./attempt-report.ts"
+import { type AttemptSession, createAttemptSession } from "./attempt-session.ts"
 import type { RunnerDeps } from "./deps.ts"
-import { createDurableSinks } from "./durable-sinks.ts"
-import { createEventLog } from "./event-log.ts"
 import { finishAttempt } from "./finish.ts"
-import { startHeartbeat } from "./heartbeat.ts"
 import type { AttemptOutcome } from "./outcome.ts"
+import type { Slot } from "./parking.ts"
 import { loadRunPlan, RunSetupError, resolveSecrets } from "./run-plan.ts"
 
 /**
  * One attempt of a claimed run (status `starting`, owned by this runner): build, start the
  * sandbox, supervise it until it reports a result or exits, then finish the run. Aborts (cancel,
  * maxDuration, runner shutdown) go to the task as `ctx.signal`; the sandbox is killed after the
- * grace period if it does not end by itself.
+ * grace period if it does not end by itself. While the task waits, the attempt is parked
+ * (attempt-session.ts) and the sandbox lives on.
  */
-
-interface AttemptState extends AttemptReport {
-  sandbox: Sandbox | null
-  lost: boolean
-  timers: ReturnType<typeof setTimeout>[]
-}
-
 export async function runAttempt(
   deps: RunnerDeps,
   run: RunRow,
   stop: AbortSignal,
+  slot: Slot,
   leasedAt = performance.now(),
 ): Promise<void> {
   const { metrics } = deps
-  let held: "starting" | "running" = "starting"
-  const log = deps.logger.child({ runId: run.id, attempt: run.attempt })
-  const events = createEventLog({
-    sql: deps.sql,
-    valkey: deps.valkey,
-    keys: deps.keys,
-    runId: run.id,
-    onError: (error) => log.warn({ err: error }, "recording run events failed"),
-  })
-  const durable = createDurableSinks(deps, run, events, (error) =>
-    log.warn({ err: error }, "storing run metadata or stream chunks failed"),
-  )
-  const state: AttemptState = { abort: null, sandbox: null, lost: false, result: null, timers: [] }
-  const requestAbort = (kind: AbortKind, message: string) => {
-    if (state.abort || state.lost) return
-    state.abort = { kind, message }
-    events.add({ type: "log", level: "warn", message, data: { attempt: run.attempt } })
-    const sandbox = state.sandbox
-    if (!sandbox) return
-    sandbox.send({
-      type: "abort",
-      reason: kind === "timed_out" ? "timed_out" : "canceled",
-      message,
-    })
-    state.timers.push(setTimeout(() => void sandbox.kill(), deps.graceMs))
-  }
-  const unwatch = deps.cancelWatch.watch(run.id, () =>
-    requestAbort("canceled", "the run was canceled"),
-  )
-  const heartbeat = startHeartbeat(deps, run, {
-    onCancel: () => requestAbort("canceled", "the run was canceled"),
-    onLost: () => {
-      state.lost = true
-      log.warn("lost the run's lease to another runner; stopping this attempt")
-      void state.sandbox?.kill()
-    },
-  })
-  const onStop = () =>
-    requestAbort("interrupted", "the runner is shutting down; the run will be retried")
-  stop.addEventListener("abort", onStop)
-
-  metrics.runs.inc({ state: held })
-  let outcome: AttemptOutcome
+  const session = createAttemptSession(deps, run, stop, slot)
+  const { state, events, log } = session
+  let outcome: AttemptOutcome | null = null
   let memory = ""
   try {
     const plan = await loadRunPlan(deps.sql, run)
@@ -110,7 +58,7 @@ export async function runAttempt(
     // The API may have asked to cancel while this attempt was building: do not start the task then.
     const [pending] = await deps.sql<{ requested: boolean }[]>`
       select cancel_requested_at is not null as requested from runs where id = ${run.id}`
-    if (pending?.requested) requestAbort("canceled", "the run was canceled")
+    if (pending?.requested) session.requestAbort("canceled", "the run was canceled")
     if (state.abort || state.lost) throw new AbortedBeforeStart()
     const nonce = randomBytes(12).toString("hex")
     const sandbox = await deps.driver.start(
@@ -127,7 +75,7 @@ export async function runAttempt(
         },
         network: plan.sandbox.network,
       },
-      onSandboxOutput(events, state, nonce, run.attempt, durable),
+      session.output(nonce),
     )
     state.sandbox = sandbox
     metrics.sandboxes.inc()
@@ -145,9 +93,6 @@ export async function runAttempt(
       await sandbox.kill()
     } else {
       metrics.start.observe((performance.now() - leasedAt) / 1000)
-      metrics.runs.dec({ state: held })
-      held = "running"
-      metrics.runs.inc({ state: held })
       void publishRunMessage(deps.valkey, deps.keys, run.id, "status").catch(() => 0)
       sandbox.send({
         type: "start",
@@ -159,25 +104,16 @@ export async function runAttempt(
         entry: prepared.entry,
         payload: run.payload,
         metadata: run.metadata,
+        orphanAfterMs: Math.max(10_000, deps.leaseMs * 2),
       })
-      const pending = readAbort(state)
-      if (pending) {
+      const pendingAbort = readAbort(session)
+      if (pendingAbort) {
         state.abort = null
-        requestAbort(pending.kind, pending.message)
+        session.requestAbort(pendingAbort.kind, pendingAbort.message)
       }
-      const maxDuration = run.maxDurationSeconds ?? plan.task.maxDuration
-      if (maxDuration) {
-        state.timers.push(
-          setTimeout(
-            () => requestAbort("timed_out", `maxDuration of ${maxDuration}s reached`),
-            maxDuration * 1000,
-          ),
-        )
-      }
+      session.startClock(run.maxDurationSeconds ?? plan.task.maxDuration)
     }
-    const exit = await sandbox.exited
-    await events.flush()
-    outcome = outcomeOf(state, { result: state.result, exit, memory })
+    outcome = await superviseSandbox(session, sandbox, memory)
   } catch (error) {
     outcome =
       error instanceof AbortedBeforeStart
@@ -186,34 +122,94 @@ export async function runAttempt(
     if (!(error instanceof AbortedBeforeStart) && !(error instanceof RunSetupError)) {
       log.warn({ err: error }, "attempt failed before the task ran")
     }
-  } finally {
-    for (const timer of state.timers) clearTimeout(timer)
-    heartbeat.stop()
-    unwatch()
-    stop.removeEventListener("abort", onStop)
   }
+  await endAttempt(deps, run, session, outcome)
+}
+
+/**
+ * A sandbox of a waiting run left by this runner's previous process, re-attached: the attempt
+ * goes on parked (no slot) and the runtime sends its unanswered calls again.
+ */
+export async function adoptAttempt(
+  deps: RunnerDeps,
+  run: RunRow,
+  record: SandboxRecord,
+  stop: AbortSignal,
+  slot: Slot,
+): Promise<boolean> {
+  const session = createAttemptSession(deps, run, stop, slot)
+  const [last] = await deps.sql<{ at: Date }[]>`
+    select coalesce(max(created_at), ${run.updatedAt}) as at from run_events where run_id = ${run.id}`
+  const adopted = await deps.driver.adopt(record, last?.at ?? run.updatedAt, session.output)
+  if (!adopted) {
+    await session.close()
+    await session.events.close()
+    return false
+  }
+  session.state.sandbox = adopted.sandbox
+  deps.metrics.sandboxes.inc()
+  session.park()
+  session.startClock(run.maxDurationSeconds)
+  session.events.add({
+    type: "log",
+    level: "info",
+    message: `runner ${deps.runnerId} restarted and re-attached to the sandbox of attempt ${run.attempt}`,
+    data: { attempt: run.attempt },
+  })
+  adopted.sandbox.send({ type: "reattach" })
+  void (async () => {
+    const outcome = await superviseSandbox(session, adopted.sandbox, "")
+    await endAttempt(deps, run, session, outcome)
+  })().catch((error: unknown) => session.log.error({ err: error }, "adopted attempt failed"))
+  return true
+}
+
+/** Waits for the sandbox to end (an outcome) or to be detached (null: left for adoption). */
+async function superviseSandbox(
+  session: AttemptSession,
+  sandbox: Sandbox,
+  memory: string,
+): Promise<AttemptOutcome | null> {
+  const exit = await Promise.race([sandbox.exited, sandbox.detached.then(() => null)])
+  if (!exit) return null
+  await session.events.flush()
+  return outcomeOf(session.state, { result: session.state.result, exit, memory })
+}
+
+async function endAttempt(
+  deps: RunnerDeps,
+  run: RunRow,
+  session: AttemptSession,
+  outcome: AttemptOutcome | null,
+): Promise<void> {
+  const { state, events, log } = session
+  const detached = outcome === null
+  await session.close()
   try {
     // Every chunk and the last metadata are stored before the run's end is recorded.
-    await durable.flush()
-    if (state.lost) return void metrics.finished.inc({ status: "lost" })
+    await session.durable.flush()
+    if (state.lost) return void deps.metrics.finished.inc({ status: "lost" })
+    if (detached) return
     const interrupted = state.abort?.kind === "interrupted"
     await finishAttempt(deps, run, outcome, events, interrupted)
-    metrics.finished.inc({
+    deps.metrics.finished.inc({
       status: interrupted && outcome.status !== "succeeded" ? "interrupted" : outcome.status,
     })
   } finally {
-    metrics.runs.dec({ state: held })
     await events.close()
-    await state.sandbox
-      ?.remove()
-      .catch((error: unknown) => log.warn({ err: error }, "removing the sandbox failed"))
-    if (state.sandbox) metrics.sandboxes.dec()
+    if (!detached) {
+      await state.sandbox
+        ?.remove()
+        .catch((error: unknown) => log.warn({ err: error }, "removing the sandbox failed"))
+    }
+    // A detached sandbox lives on for the next process of this runner: no longer this one's.
+    if (state.sandbox) deps.metrics.sandboxes.dec()
   }
 }
 
 class AbortedBeforeStart extends Error {}
 
 /** Read through a call: the abort changes from callbacks, behind the type checker's back. */
-function readAbort(state: AttemptState): AttemptState["abort"] {
-  return state.abort
+function readAbort(session: AttemptSession): AttemptSession["state"]["abort"] {
+  return session.state.abort
 }

@@ -12,10 +12,15 @@ import { extendRunLease } from "./run-lease.ts"
  * `starting` by compare-and-set, with the runner id, the lease deadline and the next attempt
  * number. Anything else a queue entry can point at is tidied here: finished or waiting runs leave
  * the queue, early entries move to their time, expired ones expire, and runs of a dead runner are
- * recovered. A run of a limited queue is claimed only through its concurrency gate. Returns the
- * claimed run, or null.
+ * recovered. A run of a limited queue is claimed only through its concurrency gate. A queued run
+ * that still names a runner is a waiting run coming back: `"resume"` when this runner holds its
+ * sandbox, left to its runner while that one's lease lives, else a new attempt. Returns the
+ * claimed run, "resume", or null.
  */
-export async function claimLeasedRun(deps: RunnerDeps, runId: string): Promise<RunRow | null> {
+export async function claimLeasedRun(
+  deps: RunnerDeps,
+  runId: string,
+): Promise<RunRow | "resume" | null> {
   const [run] = await deps.sql<RunRow[]>`select * from runs where id = ${runId}`
   if (!run || FINAL_RUN_STATUSES.includes(run.status) || run.status === "waiting") {
     await dequeueRun(deps.valkey, deps.keys, runId)
@@ -31,7 +36,41 @@ export async function claimLeasedRun(deps: RunnerDeps, runId: string): Promise<R
     }
     return null
   }
-  if (run.expiresAt && run.expiresAt.getTime() <= now) {
+  let cause: string | undefined
+  if (run.runnerId) {
+    // A waiting run that came back: its sandbox is alive at the runner that holds it.
+    if (run.runnerId === deps.runnerId && deps.parked.get(runId)?.attempt === run.attempt) {
+      return "resume"
+    }
+    if (
+      run.runnerId !== deps.runnerId &&
+      run.leaseExpiresAt &&
+      run.leaseExpiresAt.getTime() > now
+    ) {
+      await enqueueRun(deps.valkey, deps.keys, runId, new Date(now + 1_000))
+      return null
+    }
+    // Its sandbox is gone (the runner holding it died, or restarted without it): a new attempt,
+    // in which the waits the lost attempt completed return at once.
+    cause = "sandbox lost"
+    if (run.attempt >= run.maxAttempts) {
+      const error = {
+        name: "SandboxLostError",
+        message: `the sandbox of attempt ${run.attempt} was lost while the run waited (runner ${run.runnerId})`,
+      }
+      const crashed = await transitionRun(
+        deps.sql,
+        runId,
+        ["queued"],
+        "crashed",
+        { error, leaseExpiresAt: null },
+        { cause, attempt: run.attempt, error },
+        { runnerId: run.runnerId, attempt: run.attempt },
+      )
+      if (crashed) await dequeueRun(deps.valkey, deps.keys, runId)
+      return null
+    }
+  } else if (run.expiresAt && run.expiresAt.getTime() <= now) {
     const expired = await transitionRun(
       deps.sql,
       runId,
@@ -56,7 +95,8 @@ export async function claimLeasedRun(deps: RunnerDeps, runId: string): Promise<R
       ["queued"],
       "starting",
       { runnerId: deps.runnerId, leaseExpiresAt: new Date(now + deps.leaseMs), attempt },
-      { runnerId: deps.runnerId, attempt },
+      { runnerId: deps.runnerId, attempt, ...(cause ? { cause } : {}) },
+      { runnerId: run.runnerId, attempt: run.attempt },
     ),
   )
   if (claimed) await extendRunLease(deps.valkey, deps.keys, runId, deps.leaseMs)

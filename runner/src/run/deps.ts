@@ -1,10 +1,12 @@
 import type { Sql } from "@helmr/migrations/db"
+import type { TaskCatalog } from "@helmr/migrations/queries/task-catalog"
 import type { Keyring } from "@helmr/migrations/secrets"
 import type { Valkey, ValkeyKeys } from "@helmr/migrations/valkey"
 import type { Logger } from "pino"
 import type { SandboxDriver } from "../sandbox/driver.ts"
 import type { CancelWatch } from "./cancel-watch.ts"
 import type { RetryPolicy } from "./outcome.ts"
+import type { ParkedAttempt } from "./parking.ts"
 import type { PickupSignal } from "./pickup-signal.ts"
 import type { RunnerMetrics } from "./runner-metrics.ts"
 
@@ -31,6 +33,12 @@ export interface RunnerDeps {
   defaults: { cpu: number; memoryBytes: number }
   /** Keep a session's workspace after its last run finished (default: removed). */
   keepWorkspaces: boolean
+  /** Public URL of the API (token completion URLs); "" gives paths. */
+  publicApiUrl: string
+  /** Attempts of this runner whose run waits (their sandbox alive, no slot held), by run id. */
+  parked: Map<string, ParkedAttempt>
+  /** Tasks of current deployments (triggers from tasks), as the API reads them. */
+  catalog: TaskCatalog
   /** How long a finished session's workspace is kept before the sweep removes it (0: at once). */
   workspaceRetentionMs: number
   metrics: RunnerMetrics

@@ -1,5 +1,6 @@
+import { canTransitionRun } from "@helmr/migrations/queries/run-transitions"
 import { transitionRun } from "@helmr/migrations/queries/runs"
-import type { RunRow } from "@helmr/migrations/rows"
+import type { RunRow, RunStatus } from "@helmr/migrations/rows"
 import { FINAL_RUN_STATUSES } from "@helmr/migrations/rows"
 import { dequeueRun, enqueueRun, publishRunMessage } from "@helmr/migrations/valkey"
 import { releaseGate } from "../gate/gate.ts"
@@ -21,13 +22,16 @@ export async function finishAttempt(
   interrupted: boolean,
 ): Promise<void> {
   const guard = { runnerId: deps.runnerId, attempt: run.attempt }
-  const from = ["starting", "running"] as const
+  // A task may end while a wait it started is still pending (it stopped awaiting it): the run is
+  // then `waiting`, still this attempt's. Each move lists only the states it may leave.
+  const from = (to: RunStatus) =>
+    (["starting", "running", "waiting"] as const).filter((s) => canTransitionRun(s, to))
   const brief = outcome.error ? { name: outcome.error.name, message: outcome.error.message } : null
   if (interrupted && outcome.status !== "succeeded") {
     const requeued = await transitionRun(
       deps.sql,
       run.id,
-      from,
+      from("queued"),
       "queued",
       { runnerId: null, leaseExpiresAt: null, attempt: run.attempt - 1, availableAt: new Date() },
       { reason: "runner shutdown", attempt: run.attempt },
@@ -50,7 +54,7 @@ export async function finishAttempt(
     const requeued = await transitionRun(
       deps.sql,
       run.id,
-      from,
+      from("queued"),
       "queued",
       { error: outcome.error, runnerId: null, leaseExpiresAt: null, availableAt },
       {
@@ -72,11 +76,12 @@ export async function finishAttempt(
     outcome.status === "succeeded"
       ? { output: outcome.output, error: undefined, leaseExpiresAt: null }
       : { error: outcome.error, leaseExpiresAt: null }
-  // Only a running task can succeed (run-transitions.ts); any other end may come from starting.
+  // Only a running (or waiting) task can succeed (run-transitions.ts); other ends may also come
+  // from starting.
   const done = await transitionRun(
     deps.sql,
     run.id,
-    outcome.status === "succeeded" ? ["running"] : from,
+    from(outcome.status),
     outcome.status,
     patch,
     {

@@ -3,7 +3,8 @@ import { extendRunLease } from "./run-lease.ts"
 
 /**
  * Keeps the runner's lease on a run alive (Valkey score and `runs.lease_expires_at`) every third
- * of the lease, and looks for a cancel request (`runs.cancel_requested_at`, set by the API) on the
+ * of the lease (also while the run waits: the lease says the sandbox is still held), and looks
+ * for a cancel request (`runs.cancel_requested_at`, set by the API) on the
  * way: the Valkey message may have been lost. If the run is no longer ours (another
  * runner recovered it after our lease lapsed), `onLost` stops the attempt.
  */
@@ -19,7 +20,7 @@ export function startHeartbeat(
       const rows = await deps.sql<{ cancelRequested: boolean }[]>`
         update runs set lease_expires_at = ${deadline}
         where id = ${run.id} and runner_id = ${deps.runnerId} and attempt = ${run.attempt}
-          and status in ('starting', 'running')
+          and status in ('starting', 'running', 'waiting', 'queued')
         returning cancel_requested_at is not null as cancel_requested`
       if (stopped) return
       const [row] = rows

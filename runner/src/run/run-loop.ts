@@ -2,7 +2,9 @@ import { leaseRuns } from "@helmr/migrations/valkey"
 import { runAttempt } from "./attempt.ts"
 import { claimLeasedRun } from "./claim.ts"
 import type { RunnerDeps } from "./deps.ts"
+import { createSlot, type Slot } from "./parking.ts"
 import { recoverOwnRuns, sweepStaleRuns } from "./recovery.ts"
+import { adoptSandboxes, findResumable, resumeParked } from "./resume.ts"
 import { sweepWorkspaces } from "./workspace-sweep.ts"
 
 export interface RunLoopOptions {
@@ -17,7 +19,7 @@ export interface RunLoopOptions {
 }
 
 export interface RunLoop {
-  /** Attempts in progress. */
+  /** Runner slots in use: attempts in progress, waiting runs excluded. */
   active(): number
   /** Resolves once the loop stopped and every attempt ended (after `signal` aborted). */
   stopped: Promise<void>
@@ -33,31 +35,70 @@ export function startRunLoop(
   options: RunLoopOptions,
   signal: AbortSignal,
 ): RunLoop {
+  // Slots in use, by run id; a parked (waiting) attempt gives its slot back.
   const active = new Map<string, Promise<void>>()
+  // Every attempt still going, parked or not, for the drain.
+  const attempts = new Set<Promise<void>>()
   const interrupt = new AbortController()
   const log = deps.logger
 
+  const hold = (runId: string, slot: Slot) => {
+    const held: Promise<void> = slot.released.then(() => {
+      if (active.get(runId) === held) active.delete(runId)
+    })
+    active.set(runId, held)
+  }
+
   const launch = (runId: string) => {
     const leasedAt = performance.now()
-    const work = (async () => {
-      const run = await claimLeasedRun(deps, runId)
-      if (run) await runAttempt(deps, run, interrupt.signal, leasedAt)
+    const slot = createSlot()
+    hold(runId, slot)
+    const work: Promise<void> = (async () => {
+      const claimed = await claimLeasedRun(deps, runId)
+      if (claimed === "resume") {
+        if (!(await resumeParked(deps, runId, slot))) slot.release()
+      } else if (claimed) {
+        await runAttempt(deps, claimed, interrupt.signal, slot, leasedAt)
+      }
     })()
       .catch((error: unknown) =>
         log.error({ err: error, runId }, "run attempt failed unexpectedly"),
       )
-      .finally(() => active.delete(runId))
-    active.set(runId, work)
+      .finally(() => {
+        slot.release()
+        attempts.delete(work)
+      })
+    attempts.add(work)
+  }
+
+  const launchResume = (runId: string) => {
+    const slot = createSlot()
+    hold(runId, slot)
+    resumeParked(deps, runId, slot)
+      .then((resumed) => {
+        if (!resumed) slot.release()
+      })
+      .catch((error: unknown) => {
+        slot.release()
+        log.warn({ err: error, runId }, "resuming a waiting run failed")
+      })
   }
 
   const loop = async () => {
-    const orphans = await deps.driver.removeOrphans()
+    const kept = await adoptSandboxes(deps, interrupt.signal)
+    const orphans = await deps.driver.removeOrphans(kept)
     const recovered = await recoverOwnRuns(deps)
-    log.info({ ...orphans, recovered }, "runner ready")
+    log.info({ ...orphans, recovered, adopted: kept.sandboxes.size }, "runner ready")
     let lastSweep = 0
     while (!signal.aborted) {
       let leased: string[] = []
       try {
+        // Waiting runs of this runner that are due again go first: their sandbox is up.
+        const resumable = await findResumable(deps)
+        for (const runId of resumable) {
+          if (active.size >= options.concurrency) break
+          if (!active.has(runId)) launchResume(runId)
+        }
         const free = options.concurrency - active.size
         if (free > 0)
           leased = await leaseRuns(deps.valkey, deps.keys, { leaseMs: deps.leaseMs, limit: free })
@@ -75,10 +116,19 @@ export function startRunLoop(
       if (leased.length === 0 || active.size >= options.concurrency)
         await deps.pickup.wait(options.pollMs, signal)
     }
-    const all = () => Promise.all(active.values())
-    if (active.size > 0) {
-      log.info({ active: active.size }, "draining running attempts")
-      await Promise.race([all(), Bun.sleep(options.drainMs)])
+    const all = () => Promise.all(attempts)
+    if (attempts.size > 0) {
+      log.info({ active: active.size, parked: deps.parked.size }, "draining running attempts")
+      // A cleared timer: a pending one would keep the stopping process alive for the whole drain.
+      let drain: ReturnType<typeof setTimeout> | undefined
+      await Promise.race([
+        Promise.all(active.values()),
+        new Promise<void>((resolve) => {
+          drain = setTimeout(resolve, options.drainMs)
+        }),
+      ])
+      clearTimeout(drain)
+      // Running attempts are interrupted (retried); parked ones detach, their sandboxes stay.
       interrupt.abort()
       await all()
     }

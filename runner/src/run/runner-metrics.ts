@@ -1,3 +1,4 @@
+import type { Sql } from "@helmr/migrations/db"
 import {
   Counter,
   Gauge,
@@ -14,7 +15,7 @@ export function createRunnerMetrics() {
   const metrics = metricRegistry({
     runs: new Gauge(
       "helmr_runner_runs",
-      "Attempts this runner holds, by state (starting: claimed, building or starting the sandbox; running). A waiting run holds no runner.",
+      "Runs owned by this runner, by state (starting: claimed, building, starting the sandbox; running; waiting: parked with its sandbox alive), read from Postgres at scrape.",
     ),
     finished: new Counter(
       "helmr_runner_runs_finished_total",
@@ -36,9 +37,27 @@ export function createRunnerMetrics() {
     ),
   })
   // Rendered from the start, so a scrape before the first run sees the series at 0.
-  metrics.runs.inc({ state: "starting" }, 0)
-  metrics.runs.inc({ state: "running" }, 0)
+  for (const state of HELD_STATES) metrics.runs.set({ state }, 0)
   metrics.sandboxes.inc({}, 0)
   return metrics
 }
 export type RunnerMetrics = ReturnType<typeof createRunnerMetrics>
+
+const HELD_STATES = ["starting", "running", "waiting"] as const
+
+/**
+ * Sets `helmr_runner_runs` from Postgres before a scrape: parking, resuming and adopting move a
+ * run between states in several places, and the row is the one record they all keep right.
+ */
+export async function refreshRunStates(
+  sql: Sql,
+  runnerId: string,
+  metrics: RunnerMetrics,
+): Promise<void> {
+  const rows = await sql<{ status: string; n: number }[]>`
+    select status, count(*)::int as n from runs
+    where runner_id = ${runnerId} and status in ${sql(HELD_STATES as unknown as string[])}
+    group by status`
+  for (const state of HELD_STATES)
+    metrics.runs.set({ state }, rows.find((r) => r.status === state)?.n ?? 0)
+}

@@ -1,15 +1,23 @@
-import type { Duplex } from "node:stream"
+import { NONCE_ENV } from "@helmr/sdk/runtime/protocol"
 import type Docker from "dockerode"
 import type { ImageBuilder } from "../build/image-builder.ts"
 import { bundleEntryPath } from "../build/image-hash.ts"
-import type { OutputStream, Sandbox, SandboxDriver, SandboxExit } from "./driver.ts"
-import { createDemuxer, createLineSplitter } from "./lines.ts"
+import {
+  type AttachedStream,
+  attachedSandbox,
+  attachStream,
+  httpStatus,
+  ignoring,
+  replayLogs,
+} from "./docker-attach.ts"
+import type { SandboxDriver } from "./driver.ts"
 import { type SandboxPolicy, sandboxCreateOptions, workspaceVolumeName } from "./policy.ts"
 
 /**
  * Sandboxes as hardened Docker containers (policy.ts), one per run attempt, with the session's
  * workspace as a named volume. The runtime's stdin, stdout and stderr travel over one hijacked
- * attach connection; if the runner dies the connection closes and the runtime stops by itself.
+ * attach connection. Stdin stays open when the runner dies: a restarted runner (same id) adopts
+ * the sandboxes of waiting runs and removes the others.
  */
 
 export interface DockerDriverOptions extends Omit<SandboxPolicy, "labels"> {
@@ -19,18 +27,6 @@ export interface DockerDriverOptions extends Omit<SandboxPolicy, "labels"> {
   ownerId: string
   /** More labels for everything created (tests mark their objects). */
   labels?: Record<string, string>
-}
-
-function status(error: unknown): number | undefined {
-  return (error as { statusCode?: number }).statusCode
-}
-
-async function ignoring(codes: number[], action: () => Promise<unknown>): Promise<void> {
-  try {
-    await action()
-  } catch (error) {
-    if (!codes.includes(status(error) ?? 0)) throw error
-  }
 }
 
 export function createDockerDriver(options: DockerDriverOptions): SandboxDriver {
@@ -56,70 +52,57 @@ export function createDockerDriver(options: DockerDriverOptions): SandboxDriver 
       if (create.name)
         await ignoring([404], () => docker.getContainer(create.name ?? "").remove({ force: true }))
       const container = await docker.createContainer(create)
-      let stream: Duplex
+      let attached: AttachedStream
       try {
-        stream = (await container.attach({
-          stream: true,
-          stdin: true,
-          stdout: true,
-          stderr: true,
-          hijack: true,
-        })) as unknown as Duplex
+        attached = await attachStream(container, onLine)
       } catch (error) {
         await ignoring([404], () => container.remove({ force: true, v: true }))
         throw error
       }
-      const splitters = {
-        stdout: createLineSplitter((line) => onLine("stdout", line)),
-        stderr: createLineSplitter((line) => onLine("stderr", line)),
-      }
-      const ended = new Promise<void>((resolve) => {
-        stream.on("end", resolve)
-        stream.on("close", resolve)
-        stream.on("error", resolve)
-      })
-      stream.on(
-        "data",
-        createDemuxer(
-          (chunk) => splitters.stdout.push(chunk),
-          (chunk) => splitters.stderr.push(chunk),
-        ),
-      )
       try {
         await container.start()
       } catch (error) {
-        stream.destroy()
+        attached.stream.destroy()
         await ignoring([404], () => container.remove({ force: true, v: true }))
         throw error
       }
-      const exited = (async (): Promise<SandboxExit> => {
-        // Asked after start: `not-running` then means this run's exit, even if it came first.
-        const result = (await container.wait()) as { StatusCode?: number }
-        // Output may still be in flight when wait returns; give the stream a moment to drain.
-        await Promise.race([ended, Bun.sleep(2_000)])
-        for (const name of ["stdout", "stderr"] as OutputStream[]) splitters[name].end()
-        const info = await container.inspect()
-        return {
-          exitCode: result.StatusCode ?? info.State.ExitCode ?? null,
-          oomKilled: info.State.OOMKilled === true,
-        }
-      })()
-      const sandbox: Sandbox = {
-        id: container.id,
-        workspace: launch.workspace,
-        send(message) {
-          if (!stream.destroyed) stream.write(`${JSON.stringify(message)}\n`)
-        },
-        exited,
-        async kill() {
-          await ignoring([404, 409], () => container.kill({ signal: "SIGKILL" }))
-        },
-        async remove() {
-          stream.destroy()
-          await ignoring([404, 409], () => container.remove({ force: true, v: true }))
-        },
+      return attachedSandbox(container, attached, launch.workspace)
+    },
+
+    async listSandboxes() {
+      const containers = await docker.listContainers({
+        all: true,
+        filters: { label: [`helmr.owner=${options.ownerId}`, "helmr.kind=sandbox"] },
+      })
+      return containers.map((c) => ({
+        id: c.Id,
+        runId: c.Labels["helmr.run"] ?? "",
+        sessionId: c.Labels["helmr.session"] ?? "",
+        attempt: Number(c.Labels["helmr.attempt"] ?? 0),
+        running: c.State === "running",
+      }))
+    },
+
+    async adopt(record, since, onLineFor) {
+      const container = docker.getContainer(record.id)
+      let info: Docker.ContainerInspectInfo
+      try {
+        info = await container.inspect()
+      } catch (error) {
+        if (httpStatus(error) === 404) return null
+        throw error
       }
-      return sandbox
+      if (!info.State.Running) return null
+      const nonce = (info.Config.Env ?? [])
+        .find((e) => e.startsWith(`${NONCE_ENV}=`))
+        ?.slice(NONCE_ENV.length + 1)
+      const workspace = info.Config.WorkingDir
+      if (!nonce || !workspace) return null
+      const onLine = onLineFor(nonce)
+      // Attach first, then replay the log up to now: a line may come twice, none is lost.
+      const attached = await attachStream(container, onLine)
+      await replayLogs(container, since, onLine)
+      return { sandbox: attachedSandbox(container, attached, workspace), nonce }
     },
 
     async removeWorkspace(sessionId) {
@@ -139,12 +122,14 @@ export function createDockerDriver(options: DockerDriverOptions): SandboxDriver 
       })
     },
 
-    async removeOrphans() {
+    async removeOrphans(keep) {
       const owner = `helmr.owner=${options.ownerId}`
-      const containers = await docker.listContainers({
-        all: true,
-        filters: { label: [owner, "helmr.kind=sandbox"] },
-      })
+      const containers = (
+        await docker.listContainers({
+          all: true,
+          filters: { label: [owner, "helmr.kind=sandbox"] },
+        })
+      ).filter((c) => !keep?.sandboxes.has(c.Id))
       for (const c of containers) {
         await ignoring([404, 409], () => docker.getContainer(c.Id).remove({ force: true, v: true }))
       }

@@ -49,6 +49,29 @@ export interface Sandbox {
   kill(): Promise<void>
   /** Removes the container or process leftovers (never the workspace). */
   remove(): Promise<void>
+  /**
+   * Stops supervising without stopping the sandbox (runner shutdown while the run waits): the
+   * runner's next process adopts it. `exited` never resolves after this.
+   */
+  detach(): void
+  /** Resolves when `detach` was called. */
+  readonly detached: Promise<void>
+}
+
+/** A sandbox left by this runner's previous process. */
+export interface SandboxRecord {
+  id: string
+  runId: string
+  sessionId: string
+  attempt: number
+  running: boolean
+}
+
+/** A sandbox re-attached after a runner restart. */
+export interface AdoptedSandbox {
+  sandbox: Sandbox
+  /** The frames' nonce of the runtime inside it. */
+  nonce: string
 }
 
 export interface SandboxDriver {
@@ -66,9 +89,21 @@ export interface SandboxDriver {
    * carrying this runner's extra labels). The workspace sweep decides which may go.
    */
   listWorkspaces(): Promise<string[]>
+  /** Sandboxes this runner id left behind (after a restart). */
+  listSandboxes(): Promise<SandboxRecord[]>
   /**
-   * Removes every sandbox this runner left behind (after a restart). Workspaces stay: a run
-   * retried after the restart keeps its workspace; the workspace sweep removes finished ones.
+   * Re-attaches to a living sandbox of this runner id; what it printed since `since` (while no
+   * runner was attached) goes to the handler first. Null when it is gone or cannot be adopted.
    */
-  removeOrphans(): Promise<{ sandboxes: number }>
+  adopt(
+    record: SandboxRecord,
+    since: Date,
+    onLineFor: (nonce: string) => (stream: OutputStream, line: string) => void,
+  ): Promise<AdoptedSandbox | null>
+  /**
+   * Removes every sandbox this runner left behind (after a restart) except the adopted ones
+   * (`keep`, by id). Workspaces stay: a run retried after the restart keeps its workspace; the
+   * workspace sweep removes finished ones.
+   */
+  removeOrphans(keep?: { sandboxes: Set<string> }): Promise<{ sandboxes: number }>
 }

@@ -81,6 +81,10 @@ export function createLocalDriver(options: LocalDriverOptions): SandboxDriver {
           // Already gone.
         }
       }
+      let detach = () => {}
+      const detached = new Promise<void>((resolve) => {
+        detach = resolve
+      })
       const sandbox: Sandbox = {
         id: String(child.pid),
         workspace,
@@ -95,6 +99,12 @@ export function createLocalDriver(options: LocalDriverOptions): SandboxDriver {
           killGroup()
           child.stdin.destroy()
         },
+        // A child process cannot outlive its supervision here: detaching ends it.
+        detach() {
+          killGroup()
+          detach()
+        },
+        detached,
       }
       return sandbox
     },
@@ -105,6 +115,15 @@ export function createLocalDriver(options: LocalDriverOptions): SandboxDriver {
 
     async listWorkspaces() {
       return readdir(join(root, "workspaces")).catch(() => [] as string[])
+    },
+
+    // Processes die with their runner: there is nothing to adopt.
+    async listSandboxes() {
+      return []
+    },
+
+    async adopt() {
+      return null
     },
 
     async removeOrphans() {

@@ -22,6 +22,12 @@ const Message = z.union([
     data: z.unknown().optional(),
     at: z.number(),
   }),
+  z.object({
+    type: z.literal("call"),
+    id: z.number().int().positive(),
+    method: z.string().max(64),
+    params: z.unknown(),
+  }),
   z.object({ type: z.literal("result"), ok: z.literal(true), output: z.unknown() }),
   z.object({ type: z.literal("result"), ok: z.literal(false), error: SerializedError }),
   // Sizes and names are checked by the sinks, which report what they refuse.

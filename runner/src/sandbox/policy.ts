@@ -50,8 +50,10 @@ export function sandboxCreateOptions(
     AttachStdin: true,
     AttachStdout: true,
     AttachStderr: true,
+    // Stdin stays open when the attached runner goes away (no StdinOnce): a waiting task survives
+    // its runner, and the runner's next process re-attaches to it (docs/runtime.md).
     OpenStdin: true,
-    StdinOnce: true,
+    StdinOnce: false,
     Tty: false,
     NetworkDisabled: false,
     HostConfig: {

@@ -58,6 +58,54 @@ export function basicManifest(
   }
 }
 
+/** The `waits` fixture project (timers, tokens, the runtime client) and its manifest. */
+export function waitsBundle(): Promise<Uint8Array> {
+  return bundleProject(join(import.meta.dir, "fixtures", "waits"))
+}
+
+export function waitsManifest() {
+  const any = { type: "object" }
+  const task = (id: string, exportName: string, extra: Record<string, unknown> = {}) => ({
+    id,
+    kind: "task",
+    exportName,
+    sandbox: "sb",
+    payloadSchema: null,
+    ...extra,
+  })
+  return {
+    version: 1,
+    entry: "index.js",
+    tasks: [
+      task("waiter", "waiter", { payloadSchema: any }),
+      task("two-waits", "twoWaits", { payloadSchema: any }),
+      task("timer-bench", "timerBench", { payloadSchema: any }),
+      task("quick", "quick"),
+      task("busy", "busy"),
+      task("token-waiter", "tokenWaiter", { payloadSchema: any }),
+      task("token-maker", "tokenMaker", { payloadSchema: any }),
+      task("parallel-waits", "parallelWaits"),
+      task("parent", "parent", { payloadSchema: any }),
+      task("child", "child", {
+        payloadSchema: { type: "object", properties: { n: { type: "number" } }, required: ["n"] },
+      }),
+      {
+        ...task("nightly", "nightly", { kind: "scheduled" }),
+        cron: { pattern: "0 3 * * *", timezone: "UTC" },
+      },
+    ],
+    sandboxes: [
+      {
+        name: "sb",
+        image: "img",
+        workspace: "/workspace",
+        resources: { cpu: 1, memory: "256Mi", memoryBytes: 256 * 1024 ** 2 },
+      },
+    ],
+    images: [{ name: "img", from: BASE_IMAGE, steps: [] }],
+  }
+}
+
 /** The `flow` fixture project: concurrency limits and retries, declared as `task()` would. */
 export function flowBundle(): Promise<Uint8Array> {
   return bundleProject(join(import.meta.dir, "fixtures", "flow"))

@@ -35,6 +35,8 @@ export interface RunnerHarness {
   environmentId: string
   /** API key of the `dev` environment (the harness's environment). */
   apiKey: string
+  /** Every environment of the project with its API key (cross-environment checks). */
+  environments: { id: string; apiKey: string }[]
   testLabel: string
   deploy(input: {
     bundle: Uint8Array
@@ -102,6 +104,7 @@ export async function startRunnerHarness(
     projectId,
     environmentId,
     apiKey: boot.environments[0]?.apiKey ?? "",
+    environments: boot.environments.map((e) => ({ id: e.id, apiKey: e.apiKey ?? "" })),
     testLabel,
     deploy: (input) => insertDeployment(db.sql, { projectId, environmentId, ...input }),
     trigger: (input) =>

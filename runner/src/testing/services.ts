@@ -90,3 +90,38 @@ export async function runCli(args: string[], env: Record<string, string>): Promi
 }
 
 export { ROOT }
+
+/** The dispatcher as a process on the harness's database and key prefix (timed waits resume). */
+export async function startDispatcherProcess(
+  h: RunnerHarness,
+  env: Record<string, string> = {},
+): Promise<Subprocess> {
+  const port = freePort()
+  const proc = Bun.spawn(["bun", join(ROOT, "dispatcher/main.ts")], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      HELMR_DATABASE_URL: h.db.url,
+      HELMR_VALKEY_URL: h.config.HELMR_VALKEY_URL,
+      HELMR_KEY_PREFIX: h.config.HELMR_KEY_PREFIX,
+      HELMR_DISPATCHER_PORT: String(port),
+      HELMR_DISPATCHER_ID: `${h.config.HELMR_RUNNER_ID}-dispatcher`,
+      HELMR_DISPATCHER_DB_POOL: "3",
+      HELMR_MIGRATE_ON_START: "false",
+      HELMR_LOG_LEVEL: process.env.HELMR_TEST_LOG ?? "warn",
+      ...env,
+    },
+    stdout: "inherit",
+    stderr: "inherit",
+  })
+  const deadline = Date.now() + 30_000
+  while (Date.now() < deadline) {
+    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    )
+    if (ok) return proc
+    await Bun.sleep(100)
+  }
+  proc.kill()
+  throw new Error("the dispatcher did not come up")
+}

@@ -10,7 +10,7 @@ import type {
 } from "../contract/schedules.ts"
 import type { DeletedSecret, Secret, SecretList } from "../contract/secrets.ts"
 import type { StreamEnd } from "../contract/streams.ts"
-import type { TokenCompletion } from "../contract/tokens.ts"
+import type { CreatedToken, TokenCompletion } from "../contract/tokens.ts"
 import { pageShape, shape } from "./shape.ts"
 
 /**
@@ -54,5 +54,10 @@ export const StreamEndAnswer = shape<StreamEnd>({
 })
 
 export const TokenCompletionAnswer = shape<TokenCompletion>({ id: "string", status: "string" })
+export const CreatedTokenAnswer = shape<CreatedToken>({
+  id: "string",
+  url: "string",
+  status: "string",
+})
 
 export const ErrorEnvelopeAnswer = shape<ErrorEnvelope>({ error: "object" })

@@ -28,7 +28,8 @@ export function configure(options: Parameters<typeof createClient>[0]): void {
   configured = createClient(options)
 }
 
-function defaultClient(): HelmrClient {
+/** The client the top-level facades use (configured, or from the environment on first use). */
+export function defaultClient(): HelmrClient {
   if (configured) return configured
   const apiUrl = readEnv("HELMR_API_URL")
   const apiKey = readEnv("HELMR_API_KEY")

@@ -2,17 +2,18 @@ import { formatWithOptions } from "node:util"
 import { setCurrentRun } from "./current-run.ts"
 import { type LogRecord, setLogSink } from "./logger.ts"
 import {
-  type AbortMessage,
   EXIT_RUNNER_LOST,
   frameMessage,
   type LogLevel,
   NONCE_ENV,
   PROTOCOL_VERSION,
+  type RunnerMessage,
   type SandboxMessage,
   type SerializedError,
   type StartMessage,
   serializeError,
 } from "./protocol.ts"
+import { installRuntimeChannel } from "./rpc.ts"
 import { createRunHost } from "./run-host.ts"
 
 /**
@@ -162,7 +163,7 @@ async function runTask(start: StartMessage, signal: AbortSignal): Promise<Sandbo
   }
 }
 
-function abortReason(message: AbortMessage): DOMException {
+function abortReason(message: Extract<RunnerMessage, { type: "abort" }>): DOMException {
   return new DOMException(
     message.message,
     message.reason === "timed_out" ? "TimeoutError" : "AbortError",
@@ -177,12 +178,31 @@ async function main(): Promise<void> {
   const first = await messages.next()
   if (first.done) process.exit(EXIT_RUNNER_LOST)
   const start = first.value as StartMessage
+  const channel = installRuntimeChannel((call) => void send(call))
+  let lastHeard = Date.now()
+  const orphanAfterMs = start.orphanAfterMs
+  if (orphanAfterMs) {
+    let lastTick = Date.now()
+    setInterval(() => {
+      const now = Date.now()
+      // After the event loop was blocked (synchronous task code) pings may be unread: no verdict.
+      if (now - lastTick > 3_000) lastHeard = now
+      lastTick = now
+      if (channel.waiting() || now - lastHeard < orphanAfterMs) return
+      controller.abort(new DOMException("the runner went away", "AbortError"))
+      setTimeout(() => process.exit(EXIT_RUNNER_LOST), 2_000).unref()
+    }, 1_000).unref()
+  }
   // Control messages keep arriving while the task runs.
   void (async () => {
     for await (const message of messages) {
-      const m = message as AbortMessage
+      lastHeard = Date.now()
+      const m = message as RunnerMessage
       if (m.type === "abort") controller.abort(abortReason(m))
+      else if (m.type === "reply") channel.onReply(m)
+      else if (m.type === "reattach") channel.resendPending()
     }
+    channel.failPending(new Error("the runner went away"))
     controller.abort(new DOMException("the runner went away", "AbortError"))
     setTimeout(() => process.exit(EXIT_RUNNER_LOST), 2_000).unref()
   })().catch(() => process.exit(EXIT_RUNNER_LOST))

@@ -9,8 +9,14 @@
  *   Anything else on stdout or stderr is plain task output (recorded as log lines). The nonce keeps
  *   a task's own output from being mistaken for a protocol message by accident.
  * - Order: `ready` (runtime loaded) → `started` (the task's `run` is called) → any number of `log`,
- *   `metadata` and `stream` → exactly one `result`, then the process exits 0. Pending `metadata`
- *   and `stream` frames are always sent before the `result`.
+ *   `metadata`, `stream` and `call` → exactly one `result`, then the process exits 0. Pending
+ *   `metadata` and `stream` frames are always sent before the `result`.
+ * - Calls (rpc.ts): the runtime sends `call` `{ id, method, params }` (timers, tokens, the runtime
+ *   client); the runner answers each with one `reply` `{ id, ok, value | error }`. `id` counts the
+ *   run's calls from 1 in program order, so the runner keys what a call creates by
+ *   `run:<run id>:<id>`: a call sent twice (after `reattach`) or made again by a retried attempt
+ *   finds what the first one made. After a new runner process adopted a living sandbox it sends
+ *   `reattach`, and the runtime sends every unanswered call again.
  */
 
 /**
@@ -86,6 +92,12 @@ export interface StartMessage {
   payload: unknown
   /** The run's metadata as stored (kept across attempts); absent means `{}`. */
   metadata?: Record<string, unknown>
+  /**
+   * With Docker a task survives its runner (stdin stays open). A runtime that hears nothing from
+   * its runner (`ping` comes every few seconds) for this long while it is not waiting gives up:
+   * it aborts `ctx.signal` and exits 70. A waiting runtime never does: a restarted runner adopts it.
+   */
+  orphanAfterMs?: number
 }
 
 /**
@@ -103,6 +115,42 @@ export interface AbortMessage {
 }
 
 /**
+ * runner → sandbox: the answer to the `call` with the same id.
+ *
+ * @example
+ * ```ts
+ * sandbox.send({ type: "reply", id: 3, ok: true, value: { id: "tok_…", url: "…" } })
+ * ```
+ */
+export type ReplyMessage =
+  | { type: "reply"; id: number; ok: true; value: unknown }
+  | { type: "reply"; id: number; ok: false; error: SerializedError }
+
+/**
+ * runner → sandbox: a new runner process took the sandbox over; send unanswered calls again.
+ *
+ * @example
+ * ```ts
+ * sandbox.send({ type: "reattach" })
+ * ```
+ */
+export interface ReattachMessage {
+  type: "reattach"
+}
+
+/**
+ * runner → sandbox: the runner is still there (see `StartMessage.orphanAfterMs`).
+ *
+ * @example
+ * ```ts
+ * sandbox.send({ type: "ping" })
+ * ```
+ */
+export interface PingMessage {
+  type: "ping"
+}
+
+/**
  * Any runner → sandbox line.
  *
  * @example
@@ -110,7 +158,12 @@ export interface AbortMessage {
  * const message: RunnerMessage = { type: "abort", reason: "timed_out", message: "maxDuration" }
  * ```
  */
-export type RunnerMessage = StartMessage | AbortMessage
+export type RunnerMessage =
+  | StartMessage
+  | AbortMessage
+  | ReplyMessage
+  | ReattachMessage
+  | PingMessage
 
 /**
  * Level of a log record.
@@ -151,6 +204,7 @@ export type SandboxMessage =
   | { type: "ready"; protocol: number; at: number }
   | { type: "started"; at: number }
   | { type: "log"; level: LogLevel; message: string; data?: unknown; at: number }
+  | CallMessage
   | { type: "result"; ok: true; output: unknown }
   | { type: "result"; ok: false; error: SerializedError }
   | MetadataMessage
@@ -183,6 +237,21 @@ export interface StreamMessage {
   type: "stream"
   name: string
   chunks: string[]
+}
+
+/**
+ * sandbox → runner: a runtime call (`method` names one of the contract's `RUNTIME_CALLS`).
+ *
+ * @example
+ * ```ts
+ * const call: CallMessage = { type: "call", id: 1, method: "timers.wait", params: { ms: 5000 } }
+ * ```
+ */
+export interface CallMessage {
+  type: "call"
+  id: number
+  method: string
+  params: unknown
 }
 
 /**

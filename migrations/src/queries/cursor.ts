@@ -1,4 +1,4 @@
-import { ApiError } from "../errors.ts"
+import { OperationError } from "./operation-error.ts"
 
 /**
  * Opaque keyset cursors: base64url of `<microseconds since epoch>:<id>` of the last row of a page.
@@ -29,8 +29,11 @@ export function decodeCursor(cursor: string): CursorPosition {
   return { micros: match[1], id: match[2] }
 }
 
-function invalidCursor(): ApiError {
-  return new ApiError(422, "validation_failed", "invalid cursor: pass nextCursor back unchanged", [
-    { path: "cursor", message: "not a cursor this API issued" },
-  ])
+function invalidCursor(): OperationError {
+  return new OperationError(
+    422,
+    "validation_failed",
+    "invalid cursor: pass nextCursor back unchanged",
+    [{ path: "cursor", message: "not a cursor this API issued" }],
+  )
 }

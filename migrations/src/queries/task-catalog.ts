@@ -1,11 +1,19 @@
-import type { Sql } from "@helmr/migrations/db"
-import { namedQueueLimits } from "@helmr/migrations/run-flow"
 import { CronSpec, type FieldIssue, TaskManifest } from "@helmr/sdk/contract"
-import type { Logger } from "pino"
 import { z } from "zod"
-import type { Caller } from "../env.ts"
-import { ApiError } from "../errors.ts"
-import { toFieldIssues } from "../http/validate.ts"
+import type { Sql } from "../db.ts"
+import { namedQueueLimits } from "../run-flow.ts"
+import { OperationError, toFieldIssues } from "./operation-error.ts"
+
+/** Who triggers: an environment and its current (promoted) deployment. */
+export interface Caller {
+  environmentId: string
+  currentDeploymentId: string | null
+}
+
+interface Logger {
+  warn(fields: object, message: string): void
+  error(fields: object, message: string): void
+}
 
 /** The part of a deployment manifest the API needs; other fields are the runner's business. */
 const DeployedManifest = z.object({
@@ -58,7 +66,7 @@ export class TaskCatalog {
   ): Promise<ResolvedTask> {
     const deploymentId = caller.currentDeploymentId
     if (!deploymentId) {
-      throw new ApiError(
+      throw new OperationError(
         404,
         "not_found",
         `task '${taskId}' not found: this environment has no promoted deployment`,
@@ -67,13 +75,26 @@ export class TaskCatalog {
     const deployment = await this.#load(deploymentId)
     const task = deployment.tasks.get(taskId)
     if (!task) {
-      throw new ApiError(
+      throw new OperationError(
         404,
         "not_found",
         `task '${taskId}' not found in the current deployment (${deploymentId})`,
       )
     }
     return { deploymentId, task, queueLimits: deployment.queueLimits }
+  }
+
+  /** The task's kind, or why it is not there (a schedule's task must be a scheduled task). */
+  async kindOf(
+    caller: Pick<Caller, "currentDeploymentId">,
+    taskId: string,
+  ): Promise<{ kind: "task" | "scheduled" } | { missing: string }> {
+    try {
+      return { kind: (await this.resolve(caller, taskId)).task.kind }
+    } catch (error) {
+      if (error instanceof OperationError && error.status === 404) return { missing: error.message }
+      throw error
+    }
   }
 
   /** Failing paths of `payload` against the task's JSON Schema (prefixed `payload`), or none. */
@@ -109,7 +130,11 @@ export class TaskCatalog {
     const parsed = DeployedManifest.safeParse(row?.manifest)
     if (!parsed.success) {
       this.logger.error({ deploymentId, issues: parsed.error.issues }, "unreadable manifest")
-      throw new ApiError(500, "internal", `deployment ${deploymentId} has an unreadable manifest`)
+      throw new OperationError(
+        500,
+        "internal",
+        `deployment ${deploymentId} has an unreadable manifest`,
+      )
     }
     const entry: CachedDeployment = {
       tasks: new Map(parsed.data.tasks.map((t) => [t.id, t])),

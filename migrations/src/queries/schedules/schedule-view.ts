@@ -1,8 +1,8 @@
-import { nextOccurrences } from "@helmr/dispatcher/schedule"
-import type { Sql, TransactionSql } from "@helmr/migrations/db"
-import type { ScheduleInstanceRow, ScheduleRow } from "@helmr/migrations/rows"
 import type { RunStatus, Schedule } from "@helmr/sdk/contract"
 import { formatDurationMs } from "@helmr/sdk/contract"
+import type { Sql, TransactionSql } from "../../db.ts"
+import type { ScheduleInstanceRow, ScheduleRow } from "../../rows.ts"
+import type { ScheduleMath } from "./schedule-definition.ts"
 
 /** A logical schedule joined with its instance in one environment. */
 export type ScheduleViewRow = ScheduleRow &
@@ -76,13 +76,13 @@ export async function findSchedule(
 }
 
 /** The wire shape, with `upcoming` computed from `now` (none while inactive). */
-export function toSchedule(row: ScheduleViewRow, now: Date): Schedule {
+export function toSchedule(row: ScheduleViewRow, now: Date, math: ScheduleMath): Schedule {
   let upcoming: string[] = []
   if (row.active) {
     try {
-      upcoming = nextOccurrences(row.cron, row.timezone, now, UPCOMING_COUNT).map((d) =>
-        d.toISOString(),
-      )
+      upcoming = math
+        .nextOccurrences(row.cron, row.timezone, now, UPCOMING_COUNT)
+        .map((d) => d.toISOString())
     } catch {
       // A stored definition this parser refuses (only possible for rows written elsewhere)
       // shows no upcoming fires rather than failing the read.

@@ -1,11 +1,25 @@
-import { nextOccurrence, ScheduleError, validateSchedule } from "@helmr/dispatcher/schedule"
 import type { ScheduleRunOptions, StoredPolicy } from "@helmr/sdk/contract"
-import type { Caller } from "../env.ts"
-import { ApiError } from "../errors.ts"
-import { validationFailed } from "../http/validate.ts"
-import type { TaskCatalog } from "../runs/task-catalog.ts"
+import { validationFailed } from "../operation-error.ts"
 
 const IANA_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/
+
+/**
+ * The dispatcher's schedule math, passed in by the services (migrations cannot import the
+ * dispatcher): next occurrences and the check of a cron and time zone.
+ */
+export interface ScheduleMath {
+  nextOccurrence(cron: string, timezone: string, after: Date): Date
+  nextOccurrences(cron: string, timezone: string, after: Date, count: number): Date[]
+  /** The `upcoming` of a fire of the slot `now` (the dispatcher's planFire). */
+  planUpcoming(cron: string, timezone: string, now: Date, count: number): Date[]
+  /** What is wrong with the cron or the time zone (the field and why), or null. */
+  check(cron: string, timezone: string): { field: string; message: string } | null
+}
+
+/** The kind of a task of the environment's current deployment, or why there is none. */
+export type TaskKindLookup = (
+  taskId: string,
+) => Promise<{ kind: "task" | "scheduled" } | { missing: string }>
 
 /** What a write sets on the logical schedule (project-wide) and the instance (this environment). */
 export interface ScheduleDefinition {
@@ -24,8 +38,8 @@ export interface ScheduleDefinition {
  * a schedule of a task that cannot run, or one that expects another payload, is refused up front.
  */
 export async function checkDefinition(
-  catalog: TaskCatalog,
-  caller: Caller,
+  math: ScheduleMath,
+  taskKind: TaskKindLookup,
   definition: ScheduleDefinition,
 ): Promise<void> {
   // IANA names only: the runtime's Intl also takes offsets such as "+05:00", which are not zones.
@@ -34,30 +48,17 @@ export async function checkDefinition(
       { path: "timezone", message: `unknown IANA time zone '${definition.timezone}'` },
     ])
   }
+  const problem = math.check(definition.cron, definition.timezone)
+  if (problem) throw validationFailed([{ path: problem.field, message: problem.message }])
   try {
-    validateSchedule(definition.cron, definition.timezone)
-  } catch (error) {
-    if (error instanceof ScheduleError) {
-      throw validationFailed([{ path: error.field, message: error.message }])
-    }
-    throw error
-  }
-  try {
-    nextOccurrence(definition.cron, definition.timezone, new Date())
+    math.nextOccurrence(definition.cron, definition.timezone, new Date())
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error)
     throw validationFailed([{ path: "cron", message: `cron never fires: ${reason}` }])
   }
-  let kind: string
-  try {
-    kind = (await catalog.resolve(caller, definition.taskId)).task.kind
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 404) {
-      throw validationFailed([{ path: "task", message: error.message }])
-    }
-    throw error
-  }
-  if (kind !== "scheduled") {
+  const found = await taskKind(definition.taskId)
+  if ("missing" in found) throw validationFailed([{ path: "task", message: found.missing }])
+  if (found.kind !== "scheduled") {
     throw validationFailed([
       {
         path: "task",

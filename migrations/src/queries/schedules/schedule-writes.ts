@@ -1,23 +1,43 @@
-import { nextOccurrence } from "@helmr/dispatcher/schedule"
-import type { TransactionSql } from "@helmr/migrations/db"
-import { newId } from "@helmr/migrations/ids"
-import type { ScheduleRow } from "@helmr/migrations/rows"
-import { putScheduleEntry, removeScheduleEntry } from "@helmr/migrations/valkey"
-import type { ApiDeps, Caller } from "../env.ts"
-import { ApiError, notFound } from "../errors.ts"
+import type { Sql, TransactionSql } from "../../db.ts"
+import { newId } from "../../ids.ts"
+import type { ScheduleRow } from "../../rows.ts"
+import {
+  putScheduleEntry,
+  removeScheduleEntry,
+  type Valkey,
+  type ValkeyKeys,
+} from "../../valkey/index.ts"
+import { notFound, OperationError } from "../operation-error.ts"
 import {
   logicalChanged,
   policyChanged,
   type ScheduleDefinition,
+  type ScheduleMath,
   sameRunOptions,
 } from "./schedule-definition.ts"
 import { findSchedule, type ScheduleViewRow } from "./schedule-view.ts"
+
+/** What the writes need; the API and the runner (runtime client) pass their own. */
+export interface ScheduleDeps {
+  sql: Sql
+  valkey: Valkey
+  keys: ValkeyKeys
+  logger: { warn(fields: object, message: string): void }
+  math: ScheduleMath
+}
+
+/** Whose schedules: the project and environment of the API key or of the run. */
+export interface Caller {
+  projectId: string
+  environmentId: string
+}
 
 /**
  * Imperative schedule writes. Each runs in one transaction holding the instance row, bumps
  * `schedule_instances.version` (so a dispatcher lease taken before is superseded), sets
  * `next_fire_at`, and after the commit puts or removes the instance's Valkey entry. A write that
  * changes nothing writes nothing. Declarative schedules are refused (409 `declarative_schedule`).
+ * Shared by the API and the runner (a task's `schedules.*`), so both write alike.
  *
  * The logical schedule (task, cron, timezone, externalId) is shared by every environment's
  * instance; a write from one environment never changes another's: changing the shared part while
@@ -31,7 +51,7 @@ export interface WriteResult {
 
 /** `POST /schedules`: upsert by deduplication key. */
 export async function upsertSchedule(
-  deps: ApiDeps,
+  deps: ScheduleDeps,
   caller: Caller,
   deduplicationKey: string,
   def: ScheduleDefinition,
@@ -63,12 +83,15 @@ export async function upsertSchedule(
         insert into schedule_instances (id, schedule_id, environment_id, active, run_options,
           next_fire_at, overlap, catchup_window_ms, pause_after_failures)
         values (${instanceId}, ${schedule.id}, ${caller.environmentId}, true,
-          ${tx.json(def.runOptions as never)}, ${nextOccurrence(def.cron, def.timezone, now)},
+          ${tx.json(def.runOptions as never)}, ${deps.math.nextOccurrence(def.cron, def.timezone, now)},
           ${def.policy.overlap}, ${def.policy.catchupWindowMs}, ${def.policy.pauseAfterFailures})`
       return { view: await mustFind(tx, caller.environmentId, schedule.id), created: true }
     }
     const view = await mustFind(tx, caller.environmentId, schedule.id, true)
-    return { view: await applyDefinition(tx, caller.environmentId, view, def, now), created: false }
+    return {
+      view: await applyDefinition(tx, deps.math, caller.environmentId, view, def, now),
+      created: false,
+    }
   })
   await syncEntry(deps, result.view)
   return result
@@ -76,7 +99,7 @@ export async function upsertSchedule(
 
 /** `PUT /schedules/{idOrKey}`: replaces the definition of the environment's schedule. */
 export async function updateSchedule(
-  deps: ApiDeps,
+  deps: ScheduleDeps,
   caller: Caller,
   idOrKey: string,
   def: ScheduleDefinition,
@@ -84,7 +107,7 @@ export async function updateSchedule(
 ): Promise<ScheduleViewRow> {
   const view = await deps.sql.begin(async (tx) => {
     const current = await findWritable(tx, caller.environmentId, idOrKey)
-    return applyDefinition(tx, caller.environmentId, current, def, now)
+    return applyDefinition(tx, deps.math, caller.environmentId, current, def, now)
   })
   await syncEntry(deps, view)
   return view
@@ -97,7 +120,7 @@ export async function updateSchedule(
  * too; docs/schedules.md).
  */
 export async function setScheduleActive(
-  deps: ApiDeps,
+  deps: ScheduleDeps,
   caller: Caller,
   idOrKey: string,
   active: boolean,
@@ -111,7 +134,7 @@ export async function setScheduleActive(
       throw declarative(idOrKey)
     }
     if (current.active === active) return current
-    const next = active ? nextOccurrence(current.cron, current.timezone, now) : null
+    const next = active ? deps.math.nextOccurrence(current.cron, current.timezone, now) : null
     await tx`
       update schedule_instances
       set active = ${active}, next_fire_at = ${next}, version = version + 1, updated_at = now(),
@@ -128,7 +151,7 @@ export async function setScheduleActive(
 /** `DELETE /schedules/{idOrKey}`: removes this environment's instance, and the logical schedule
  * once no environment holds one. */
 export async function deleteSchedule(
-  deps: ApiDeps,
+  deps: ScheduleDeps,
   caller: Caller,
   idOrKey: string,
 ): Promise<ScheduleViewRow> {
@@ -146,6 +169,7 @@ export async function deleteSchedule(
 
 async function applyDefinition(
   tx: TransactionSql,
+  math: ScheduleMath,
   environmentId: string,
   current: ScheduleViewRow,
   def: ScheduleDefinition,
@@ -161,7 +185,7 @@ async function applyDefinition(
   const next = !current.active
     ? null
     : timingChanged || !current.nextFireAt
-      ? nextOccurrence(def.cron, def.timezone, now)
+      ? math.nextOccurrence(def.cron, def.timezone, now)
       : current.nextFireAt
   await tx`
     update schedule_instances
@@ -191,7 +215,7 @@ async function changeLogical(
     select 1 from schedule_instances where schedule_id = ${schedule.id} and environment_id <> ${environmentId}
     limit 1`
   if (shared) {
-    throw new ApiError(
+    throw new OperationError(
       409,
       "conflict",
       "this schedule's task, cron, timezone and externalId are shared with other environments of the project; change it where it is used, or use another deduplicationKey",
@@ -225,8 +249,8 @@ async function mustFind(
   return view
 }
 
-function declarative(idOrKey: string): ApiError {
-  return new ApiError(
+function declarative(idOrKey: string): OperationError {
+  return new OperationError(
     409,
     "declarative_schedule",
     `schedule ${idOrKey} is declarative: it is owned by task source (schedules.task); change the task and deploy again`,
@@ -234,7 +258,7 @@ function declarative(idOrKey: string): ApiError {
 }
 
 /** After the commit: Valkey mirrors the instance (the dispatcher repairs it if this fails). */
-async function syncEntry(deps: ApiDeps, view: ScheduleViewRow): Promise<void> {
+async function syncEntry(deps: ScheduleDeps, view: ScheduleViewRow): Promise<void> {
   if (!view.active || !view.nextFireAt) return removeEntry(deps, view.instanceId)
   try {
     await putScheduleEntry(deps.valkey, deps.keys, {
@@ -247,7 +271,7 @@ async function syncEntry(deps: ApiDeps, view: ScheduleViewRow): Promise<void> {
   }
 }
 
-async function removeEntry(deps: ApiDeps, instanceId: string): Promise<void> {
+async function removeEntry(deps: ScheduleDeps, instanceId: string): Promise<void> {
   try {
     await removeScheduleEntry(deps.valkey, deps.keys, instanceId)
   } catch (error) {
