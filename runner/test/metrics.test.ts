@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { serveRunnerHealth } from "../src/health.ts"
 import { publishCancel } from "../src/testing/cancel.ts"
 import { waitForRun } from "../src/testing/deployments.ts"
-import { basicBundle, basicManifest } from "../src/testing/fixtures.ts"
+import { basicBundle, basicManifest, waitsBundle, waitsManifest } from "../src/testing/fixtures.ts"
 import { type RunnerHarness, startRunnerHarness } from "../src/testing/harness.ts"
 
 // `GET /metrics` on the runner's port, over real runs (local driver: child-process sandboxes).
@@ -94,5 +94,19 @@ describe("runner /metrics", () => {
     const startSum = sample(after, "helmr_runner_start_duration_seconds_sum") ?? 0
     expect(startSum).toBeGreaterThan(0)
     expect(startSum).toBeLessThan(120)
+  }, 90_000)
+
+  test("a run parked in a wait counts as waiting, its sandbox alive", async () => {
+    const waits = await h.deploy({ bundle: await waitsBundle(), manifest: waitsManifest() })
+    const run = await h.trigger({
+      deploymentId: waits,
+      taskId: "waiter",
+      payload: { seconds: 600 },
+    })
+    await waitForRun(h.db.sql, run.id, ["waiting"], 60_000)
+    const text = await scrapeUntil((t) => sample(t, "helmr_runner_sandboxes_alive") === 1)
+    expect(sample(text, 'helmr_runner_runs{state="waiting"}')).toBe(1)
+    expect(sample(text, 'helmr_runner_runs{state="running"}')).toBe(0)
+    expect(sample(text, "helmr_runner_sandboxes_alive")).toBe(1)
   }, 90_000)
 })
