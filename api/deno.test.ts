@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { bootstrapProject } from "@helmr/migrations/bootstrap"
+import { grantOperator } from "@helmr/migrations/operators"
 import { transitionRun } from "@helmr/migrations/queries/runs"
 import {
   createTestDatabase,
@@ -19,6 +20,7 @@ let valkey: TestValkey
 let deno: Subprocess<"ignore", "pipe", "pipe"> | undefined
 let url = ""
 let apiKey = ""
+const OPERATOR_PASSWORD = "correct horse battery staple"
 
 beforeAll(async () => {
   const binary = Bun.which("deno")
@@ -28,6 +30,11 @@ beforeAll(async () => {
   const project = await bootstrapProject(db.sql, { slug: "deno" })
   const dev = project.environments.find((e) => e.slug === "dev")!
   apiKey = dev.apiKey!
+  await grantOperator(db.sql, {
+    email: "ops@example.com",
+    password: OPERATOR_PASSWORD,
+    projectSlug: "deno",
+  })
   await insertTestDeployment(db.sql, {
     environmentId: dev.id,
     projectId: project.projectId,
@@ -121,6 +128,37 @@ describe("API on Deno", () => {
     const types: string[] = []
     for await (const event of client.runs.events(id)) types.push(event.type)
     expect(types).toEqual(["transition", "transition", "transition", "transition"])
+  }, 60_000)
+
+  test("serves the dashboard: sign-in (argon2id under Deno), a page, the page script", async () => {
+    const form = await fetch(`${url}/sign-in`)
+    expect(form.status).toBe(200)
+    const html = await form.text()
+    expect(html).toContain("Sign in to Helmr")
+    const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? ""
+    const preCookie = form.headers.getSetCookie().find((c) => c.startsWith("helmr_signin_csrf="))
+    const signIn = await fetch(`${url}/sign-in`, {
+      method: "POST",
+      headers: { cookie: preCookie?.split(";")[0] ?? "" },
+      body: new URLSearchParams({
+        _csrf: token,
+        email: "ops@example.com",
+        password: OPERATOR_PASSWORD,
+        next: "/",
+      }),
+      redirect: "manual",
+    })
+    expect(signIn.status).toBe(303)
+    const session = signIn.headers.getSetCookie().find((c) => c.startsWith("helmr_session="))
+    expect(session).toContain("HttpOnly")
+    const runs = await fetch(`${url}/p/deno/dev/runs`, {
+      headers: { cookie: session?.split(";")[0] ?? "" },
+    })
+    expect(runs.status).toBe(200)
+    expect(await runs.text()).toContain("<h1>Runs</h1>")
+    const script = await fetch(`${url}/assets/dashboard.js`)
+    expect(script.status).toBe(200)
+    expect(await script.text()).toContain("EventSource")
   }, 60_000)
 
   test("SIGTERM drains and exits 0", async () => {

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 bash scripts/ensure-bun.sh || exit 1
 bash scripts/ensure-deno.sh || exit 1
+bash scripts/ensure-chromium.sh || exit 1
 bun install --frozen-lockfile >/dev/null || { echo "bun install failed"; exit 1; }
 bash scripts/services.sh || exit 1
 bash scripts/base-image.sh || exit 1

@@ -137,3 +137,4 @@ export HELMR_API_KEY
 bun scripts/up/run-example.ts review-pr '{"prNumber":42}'
 say "your own tasks: bash scripts/up.sh project my-tasks (a project of yours, never redeployed by up.sh)"
 say "Helmr is up: API $HELMR_API_URL (dev key in .helmr/keys.json), logs in .helmr/logs/; stop with: bash scripts/up.sh stop"
+say "Dashboard: $HELMR_API_URL/ (sign in as admin@helmr.local, password in .helmr/keys.json)"

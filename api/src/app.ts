@@ -1,4 +1,5 @@
 import { OperationError } from "@helmr/migrations/queries/operation-error"
+import { TaskCatalog } from "@helmr/migrations/queries/task-catalog"
 import type { ErrorEnvelope } from "@helmr/sdk/contract"
 import { Hono } from "hono"
 import { HTTPException } from "hono/http-exception"
@@ -9,6 +10,7 @@ import {
   DEFAULT_BODY_LIMIT_BYTES,
   DEFAULT_DEPLOY_BODY_LIMIT_BYTES,
 } from "./body-limits.ts"
+import { dashboardRoutes } from "./dashboard/dashboard.tsx"
 import type { ApiDeps, AppEnv } from "./env.ts"
 import { ApiError } from "./errors.ts"
 import { corsForOrigins } from "./http/cors.ts"
@@ -19,6 +21,8 @@ import { requestContext } from "./request-context.ts"
 import { healthRoutes } from "./routes/health.ts"
 import { openapiRoutes } from "./routes/openapi.ts"
 import { mountV1Routes } from "./routes/v1.ts"
+import { RunBatcher } from "./runs/run-batcher.ts"
+import { createRunNotifier } from "./runs/run-notifier.ts"
 
 export type { ApiDeps } from "./env.ts"
 export { ApiError } from "./errors.ts"
@@ -56,6 +60,15 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   )
   mountV1Routes(v1, deps, keys)
   app.route("/api/v1", v1)
+  // The dashboard's own catalog, notifier and batcher (the API's are made in mountV1Routes).
+  app.route(
+    "/",
+    dashboardRoutes(deps, {
+      catalog: new TaskCatalog(deps.sql, deps.logger),
+      notifier: createRunNotifier(deps.valkey, deps.keys, deps.logger),
+      batcher: new RunBatcher(deps),
+    }),
+  )
   answerMethodNotAllowed(app)
 
   app.notFound((c) => {

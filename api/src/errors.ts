@@ -1,3 +1,4 @@
+import { OperationError } from "@helmr/migrations/queries/operation-error"
 import type { ErrorCode } from "@helmr/sdk/contract"
 import { HTTPException } from "hono/http-exception"
 import type { ContentfulStatusCode } from "hono/utils/http-status"
@@ -15,6 +16,13 @@ export class ApiError extends HTTPException {
     this.code = code
     this.details = details
   }
+}
+
+/** A refusal of an operation shared with the runner (migrations/src/queries), as an ApiError. */
+export function asApiError(error: unknown): unknown {
+  return error instanceof OperationError
+    ? new ApiError(error.status, error.code, error.message, error.details)
+    : error
 }
 
 export const notFound = (what: string): ApiError =>

@@ -14,6 +14,8 @@ export type IdPrefix =
   | "run"
   | "wp"
   | "tok"
+  | "op"
+  | "opsess"
 
 /**
  * A new public id: `<prefix>_` + 10 characters of millisecond time + 16 random characters.

@@ -7,6 +7,7 @@ import { createDb } from "@helmr/migrations/db"
 import { newId } from "@helmr/migrations/ids"
 import { checkKeyring, KeyringError, keyringFromConfig } from "@helmr/migrations/keyring"
 import { migrate } from "@helmr/migrations/migrate"
+import { generatePassword, grantOperator } from "@helmr/migrations/operators"
 import { sealSecret } from "@helmr/migrations/secrets"
 import { z } from "zod"
 
@@ -14,7 +15,8 @@ import { z } from "zod"
  * scripts/up.sh, step "prepare": the database (created if missing, migrated), the `examples`
  * project with its environments, a dev API key kept in `.helmr/keys.json` (a new one is issued if
  * that file was lost: Helmr stores only key hashes), and the secrets the examples declare (a
- * placeholder unless the variable is set in the environment). Idempotent.
+ * placeholder unless the variable is set in the environment), and a dashboard operator whose
+ * password is kept in the same file. Idempotent.
  *
  * `--project <name>` (bash scripts/up.sh project <name>) prepares a user's own project instead:
  * its own environments and dev key, no example secrets. up.sh only ever deploys examples/ into
@@ -91,10 +93,27 @@ try {
     apiKey = key.key
     say("issued a new dev API key (the stored one was missing)")
   }
-  mkdirSync(dirname(keysFile), { recursive: true })
-  writeFileSync(keysFile, JSON.stringify({ ...keys, [`${project}:dev`]: apiKey }, null, 2), {
-    mode: 0o600,
+  // The dashboard's first operator; a password lost with the file is reset to a new one.
+  const operator = process.env.HELMR_UP_OPERATOR ?? "admin@helmr.local"
+  const stored = keys[`dashboard:${operator}`]
+  const password = stored ?? generatePassword()
+  await grantOperator(sql, {
+    email: operator,
+    password: stored ? null : password,
+    newPassword: password,
+    projectSlug: project,
   })
+  mkdirSync(dirname(keysFile), { recursive: true })
+  writeFileSync(
+    keysFile,
+    JSON.stringify(
+      { ...keys, [`${project}:dev`]: apiKey, [`dashboard:${operator}`]: password },
+      null,
+      2,
+    ),
+    { mode: 0o600 },
+  )
+  say(`dashboard operator ${operator}, password in ${keysFile}`)
   say(
     `project ${project} (${boot.projectId}) ${boot.created ? "created" : "ready"}, dev key in ${keysFile}`,
   )

@@ -1,5 +1,5 @@
 import { nextOccurrence } from "@helmr/dispatcher/schedule"
-import type { TransactionSql } from "@helmr/migrations/db"
+import type { Sql, TransactionSql } from "@helmr/migrations/db"
 import { newId } from "@helmr/migrations/ids"
 import { putScheduleEntry, removeScheduleEntry } from "@helmr/migrations/valkey"
 import { Manifest, type PromotedSchedule, storedPolicy } from "@helmr/sdk/contract"
@@ -73,11 +73,7 @@ async function reconcileSchedules(
   deployment: DeploymentView,
   now: Date,
 ) {
-  const existing = await tx<ExistingInstance[]>`
-    select si.id as instance_id, si.schedule_id, s.task_id, s.cron, s.timezone, s.deduplication_key
-    from schedule_instances si join schedules s on s.id = si.schedule_id
-    where si.environment_id = ${caller.environmentId} and s.kind = 'declarative'
-    order by si.created_at, si.id`
+  const existing = await listDeclarativeInstances(tx, caller.environmentId)
   const plan = planSchedules(desiredSchedules(Manifest.parse(deployment.manifest)), existing)
   const schedules: PromotionResult["schedules"] = {
     created: [],
@@ -163,6 +159,18 @@ async function reconcileSchedules(
         and not exists (select 1 from schedule_instances si where si.schedule_id = s.id)`
   }
   return { schedules, entries, removedIds }
+}
+
+/** The environment's declarative schedule instances, as promotion plans against them. */
+export function listDeclarativeInstances(
+  sql: Sql | TransactionSql,
+  environmentId: string,
+): Promise<ExistingInstance[]> {
+  return sql<ExistingInstance[]>`
+    select si.id as instance_id, si.schedule_id, s.task_id, s.cron, s.timezone, s.deduplication_key
+    from schedule_instances si join schedules s on s.id = si.schedule_id
+    where si.environment_id = ${environmentId} and s.kind = 'declarative'
+    order by si.created_at, si.id`
 }
 
 /** The project's declarative logical schedule for (task, cron, timezone), made if missing. */

@@ -12,6 +12,7 @@ import { validJson, validParams, validQuery } from "../http/validate.ts"
 import { cancelRun } from "../runs/cancel-run.ts"
 import { streamRunEvents } from "../runs/event-stream.ts"
 import { listRuns } from "../runs/list-runs.ts"
+import { replayInput } from "../runs/replay-run.ts"
 import type { RunBatcher } from "../runs/run-batcher.ts"
 import type { RunNotifier } from "../runs/run-notifier.ts"
 import { toRun, toRunSummary } from "../runs/serialize.ts"
@@ -101,20 +102,7 @@ export function runsRoutes(deps: ApiDeps, services: RunServices): Hono<AppEnv> {
     .post("/runs/:runId/replay", validParams(RunParams), validJson(NoBody), async (c) => {
       const { runId } = c.req.valid("param")
       const original = await loadRun(c.get("caller").environmentId, runId)
-      const { id } = await triggerAs(c, {
-        taskId: original.taskId,
-        payload: original.payload === null ? undefined : original.payload,
-        options: {
-          tags: original.tags,
-          maxAttempts: original.maxAttempts,
-          // The same queue and key; the limit is the current deployment's.
-          ...(original.queue && !original.queue.startsWith("task:")
-            ? { queue: { name: original.queue } }
-            : {}),
-          ...(original.concurrencyKey ? { concurrencyKey: original.concurrencyKey } : {}),
-        },
-        replayOf: original.id,
-      })
+      const { id } = await triggerAs(c, replayInput(original))
       c.get("metrics").triggered.inc({ source: "api" })
       return c.json({ id }, 201)
     })

@@ -31,7 +31,8 @@ export async function triggerRun(
   )
   const result = await services.batcher.insert(
     { ...prepared, availableAt: prepared.availableAt ?? now },
-    { apiKeyId: caller.keyId },
+    // Only an API key can be revoked mid-request; a dashboard operator's caller has no key.
+    caller.keyId.startsWith("key_") ? { apiKeyId: caller.keyId } : undefined,
   )
   if ("refused" in result) throw new StaleCaller(result.refused)
   return result

@@ -41,6 +41,9 @@ export function valkeyKeys(prefix = "helmr") {
     sessionChannel: (sessionId: string) => `${prefix}:sessions:changed:${sessionId}`,
     /** Rate-limit window of one API key. */
     rateLimit: (keyId: string, window: number) => `${prefix}:ratelimit:${keyId}:${window}`,
+    /** counter with a TTL: dashboard sign-in attempts for one email in one window. */
+    signInAttempts: (email: string, window: number) =>
+      `${prefix}:dashboard:signin:${email}:${window}`,
   }
 }
 

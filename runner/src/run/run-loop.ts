@@ -5,6 +5,7 @@ import type { RunnerDeps } from "./deps.ts"
 import { createSlot, type Slot } from "./parking.ts"
 import { recoverOwnRuns, sweepStaleRuns } from "./recovery.ts"
 import { adoptSandboxes, findResumable, resumeParked } from "./resume.ts"
+import { sweepSandboxes } from "./sandbox-sweep.ts"
 import { sweepWorkspaces } from "./workspace-sweep.ts"
 
 export interface RunLoopOptions {
@@ -107,6 +108,8 @@ export function startRunLoop(
           lastSweep = Date.now()
           const swept = await sweepStaleRuns(deps)
           if (swept > 0) log.info({ swept }, "recovered runs whose runner stopped")
+          const sandboxes = await sweepSandboxes(deps)
+          if (sandboxes > 0) log.info({ sandboxes }, "removed sandboxes of attempts that ended")
           const workspaces = await sweepWorkspaces(deps)
           if (workspaces > 0) log.info({ workspaces }, "removed workspaces of finished sessions")
         }

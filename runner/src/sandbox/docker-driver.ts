@@ -122,6 +122,12 @@ export function createDockerDriver(options: DockerDriverOptions): SandboxDriver 
       })
     },
 
+    async removeSandboxes(ids) {
+      for (const id of ids) {
+        await ignoring([404, 409], () => docker.getContainer(id).remove({ force: true, v: true }))
+      }
+    },
+
     async removeOrphans(keep) {
       const owner = `helmr.owner=${options.ownerId}`
       const containers = (

@@ -106,4 +106,6 @@ export interface SandboxDriver {
    * workspace sweep removes finished ones.
    */
   removeOrphans(keep?: { sandboxes: Set<string> }): Promise<{ sandboxes: number }>
+  /** Removes these sandboxes (by id) if they still exist; the sandbox sweep's tool. */
+  removeSandboxes(ids: readonly string[]): Promise<void>
 }

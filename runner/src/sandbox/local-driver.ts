@@ -126,6 +126,10 @@ export function createLocalDriver(options: LocalDriverOptions): SandboxDriver {
       return null
     },
 
+    async removeSandboxes() {
+      // Its sandboxes are child processes of this runner: each ends with its attempt.
+    },
+
     async removeOrphans() {
       // Child processes die with the runner (stdin closes); nothing else is left behind.
       return { sandboxes: 0 }

@@ -8,6 +8,7 @@ export {
 } from "./schedule-definition.ts"
 export {
   createScheduleOp,
+  definitionOf,
   deleteScheduleOp,
   listSchedulesOp,
   retrieveScheduleOp,
@@ -24,6 +25,7 @@ export {
 } from "./schedule-view.ts"
 export {
   type Caller,
+  declarative,
   deleteSchedule,
   type ScheduleDeps,
   setScheduleActive,

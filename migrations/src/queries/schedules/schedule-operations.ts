@@ -43,7 +43,8 @@ export interface ScheduleContext extends ScheduleDeps {
   taskKind: TaskKindLookup
 }
 
-function definitionOf(
+/** A request body as a schedule definition (defaults applied). */
+export function definitionOf(
   body: {
     task: string
     cron: string

@@ -249,7 +249,8 @@ async function mustFind(
   return view
 }
 
-function declarative(idOrKey: string): OperationError {
+/** The refusal every write of a declarative schedule gets (the dashboard refuses with it too). */
+export function declarative(idOrKey: string): OperationError {
   return new OperationError(
     409,
     "declarative_schedule",
