@@ -1,12 +1,13 @@
 import { ConfigError, parseConfig } from "@helmr/migrations/config"
 import { createDb } from "@helmr/migrations/db"
 import { migrate } from "@helmr/migrations/migrate"
-import { checkDependencies, shutdownSignal } from "@helmr/migrations/service"
+import { shutdownSignal } from "@helmr/migrations/service"
 import { createValkey } from "@helmr/migrations/valkey"
 import pino from "pino"
 import { startImageGc } from "./src/build/image-gc.ts"
 import { composeRunner } from "./src/compose.ts"
 import { RunnerConfig } from "./src/config.ts"
+import { serveRunnerHealth } from "./src/health.ts"
 import { startRunLoop } from "./src/run/run-loop.ts"
 
 /** The runner's composition root: config once, clients here, everything else receives them. */
@@ -36,31 +37,12 @@ async function main(): Promise<void> {
   if (runner.imageGc && config.HELMR_IMAGE_GC_INTERVAL_MS > 0)
     startImageGc(runner.imageGc, config.HELMR_IMAGE_GC_INTERVAL_MS, signal)
 
-  const health = Bun.serve({
+  const health = serveRunnerHealth({
     port: config.HELMR_RUNNER_PORT,
-    async fetch(req) {
-      if (new URL(req.url).pathname !== "/healthz")
-        return new Response("not found", { status: 404 })
-      const { ok, ...parts } = await checkDependencies(sql, valkey)
-      const docker = runner.docker
-        ? await runner.docker.ping().then(
-            () => "ok" as const,
-            () => "down" as const,
-          )
-        : "unused"
-      const healthy = ok && docker !== "down"
-      return Response.json(
-        {
-          status: healthy ? "ok" : "degraded",
-          ...parts,
-          docker,
-          driver: runner.deps.driver.kind,
-          firewall: runner.network ? runner.network.firewall : null,
-          active: loop.active(),
-        },
-        { status: healthy ? 200 : 503 },
-      )
-    },
+    sql,
+    valkey,
+    runner,
+    loop: () => loop,
   })
   logger.info({ url: health.url.toString(), driver: runner.deps.driver.kind }, "runner started")
 

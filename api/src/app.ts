@@ -13,7 +13,9 @@ import {
 import { dashboardRoutes } from "./dashboard/dashboard.tsx"
 import type { ApiDeps, AppEnv } from "./env.ts"
 import { ApiError } from "./errors.ts"
+import { corsForOrigins } from "./http/cors.ts"
 import { answerMethodNotAllowed } from "./http/method-not-allowed.ts"
+import { answerMetrics, createApiMetrics, recordRequests } from "./http/metrics.ts"
 import { rateLimit } from "./http/rate-limit.ts"
 import { requestContext } from "./request-context.ts"
 import { healthRoutes } from "./routes/health.ts"
@@ -28,9 +30,16 @@ export { ApiError } from "./errors.ts"
 /** Builds the Hono app. Runs on Bun and Deno; every dependency is passed in. */
 export function createApp(deps: ApiDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
+  const metrics = createApiMetrics()
+  app.use("*", recordRequests(metrics))
   app.use("*", requestContext(deps))
+  // Before auth: a preflight carries no key. Off (no header at all) unless origins are listed.
+  if (deps.corsOrigins && deps.corsOrigins.length > 0)
+    app.use("/api/v1/*", corsForOrigins(deps.corsOrigins))
 
   app.route("/", healthRoutes(deps))
+  // Outside /api/v1 and without a key, like /healthz: scraped by Prometheus on the private network.
+  if (deps.metricsEndpoint !== false) app.get("/metrics", answerMetrics(metrics))
   app.route("/", openapiRoutes())
 
   const v1 = new Hono<AppEnv>()

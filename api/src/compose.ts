@@ -36,6 +36,8 @@ export async function composeApi(config: ApiConfig): Promise<ComposedApi> {
     logger,
     bodyLimitBytes: config.HELMR_BODY_LIMIT_BYTES,
     scheduleUpcoming: config.HELMR_SCHEDULE_UPCOMING,
+    corsOrigins: config.HELMR_CORS_ORIGINS,
+    metricsEndpoint: config.HELMR_METRICS === "on",
     publicApiUrl: config.HELMR_PUBLIC_API_URL,
     ...(config.HELMR_RATE_LIMIT > 0
       ? {

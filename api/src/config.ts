@@ -1,5 +1,6 @@
 import { configFields, keyringFields } from "@helmr/migrations/config"
 import { z } from "zod"
+import { CorsOrigins } from "./http/cors.ts"
 
 export const ApiConfig = z.object({
   HELMR_DATABASE_URL: configFields.databaseUrl,
@@ -24,6 +25,10 @@ export const ApiConfig = z.object({
   HELMR_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   HELMR_MIGRATE_ON_START: z.enum(["true", "false"]).default("true"),
   HELMR_SCHEDULE_UPCOMING: configFields.scheduleUpcoming,
+  /** Origins allowed to call `/api/v1` from a browser (comma-separated); unset: CORS off. */
+  HELMR_CORS_ORIGINS: CorsOrigins,
+  /** `off` removes `GET /metrics` (it needs no key; expose it only where Prometheus reaches it). */
+  HELMR_METRICS: z.enum(["on", "off"]).default("on"),
   /** Public URL of the API, for token completion URLs (else they are paths). */
   HELMR_PUBLIC_API_URL: z.url().or(z.literal("")).default(""),
 })

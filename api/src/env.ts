@@ -2,6 +2,7 @@ import type { Sql } from "@helmr/migrations/db"
 import type { Keyring } from "@helmr/migrations/secrets"
 import type { Valkey, ValkeyKeys } from "@helmr/migrations/valkey"
 import type { Logger } from "pino"
+import type { ApiMetrics } from "./http/metrics.ts"
 
 /** What the app is built from: clients are made in main.ts and passed in, never module-level. */
 export interface ApiDeps {
@@ -22,6 +23,10 @@ export interface ApiDeps {
   publicApiUrl?: string
   /** Run event streams: Postgres fallback poll and keep-alive comment intervals (ms). */
   sse?: { pollMs?: number; heartbeatMs?: number }
+  /** Origins allowed to call `/api/v1` from a browser; empty or unset: no CORS headers at all. */
+  corsOrigins?: readonly string[]
+  /** Serve `GET /metrics` (default true; `HELMR_METRICS=off` turns it off). */
+  metricsEndpoint?: boolean
 }
 
 /** The environment an API key resolves to; every query is filtered by it. */
@@ -43,5 +48,6 @@ export interface AppEnv {
     requestId: string
     caller: Caller
     logger: Logger
+    metrics: ApiMetrics
   }
 }

@@ -3,7 +3,13 @@ import { loadavg } from "node:os"
 import { ErrorEnvelope } from "@helmr/sdk/contract"
 import { type ApiFixture, startApiFixture } from "../src/test-fixtures.ts"
 import { fuzzSeed } from "./fuzz/random.ts"
-import { EXPLICIT, type FuzzRequest, fuzzRequest, type Route } from "./fuzz/requests.ts"
+import {
+  EXPLICIT,
+  FUZZ_ORIGIN,
+  type FuzzRequest,
+  fuzzRequest,
+  type Route,
+} from "./fuzz/requests.ts"
 import { diffSnapshots, type StateSnapshot, stateSnapshotter } from "./fuzz/state.ts"
 import { ODD_STRINGS } from "./fuzz/values.ts"
 
@@ -23,7 +29,7 @@ const ids: Record<string, string[]> = {}
 
 beforeAll(async () => {
   console.log(`fuzz seed ${SEED} (replay: HELMR_FUZZ_SEED=${SEED} bun test api/test/fuzz.test.ts)`)
-  f = await startApiFixture("fuzz")
+  f = await startApiFixture("fuzz", { overrides: { corsOrigins: [FUZZ_ORIGIN] } })
   const dev = f.clients.dev
   const run = await dev.runs.trigger("review-pr", { prNumber: 1 }, { tags: ["fuzz"] })
   const other = await dev.runs.trigger("no-payload")

@@ -13,6 +13,7 @@ import { parseLabels, parseMemory, type RunnerConfig } from "./config.ts"
 import { createCancelWatch } from "./run/cancel-watch.ts"
 import type { RunnerDeps } from "./run/deps.ts"
 import { createPickupSignal } from "./run/pickup-signal.ts"
+import { createRunnerMetrics } from "./run/runner-metrics.ts"
 import { createDockerDriver } from "./sandbox/docker-driver.ts"
 import type { SandboxDriver } from "./sandbox/driver.ts"
 import { createLocalDriver } from "./sandbox/local-driver.ts"
@@ -121,6 +122,7 @@ export async function composeRunner(
     parked: new Map(),
     catalog: new TaskCatalog(clients.sql, clients.logger),
     workspaceRetentionMs: config.HELMR_WORKSPACE_RETENTION_MS,
+    metrics: createRunnerMetrics(),
   }
   return { deps, imageGc, network, docker, close: () => cancelWatch.close() }
 }

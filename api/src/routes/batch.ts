@@ -14,6 +14,8 @@ const TaskParams = z.object({ taskId: z.string() })
 export function batchRoutes(deps: ApiDeps, catalog: TaskCatalog): Hono<AppEnv> {
   const answer = async (c: Context<AppEnv>, items: BatchTriggerItem[]) => {
     const runs = await batchTrigger(deps, catalog, c.get("caller"), items)
+    const created = runs.filter((r) => r.created).length
+    if (created > 0) c.get("metrics").triggered.inc({ source: "batch" }, created)
     return c.json({ runs }, runs.some((r) => r.created) ? 201 : 200)
   }
   return new Hono<AppEnv>()

@@ -79,7 +79,10 @@ export function runsRoutes(deps: ApiDeps, services: RunServices): Hono<AppEnv> {
         payload: body.payload,
         options: body.options ?? {},
       })
-      if (created) return c.json({ id }, 201)
+      if (created) {
+        c.get("metrics").triggered.inc({ source: "api" })
+        return c.json({ id }, 201)
+      }
       return c.json(toRun(await loadRun(c.get("caller").environmentId, id)), 200)
     })
     .get("/runs", validQuery(ListRunsQuery, ["status", "tag"]), async (c) => {
@@ -100,6 +103,7 @@ export function runsRoutes(deps: ApiDeps, services: RunServices): Hono<AppEnv> {
       const { runId } = c.req.valid("param")
       const original = await loadRun(c.get("caller").environmentId, runId)
       const { id } = await triggerAs(c, replayInput(original))
+      c.get("metrics").triggered.inc({ source: "api" })
       return c.json({ id }, 201)
     })
     .get("/runs/:runId/events", validParams(RunParams), validQuery(EventsQuery), async (c) => {

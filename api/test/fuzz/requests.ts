@@ -2,6 +2,9 @@ import { buildUpload } from "../../src/deployments/testing.ts"
 import { fuzzBody, fuzzPathParam, fuzzQuery } from "./mutate.ts"
 import { createRandom } from "./random.ts"
 
+/** The origin the fuzz fixture allows (`HELMR_CORS_ORIGINS`). */
+export const FUZZ_ORIGIN = "https://fuzz.example"
+
 /** A valid body per route (`METHOD path`), the starting point of its mutations; others get `{}`. */
 const VALID_BODIES: Record<string, unknown> = {
   "POST /api/v1/tasks/:taskId/trigger": {
@@ -150,6 +153,12 @@ export function fuzzRequest(
     ])
   }
   if (random.chance(0.02)) headers["content-length"] = random.pick(["99999999999", "-1", "abc"])
+  // CORS is on in the fuzz fixture: the allowed origin, others and broken ones, preflights too.
+  if (random.chance(0.15)) {
+    headers.origin = random.pick([FUZZ_ORIGIN, "https://evil.example", "null", "\u00ff", ""])
+    if (random.chance(0.5))
+      headers["access-control-request-method"] = random.pick(["POST", "GET", "\u00ff"])
+  }
   if (method === "GET" || method === "HEAD") return { method, path, headers }
   const valid = VALID_BODIES[`${route.method} ${route.path}`] ?? {}
   return {

@@ -1,4 +1,5 @@
 import type { Sql } from "@helmr/migrations/db"
+import { METRICS_CONTENT_TYPE } from "@helmr/migrations/metrics"
 import { checkDependencies } from "@helmr/migrations/service"
 import type { Valkey } from "@helmr/migrations/valkey"
 import type { DispatcherMetrics } from "./metrics.ts"
@@ -17,7 +18,7 @@ export function serveHealth(options: {
       if (req.method !== "GET") return new Response("method not allowed", { status: 405 })
       if (path === "/metrics") {
         return new Response(options.metrics.render(), {
-          headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+          headers: { "content-type": METRICS_CONTENT_TYPE },
         })
       }
       if (path !== "/healthz") return new Response("not found", { status: 404 })

@@ -24,7 +24,9 @@ export async function runAttempt(
   run: RunRow,
   stop: AbortSignal,
   slot: Slot,
+  leasedAt = performance.now(),
 ): Promise<void> {
+  const { metrics } = deps
   const session = createAttemptSession(deps, run, stop, slot)
   const { state, events, log } = session
   let outcome: AttemptOutcome | null = null
@@ -32,22 +34,25 @@ export async function runAttempt(
   try {
     const plan = await loadRunPlan(deps.sql, run)
     const secrets = await resolveSecrets(deps.sql, deps.keyring, run, plan.task)
-    const prepared = await deps.driver.prepare(
-      {
-        projectId: plan.projectId,
-        graph: plan.graph,
-        workspace: plan.sandbox.workspace,
-        bundle: plan.bundle,
-        readBlob: plan.readBlob,
-      },
-      (e) =>
-        events.add({
-          type: "build",
-          level: e.level,
-          message: e.message,
-          data: { ...e.data, attempt: run.attempt },
-        }),
-    )
+    const buildStarted = performance.now()
+    const prepared = await deps.driver
+      .prepare(
+        {
+          projectId: plan.projectId,
+          graph: plan.graph,
+          workspace: plan.sandbox.workspace,
+          bundle: plan.bundle,
+          readBlob: plan.readBlob,
+        },
+        (e) =>
+          events.add({
+            type: "build",
+            level: e.level,
+            message: e.message,
+            data: { ...e.data, attempt: run.attempt },
+          }),
+      )
+      .finally(() => metrics.build.observe((performance.now() - buildStarted) / 1000))
     const resources = plan.sandbox.resources
     memory = resources?.memory ?? `${deps.defaults.memoryBytes} bytes`
     // The API may have asked to cancel while this attempt was building: do not start the task then.
@@ -73,6 +78,7 @@ export async function runAttempt(
       session.output(nonce),
     )
     state.sandbox = sandbox
+    metrics.sandboxes.inc()
     const running = await transitionRun(
       deps.sql,
       run.id,
@@ -86,6 +92,7 @@ export async function runAttempt(
       state.lost = true
       await sandbox.kill()
     } else {
+      metrics.start.observe((performance.now() - leasedAt) / 1000)
       void publishRunMessage(deps.valkey, deps.keys, run.id, "status").catch(() => 0)
       sandbox.send({
         type: "start",
@@ -140,6 +147,7 @@ export async function adoptAttempt(
     return false
   }
   session.state.sandbox = adopted.sandbox
+  deps.metrics.sandboxes.inc()
   session.park()
   session.startClock(run.maxDurationSeconds)
   session.events.add({
@@ -180,8 +188,13 @@ async function endAttempt(
   try {
     // Every chunk and the last metadata are stored before the run's end is recorded.
     await session.durable.flush()
-    if (state.lost || detached) return
-    await finishAttempt(deps, run, outcome, events, state.abort?.kind === "interrupted")
+    if (state.lost) return void deps.metrics.finished.inc({ status: "lost" })
+    if (detached) return
+    const interrupted = state.abort?.kind === "interrupted"
+    await finishAttempt(deps, run, outcome, events, interrupted)
+    deps.metrics.finished.inc({
+      status: interrupted && outcome.status !== "succeeded" ? "interrupted" : outcome.status,
+    })
   } finally {
     await events.close()
     if (!detached) {
@@ -189,6 +202,8 @@ async function endAttempt(
         ?.remove()
         .catch((error: unknown) => log.warn({ err: error }, "removing the sandbox failed"))
     }
+    // A detached sandbox lives on for the next process of this runner: no longer this one's.
+    if (state.sandbox) deps.metrics.sandboxes.dec()
   }
 }
 

@@ -8,6 +8,7 @@ import type { CancelWatch } from "./cancel-watch.ts"
 import type { RetryPolicy } from "./outcome.ts"
 import type { ParkedAttempt } from "./parking.ts"
 import type { PickupSignal } from "./pickup-signal.ts"
+import type { RunnerMetrics } from "./runner-metrics.ts"
 
 /** What the run lifecycle needs; built once in main.ts (or a test) and passed down. */
 export interface RunnerDeps {
@@ -40,4 +41,5 @@ export interface RunnerDeps {
   catalog: TaskCatalog
   /** How long a finished session's workspace is kept before the sweep removes it (0: at once). */
   workspaceRetentionMs: number
+  metrics: RunnerMetrics
 }

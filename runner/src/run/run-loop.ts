@@ -51,6 +51,7 @@ export function startRunLoop(
   }
 
   const launch = (runId: string) => {
+    const leasedAt = performance.now()
     const slot = createSlot()
     hold(runId, slot)
     const work: Promise<void> = (async () => {
@@ -58,7 +59,7 @@ export function startRunLoop(
       if (claimed === "resume") {
         if (!(await resumeParked(deps, runId, slot))) slot.release()
       } else if (claimed) {
-        await runAttempt(deps, claimed, interrupt.signal, slot)
+        await runAttempt(deps, claimed, interrupt.signal, slot, leasedAt)
       }
     })()
       .catch((error: unknown) =>
