@@ -66,7 +66,12 @@ test("a user's project and deployment survive a rerun of up.sh's prepare and dep
   const mine = await step([process.execPath, "scripts/up/prepare.ts", "--project", "my-tasks"])
   expect(mine.stdout).toContain("export HELMR_API_KEY=hk_dev_")
   const keys = (await Bun.file(keysFile).json()) as Record<string, string>
-  expect(Object.keys(keys).sort()).toEqual(["examples:dev", "my-tasks:dev"])
+  // up.sh keeps the dashboard operator's password there too (issue 13).
+  expect(Object.keys(keys).sort()).toEqual([
+    "dashboard:admin@helmr.local",
+    "examples:dev",
+    "my-tasks:dev",
+  ])
   const refused = await run([process.execPath, "scripts/up/prepare.ts", "--project", "examples"], {
     cwd: REPO,
     env,
