@@ -64,7 +64,7 @@ export function waitsBundle(): Promise<Uint8Array> {
 }
 
 export function waitsManifest() {
-  const any = { type: "object" }
+  const objectPayload = { type: "object" }
   const task = (id: string, exportName: string, extra: Record<string, unknown> = {}) => ({
     id,
     kind: "task",
@@ -77,15 +77,15 @@ export function waitsManifest() {
     version: 1,
     entry: "index.js",
     tasks: [
-      task("waiter", "waiter", { payloadSchema: any }),
-      task("two-waits", "twoWaits", { payloadSchema: any }),
-      task("timer-bench", "timerBench", { payloadSchema: any }),
+      task("waiter", "waiter", { payloadSchema: objectPayload }),
+      task("two-waits", "twoWaits", { payloadSchema: objectPayload }),
+      task("timer-bench", "timerBench", { payloadSchema: objectPayload }),
       task("quick", "quick"),
       task("busy", "busy"),
-      task("token-waiter", "tokenWaiter", { payloadSchema: any }),
-      task("token-maker", "tokenMaker", { payloadSchema: any }),
+      task("token-waiter", "tokenWaiter", { payloadSchema: objectPayload }),
+      task("token-maker", "tokenMaker", { payloadSchema: objectPayload }),
       task("parallel-waits", "parallelWaits"),
-      task("parent", "parent", { payloadSchema: any }),
+      task("parent", "parent", { payloadSchema: objectPayload }),
       task("child", "child", {
         payloadSchema: { type: "object", properties: { n: { type: "number" } }, required: ["n"] },
       }),
