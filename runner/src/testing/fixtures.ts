@@ -127,7 +127,8 @@ export function flowManifest() {
     tasks: [
       task("slow", "slow", {
         payloadSchema: { type: "object", properties: { ms: { type: "integer" } } },
-        queue: { concurrencyLimit: 2 },
+        // Three: more than one runner's two slots, fewer than both runners' four.
+        queue: { concurrencyLimit: 3 },
       }),
       task("tenant-job", "tenantJob", {
         payloadSchema: { type: "object", properties: { ms: { type: "integer" } } },
