@@ -1,4 +1,7 @@
 import { describe, expect, test } from "bun:test"
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 
 /**
  * Proves each bench runs end to end at a tiny size and prints its figures (beside their
@@ -62,5 +65,37 @@ describe("benches at a tiny size", () => {
     const oracles = [...out.matchAll(/duplicates (\d+), lost (\d+), unexpected (\d+)/g)]
     expect(oracles).toHaveLength(3)
     for (const o of oracles) expect([o[1], o[2], o[3]]).toEqual(["0", "0", "0"])
+  }, 300_000)
+  test("bench/peers prints figures for Helmr and every peer under both settings", async () => {
+    const docs = join(mkdtempSync(join(tmpdir(), "peers-docs-")), "benchmarks.md")
+    writeFileSync(docs, "# Benchmarks\n\n## bench/trigger\n\nkept\n\n## How to rerun\n\nkept too\n")
+    const out = await runBench(["bench/peers/main.ts"], { JOBS: "50", LEAD_MS: "3000", DOCS: docs })
+    expect(out).toMatch(LOAD)
+    const systems = [
+      "helmr, delayed runs",
+      "helmr, schedules",
+      "bullmq",
+      "bullmq, fast poll",
+      "pg-boss",
+      "pg-boss, fast poll",
+      "graphile-worker",
+      "graphile-worker, fast poll",
+    ]
+    for (const system of systems) {
+      const row = out.split("\n").find((l) => l.startsWith(`| ${system} |`))
+      // p50, p99, the last start (no "n/50 started": all 50 started) and a throughput.
+      const cells = /\| ([\d,]+) ms \| ([\d,]+) ms \| ([\d,]+) ms \| ([\d,]+)\/s \|/.exec(row ?? "")
+      expect(cells, system).not.toBeNull()
+      const [p50, p99, last] = [cells?.[1], cells?.[2], cells?.[3]].map((c) =>
+        Number(c?.replaceAll(",", "")),
+      )
+      expect(p50).toBeLessThanOrEqual(p99 as number)
+      expect(p99).toBeLessThanOrEqual(last as number)
+      expect(Number(cells?.[4]?.replaceAll(",", ""))).toBeGreaterThan(0)
+    }
+    const written = readFileSync(docs, "utf8")
+    expect(written).toContain("## bench/trigger\n\nkept\n\n## bench/peers\n")
+    expect(written).toContain("| helmr, delayed runs |")
+    expect(written).toMatch(/## How to rerun\n\nkept too\n$/)
   }, 300_000)
 })
