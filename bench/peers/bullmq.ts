@@ -1,6 +1,14 @@
 import { Queue, Worker } from "bullmq"
 import { Redis } from "ioredis"
-import { CONCURRENCY, dueOf, type Peer, QUEUE, scheduleId } from "./peer.ts"
+import {
+  CONCURRENCY,
+  dueOf,
+  type Peer,
+  QUEUE,
+  scheduleData,
+  scheduleId,
+  scheduleOf,
+} from "./peer.ts"
 
 /**
  * BullMQ: delayed jobs (`delay`) and job schedulers (`upsertJobScheduler` with a cron pattern).
@@ -36,7 +44,7 @@ export const bullmq: Peer = {
           await queue.upsertJobScheduler(
             scheduleId(i),
             { pattern: "* * * * *" },
-            { name: QUEUE, data: {}, opts: { removeOnComplete: true } },
+            { name: QUEUE, data: scheduleData(i), opts: { removeOnComplete: true } },
           )
         }
       },
@@ -54,7 +62,8 @@ export const bullmq: Peer = {
     const worker = new Worker(
       QUEUE,
       async (job) => {
-        onStart(dueOf(job.data))
+        // A scheduler's job names its slot: opts.prevMillis (and its id, repeat:<id>:<slot>).
+        onStart(dueOf(job.data) ?? job.opts.prevMillis, scheduleOf(job.data))
       },
       {
         connection,

@@ -1,5 +1,13 @@
 import { makeWorkerUtils, parseCronItems, run, runMigrations } from "graphile-worker"
-import { CONCURRENCY, dueOf, type Peer, QUEUE, scheduleId } from "./peer.ts"
+import {
+  CONCURRENCY,
+  dueOf,
+  type Peer,
+  QUEUE,
+  scheduleData,
+  scheduleId,
+  scheduleOf,
+} from "./peer.ts"
 
 /**
  * graphile-worker: delayed jobs (`runAt`) and its crontab (one item per schedule, given to the
@@ -40,6 +48,7 @@ export const graphileWorker: Peer = {
       task: QUEUE,
       match: "* * * * *",
       identifier: scheduleId(i),
+      payload: scheduleData(i),
     }))
     const runner = await run({
       connectionString: target.databaseUrl,
@@ -48,7 +57,12 @@ export const graphileWorker: Peer = {
       ...(target.fast ? { pollInterval: 500 } : {}),
       taskList: {
         [QUEUE]: async (payload) => {
-          onStart(dueOf(payload))
+          // A crontab job's payload carries its slot: `_cron: { ts }`.
+          const cron = (payload as { _cron?: { ts?: string } })._cron
+          onStart(
+            dueOf(payload) ?? (cron?.ts ? Date.parse(cron.ts) : undefined),
+            scheduleOf(payload),
+          )
         },
       },
       parsedCronItems: parseCronItems(items),

@@ -24,8 +24,12 @@ export interface Producer {
   close(): Promise<void>
 }
 
-/** Called by the no-op handler as it starts a job: the job's `due`, if its data has one. */
-export type OnStart = (due: number | undefined) => void
+/**
+ * Called by the no-op handler as it starts a job: the instant the job was due, where the job
+ * tells (the burst's data; the slot of a schedule's job where the system records it), and the
+ * schedule's index for a schedule's job (from the data each schedule was given).
+ */
+export type OnStart = (due: number | undefined, schedule: number | undefined) => void
 
 export interface Peer {
   id: PeerId
@@ -43,9 +47,16 @@ export const CONCURRENCY = 100
 /** The queue, task and job name every peer uses. */
 export const QUEUE = "noop"
 export const scheduleId = (i: number) => `every-minute-${i}`
+/** The data each schedule's jobs carry. */
+export const scheduleData = (i: number) => ({ schedule: i })
+
+function numberIn(data: unknown, key: string): number | undefined {
+  if (typeof data !== "object" || data === null) return undefined
+  const value = (data as Record<string, unknown>)[key]
+  return typeof value === "number" ? value : undefined
+}
 
 /** A job's data: `due` for the delayed jobs of the burst, nothing for a schedule's jobs. */
-export function dueOf(data: unknown): number | undefined {
-  if (typeof data !== "object" || data === null || !("due" in data)) return undefined
-  return typeof data.due === "number" ? data.due : undefined
-}
+export const dueOf = (data: unknown) => numberIn(data, "due")
+/** A job's data: the schedule's index for a schedule's job (scheduleData). */
+export const scheduleOf = (data: unknown) => numberIn(data, "schedule")

@@ -1,5 +1,13 @@
 import { PgBoss } from "pg-boss"
-import { CONCURRENCY, dueOf, type Peer, QUEUE, scheduleId } from "./peer.ts"
+import {
+  CONCURRENCY,
+  dueOf,
+  type Peer,
+  QUEUE,
+  scheduleData,
+  scheduleId,
+  scheduleOf,
+} from "./peer.ts"
 
 /**
  * pg-boss: delayed jobs (`startAfter`) and `schedule()` (one schedule per `key`), whose cron
@@ -46,7 +54,7 @@ export const pgBoss: Peer = {
       },
       async schedule(count) {
         for (let i = 0; i < count; i++) {
-          await boss.schedule(QUEUE, "* * * * *", {}, { key: scheduleId(i) })
+          await boss.schedule(QUEUE, "* * * * *", scheduleData(i), { key: scheduleId(i) })
         }
       },
       async unschedule(count) {
@@ -66,7 +74,8 @@ export const pgBoss: Peer = {
       QUEUE,
       { batchSize: CONCURRENCY, burstWhenBatchFull: true, ...polling },
       async (jobs) => {
-        for (const job of jobs) onStart(dueOf(job.data))
+        // A schedule's job does not carry its slot (the pass keeps it for its own bookkeeping).
+        for (const job of jobs) onStart(dueOf(job.data), scheduleOf(job.data))
       },
     )
     return async () => {

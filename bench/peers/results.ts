@@ -49,14 +49,38 @@ export function cronFigures(lateness: readonly number[], expected: number): Cron
   return { count: s.count, expected, p50: s.p50, p99: s.p99, max: s.max }
 }
 
+/** A job's start as a worker reported it (see OnStart in peer.ts). */
+export interface Start {
+  due: number | undefined
+  at: number
+  schedule: number | undefined
+}
+
 /**
- * Lateness of a schedule's job started at `at`, when its job carries no slot: the minute it
- * belongs to is the one it started in (every system here fires a minute's slot well within that
- * minute). Undefined for a start outside the measured slots `[first, last]`.
+ * Lateness of the schedules' jobs for the every-minute slots `first`..`last`. A job that names
+ * its slot counts against it. A job that does not (pg-boss's) counts against its schedule's
+ * earliest slot not yet counted that lies before its start: the k-th start of a schedule from
+ * `first` on is its k-th slot. So a lost slot shows as a following fire a minute (or more) late,
+ * and a second start before the next slot (a duplicate) is not counted.
  */
-export function cronLateness(at: number, first: number, last: number): number | undefined {
-  const slot = Math.floor(at / MINUTE) * MINUTE
-  return slot < first || slot > last ? undefined : at - slot
+export function cronLatenesses(starts: readonly Start[], first: number, last: number): number[] {
+  const late: number[] = []
+  const unnamed = new Map<number, number[]>()
+  for (const s of starts) {
+    if (s.schedule === undefined) continue
+    if (s.due === undefined) unnamed.set(s.schedule, [...(unnamed.get(s.schedule) ?? []), s.at])
+    else if (s.due >= first && s.due <= last) late.push(s.at - s.due)
+  }
+  for (const ats of unnamed.values()) {
+    let slot = first
+    for (const at of ats.sort((a, b) => a - b)) {
+      if (slot > last) break
+      if (at < slot) continue
+      late.push(at - slot)
+      slot += MINUTE
+    }
+  }
+  return late
 }
 
 /** The next minute boundary at least `marginMs` after `now`. */

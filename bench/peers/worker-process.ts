@@ -1,9 +1,10 @@
 import type { Subprocess } from "bun"
+import type { Start } from "./results.ts"
 
 /** The starts a peer's worker process (worker.ts) reported, as its lines come in. */
 export interface WorkerProcess {
-  /** Every job start: `due` from the job's data (undefined for a schedule's job), `at` epoch ms. */
-  starts: { due: number | undefined; at: number }[]
+  /** Every job start (see OnStart), `at` in epoch ms. */
+  starts: Start[]
   stop(): Promise<void>
 }
 
@@ -33,9 +34,13 @@ export async function startWorker(env: Record<string, string>): Promise<WorkerPr
       rest = lines.pop() ?? ""
       for (const line of lines) {
         if (line === "ready") ready()
-        const [word, due, at] = line.split(" ")
-        if (word === "start" && due && at) {
-          starts.push({ due: due === "-" ? undefined : Number(due), at: Number(at) })
+        const [word, due, at, schedule] = line.split(" ")
+        if (word === "start" && due && at && schedule) {
+          starts.push({
+            due: due === "-" ? undefined : Number(due),
+            at: Number(at),
+            schedule: schedule === "-" ? undefined : Number(schedule),
+          })
         }
       }
     }

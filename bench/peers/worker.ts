@@ -2,8 +2,8 @@
  * A peer's worker in a process of its own: `bun worker.ts` with PEER (bullmq | pg-boss |
  * graphile-worker), FAST (1 for the fast-poll variant), DATABASE_URL, REDIS_URL, PREFIX and, for
  * graphile-worker's crontab, CRON (how many every-minute items). Its handler is a no-op that
- * notes when it started each job; it prints `ready` once working and `start <due|-> <epoch ms>`
- * per job (`due` from the job's data, `-` for a schedule's job).
+ * notes when it started each job; it prints `ready` once working and
+ * `start <due|-> <epoch ms> <schedule|->` per job (see OnStart).
  */
 import { bullmq } from "./bullmq.ts"
 import { graphileWorker } from "./graphile-worker.ts"
@@ -34,8 +34,8 @@ const stop = await peer.work(
     prefix: env("PREFIX"),
     fast: process.env.FAST === "1",
   },
-  (due) => {
-    out.push(`start ${due ?? "-"} ${Date.now()}`)
+  (due, schedule) => {
+    out.push(`start ${due ?? "-"} ${Date.now()} ${schedule ?? "-"}`)
   },
 )
 const timer = setInterval(flush, 100)
