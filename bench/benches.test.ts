@@ -82,9 +82,11 @@ describe("benches at a tiny size", () => {
       "graphile-worker, fast poll",
     ]
     for (const system of systems) {
-      const row = out.split("\n").find((l) => l.startsWith(`| ${system} |`))
+      const row = out.split("\n").find((l) => l.split("|")[1]?.trim() === system)
       // p50, p99, the last start (no "n/50 started": all 50 started) and a throughput.
-      const cells = /\| ([\d,]+) ms \| ([\d,]+) ms \| ([\d,]+) ms \| ([\d,]+)\/s \|/.exec(row ?? "")
+      const cells = /\| ([\d,]+) ms +\| ([\d,]+) ms +\| ([\d,]+) ms +\| ([\d,]+)\/s +\|/.exec(
+        row ?? "",
+      )
       expect(cells, system).not.toBeNull()
       const [p50, p99, last] = [cells?.[1], cells?.[2], cells?.[3]].map((c) =>
         Number(c?.replaceAll(",", "")),
@@ -95,7 +97,7 @@ describe("benches at a tiny size", () => {
     }
     const written = readFileSync(docs, "utf8")
     expect(written).toContain("## bench/trigger\n\nkept\n\n## bench/peers\n")
-    expect(written).toContain("| helmr, delayed runs |")
+    expect(written).toMatch(/\| helmr, delayed runs +\|/)
     expect(written).toMatch(/## How to rerun\n\nkept too\n$/)
   }, 300_000)
 })

@@ -26,7 +26,7 @@ import { graphileWorker } from "./graphile-worker.ts"
 import { runHelmr } from "./helmr.ts"
 import { PEER_IDS, type Peer, type PeerId } from "./peer.ts"
 import { pgBoss } from "./pg-boss.ts"
-import { table, withSection } from "./report.ts"
+import { markdownTable, table, withSection } from "./report.ts"
 import type { Row } from "./results.ts"
 import { runPeer, type Sizes } from "./run-peer.ts"
 
@@ -53,6 +53,7 @@ console.log(
   `  ${sizes.jobs} jobs due at one instant; ${sizes.schedules} every-minute schedules × ${sizes.minutes} min`,
 )
 const rows: Row[] = []
+const progress: string[] = []
 for (const system of systems) {
   const t0 = Date.now()
   if (system === "helmr") rows.push(...(await runHelmr(sizes)))
@@ -61,7 +62,8 @@ for (const system of systems) {
     const peer = peers[system.replace(/-fast$/, "") as PeerId]
     rows.push(await runPeer(peer, fast, sizes))
   }
-  console.log(`  ${system} done in ${((Date.now() - t0) / 1000).toFixed(0)} s — ${loadLine()}`)
+  progress.push(`${system} done in ${((Date.now() - t0) / 1000).toFixed(0)} s — ${loadLine()}`)
+  console.log(`  ${progress.at(-1)}`)
 }
 const endLoad = loadLine()
 const result = table(rows, sizes)
@@ -98,9 +100,11 @@ if (docsPath) {
     "",
     result,
     "",
-    "| what | value |",
-    "| --- | --- |",
-    ...env.map(([k, v]) => `| ${k} | ${v} |`),
+    "Each system's part, as the bench printed it (the load moved during the run):",
+    "",
+    ...progress.map((p) => `- ${p}`),
+    "",
+    markdownTable(["what", "value"], env),
     "",
     "Settings, per system: the table's settings column. pg-boss runs a worker fetching batches of",
     "100 whose handler starts every job of the batch (its concurrency), with `burstWhenBatchFull`;",

@@ -45,8 +45,17 @@ export function table(
     ...burstCells(r.burst),
     ...cronCells(r.cron),
   ])
-  const row = (cells: readonly string[]) => `| ${cells.join(" | ")} |`
-  return [row(header), row(header.map(() => "---")), ...lines.map(row)].join("\n")
+  return markdownTable(header, lines)
+}
+
+/** A Markdown table with its columns padded, as the repository's formatter writes them. */
+export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]) {
+  const widths = header.map((h, i) =>
+    Math.max(3, h.length, ...rows.map((r) => (r[i] ?? "").length)),
+  )
+  const row = (cells: readonly string[]) =>
+    `| ${widths.map((w, i) => (cells[i] ?? "").padEnd(w)).join(" | ")} |`
+  return [row(header), row(widths.map((w) => "-".repeat(w))), ...rows.map(row)].join("\n")
 }
 
 export const SECTION = "## bench/peers"
