@@ -224,7 +224,7 @@ describe("a child run's end wakes the parents waiting for it", () => {
   test("no database trigger writes runs.status: transitionRun is its only writer", async () => {
     const triggers = await db.sql`select tgname from pg_trigger
       where tgrelid = 'runs'::regclass and not tgisinternal`
-    expect(triggers).toEqual([])
+    expect([...triggers]).toEqual([])
   })
 })
 
