@@ -192,29 +192,34 @@ describe("forms answer bad input with the field", () => {
 })
 
 describe("deployment page", () => {
-  test("shows the manifest and the latest build log the runner recorded", async () => {
-    const dev = f.env("dev").id
-    const { run } = await insertRun(f.api.db.sql, {
-      environmentId: dev,
-      deploymentId: f.deploymentIds.dev!,
-      taskId: "no-payload",
-      payload: null,
-    })
+  test("shows the manifest and the deployment's build log", async () => {
+    const id = f.deploymentIds.dev!
+    await f.api.db.sql`update deployments set build_status = 'failed', build_attempts = 2,
+      build_error = ${f.api.db.sql.json({ message: "exit code 1", step: "[2/2] RUN false" })}
+      where id = ${id}`
     const lines = [
-      "image default: building helmr-images:abc",
-      "[1/1] RUN bun install: done in 1.2s",
-      "image default: built (helmr-images:abc)",
+      "sandbox default: image default",
+      "[2/2] RUN false: failed",
+      "build failed: exit code 1",
     ]
     for (const message of lines) {
-      await f.api.db.sql`insert into run_events (run_id, type, message)
-        values (${run.id}, 'build', ${message})`
+      await f.api.db
+        .sql`insert into deployment_build_events (deployment_id, attempt, level, message)
+        values (${id}, 2, 'info', ${message})`
     }
-    const html = await (await get(`${base}/deployments/${f.deploymentIds.dev}`)).text()
+    await f.api.db.sql`insert into deployment_build_events (deployment_id, attempt, level, message)
+      values (${id}, 1, 'info', 'an earlier claim')`
+    const html = await (await get(`${base}/deployments/${id}`)).text()
     expect(html).toContain("nightly-maintenance")
     expect(html).toContain("0 2 * * *")
     expect(html).toContain("FROM helmr-local/bun:1.4.5")
-    expect(html).toContain(">built</span>")
+    expect(html).toContain(">failed</span>")
+    expect(html).toContain("[2/2] RUN false</span>: exit code 1")
     for (const line of lines) expect(html).toContain(line)
+    expect(html).not.toContain("an earlier claim")
+    await f.api.db.sql`update deployments set build_status = 'ready', build_error = null
+      where id = ${id}`
+    expect(await (await get(`${base}/deployments/${id}`)).text()).toContain(">ready</span>")
   })
 
   test("promoting the current deployment again changes nothing", async () => {

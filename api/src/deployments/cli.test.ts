@@ -18,7 +18,7 @@ const FIXTURES = join(REPO, "sdk/test/fixtures/product-docs")
 let api: TestApi
 let server: { url: string; stop(): Promise<void> }
 beforeAll(async () => {
-  api = await startTestApi("i3cli")
+  api = await startTestApi("i3cli", {}, { builder: true })
   server = api.listen()
 })
 afterAll(() => api.close())

@@ -12,7 +12,7 @@ let helmr: ReturnType<typeof cliFor>
 let tmp = ""
 
 beforeAll(async () => {
-  api = await startTestApi("h12dev")
+  api = await startTestApi("h12dev", {}, { builder: true })
   helmr = cliFor(api, api.listen().url)
   tmp = await mkdtemp(join(tmpdir(), "h12-init-"))
 })
