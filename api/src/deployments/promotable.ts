@@ -15,7 +15,7 @@ export function checkPromotable(
   const build = presentBuild(deployment)
   if (build.status === "failed") {
     const error = build.error ?? { message: "the build failed" }
-    const where = error.step ? ` at step ${error.step}` : ""
+    const where = `${error.step ? ` at step ${error.step}` : ""}${error.image ? ` (image ${error.image})` : ""}`
     const output = error.output?.trim() ? `\n${error.output.trim()}` : ""
     throw new ApiError(
       409,
@@ -37,7 +37,7 @@ export function checkPromotable(
     throw new ApiError(
       409,
       "missing_secrets",
-      `deployment ${deployment.id} declares secret${missing.length > 1 ? "s" : ""} not set in environment ${deployment.environmentSlug}: ${missing.join(", ")} (set them, or promote with allowMissingSecrets: true)`,
+      `deployment ${deployment.id} declares secret${missing.length > 1 ? "s" : ""} not set in environment ${deployment.environmentSlug}: ${missing.join(", ")} (set them with 'helmr secrets set' or PUT /api/v1/secrets/{name}, or promote anyway with --allow-missing-secrets, allowMissingSecrets: true in the API)`,
       { missingSecrets: missing },
     )
   }

@@ -128,8 +128,13 @@ async function buildTargetsOf(
 function describeFailure(error: unknown): BuildFailure {
   if (error instanceof ImageBuildError) {
     const { image, step, output } = error.details
+    // "building image x failed at <step>: <cause>": the step is its own field, keep the cause.
+    const prefix = step ? `building image ${image} failed at ${step}: ` : ""
     return {
-      message: error.message,
+      message:
+        prefix && error.message.startsWith(prefix)
+          ? error.message.slice(prefix.length)
+          : error.message,
       ...(image !== undefined ? { image } : {}),
       ...(step !== undefined ? { step } : {}),
       ...(output !== undefined ? { output } : {}),

@@ -62,7 +62,7 @@ export async function followBuild(
 /** The CLI error for a failed build: the message names the step; the output follows. */
 export function buildFailedError(deploymentId: string, build: DeploymentBuild): CliError {
   const error = build.error ?? { message: "the build failed" }
-  const where = error.step ? ` at step ${error.step}` : ""
+  const where = `${error.step ? ` at step ${error.step}` : ""}${error.image ? ` (image ${error.image})` : ""}`
   const output = (error.output ?? "").split("\n").filter((l) => l.trim() !== "")
   return new CliError(
     `the build of ${deploymentId} failed${where}: ${error.message}`,
