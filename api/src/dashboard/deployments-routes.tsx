@@ -15,6 +15,7 @@ import { setFlash, takeFlash } from "./cookies.ts"
 import type { DashEnv, Scope } from "./dashboard-env.ts"
 import { type BuildLog, DeploymentPage } from "./deployment-page.tsx"
 import { DeploymentsPage, promoteLabel } from "./deployments-page.tsx"
+import { readForm } from "./guard.ts"
 import { PromotePage } from "./promote-page.tsx"
 import { previewPromotion } from "./promotion-preview.ts"
 
@@ -95,7 +96,10 @@ export function deploymentsRoutes(deps: ApiDeps): Hono<DashEnv> {
     })
     .post("/deployments/:id/promote", async (c) => {
       const scope = c.get("scope")
-      const result = await promoteDeployment(deps, scope.caller, c.req.param("id"))
+      const form = await readForm(c)
+      const result = await promoteDeployment(deps, scope.caller, c.req.param("id"), {
+        allowMissingSecrets: form.allowMissingSecrets === "true",
+      })
       const s = result.schedules
       const summary = `${s.created.length} schedule(s) created, ${s.updated.length} changed, ${s.removed.length} removed`
       setFlash(

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { grantOperator } from "@helmr/migrations/operators"
 import { insertRun, transitionRun } from "@helmr/migrations/queries/runs"
-import { type ApiFixture, startApiFixture } from "../test-fixtures.ts"
+import { type ApiFixture, FIXTURE_TASKS, startApiFixture } from "../test-fixtures.ts"
+import { insertTestDeployment } from "../testing.ts"
 
 // The pages' reads and their answers to bad input, through the real app on a real database.
 
@@ -220,6 +221,42 @@ describe("deployment page", () => {
     await f.api.db.sql`update deployments set build_status = 'ready', build_error = null
       where id = ${id}`
     expect(await (await get(`${base}/deployments/${id}`)).text()).toContain(">ready</span>")
+  })
+
+  test("promotion names missing secrets and a build that is not ready; the box allows them", async () => {
+    const manifest = structuredClone(FIXTURE_TASKS)
+    manifest.tasks[0]!.secrets = [{ name: "PAGES_TOKEN", env: "PAGES_TOKEN" }]
+    const id = await insertTestDeployment(f.api.db.sql, {
+      environmentId: f.env("dev").id,
+      projectId: f.api.project.projectId,
+      manifest,
+      promote: false,
+    })
+    const confirm = await (await get(`${base}/deployments/${id}/promote`)).text()
+    expect(confirm).toContain("Its images are built.")
+    expect(confirm).toContain("PAGES_TOKEN")
+    expect(confirm).toContain('name="allowMissingSecrets"')
+    const refused = await post(`${base}/deployments/${id}/promote`, {})
+    expect(refused.status).toBe(409)
+    expect(await refused.text()).toContain(
+      "declares secret not set in environment dev: PAGES_TOKEN",
+    )
+
+    await f.api.db.sql`update deployments set build_status = 'building' where id = ${id}`
+    expect(await (await get(`${base}/deployments/${id}/promote`)).text()).toContain(
+      "Its build is <strong>building</strong>",
+    )
+    const building = await post(`${base}/deployments/${id}/promote`, {
+      allowMissingSecrets: "true",
+    })
+    expect(building.status).toBe(409)
+    expect(await building.text()).toContain("its build is building")
+
+    await f.api.db.sql`update deployments set build_status = 'ready' where id = ${id}`
+    const allowed = await post(`${base}/deployments/${id}/promote`, { allowMissingSecrets: "true" })
+    expect(allowed.status).toBe(303)
+    // The fixture's deployment is current again for the tests below.
+    expect((await post(`${base}/deployments/${f.deploymentIds.dev}/promote`, {})).status).toBe(303)
   })
 
   test("promoting the current deployment again changes nothing", async () => {
