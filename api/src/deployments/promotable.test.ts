@@ -84,6 +84,21 @@ describe("promotion waits for the build", () => {
     expect(error.details).toMatchObject({ build: { status: "failed", error: failure } })
     const read = Deployment.parse(await (await call("GET", `/deployments/${d.id}`)).json())
     expect(read.build.error).toEqual(failure)
+
+    // The same content again retries the build: pending, with a fresh log.
+    await api.db.sql`update deployments set build_attempts = 1 where id = ${d.id}`
+    await api.db.sql`insert into deployment_build_events (deployment_id, attempt, level, message)
+      values (${d.id}, 1, 'error', 'build failed: exit code: 1')`
+    const body = buildUpload([{ id: "task-a" }, { id: "task-b" }], { salt: "failed" })
+    const again = await call("POST", "/deployments", body)
+    expect(again.status).toBe(200)
+    const retried = Deployment.parse(await again.json())
+    expect(retried.id).toBe(d.id)
+    expect(retried.build).toMatchObject({ status: "pending", attempts: 0, error: null })
+    const log = DeploymentBuildLog.parse(
+      await (await call("GET", `/deployments/${d.id}/build`)).json(),
+    )
+    expect(log.events).toEqual([])
   })
 })
 
