@@ -10,7 +10,7 @@ let api: TestApi
 let client: HelmrClient
 let url = ""
 beforeAll(async () => {
-  api = await startTestApi("i4e2e")
+  api = await startTestApi("i4e2e", {}, { builder: true })
   url = api.listen().url
   client = createClient({ apiUrl: url, apiKey: api.apiKeys.dev! })
 })
@@ -23,7 +23,10 @@ async function post(path: string, body: unknown, key = api.apiKeys.dev, base = u
     body: JSON.stringify(body),
   })
   expect([200, 201]).toContain(res.status)
-  return (await res.json()) as { id: string }
+  const answer = (await res.json()) as { id: string }
+  // An upload is promotable once the runner built it.
+  if (path === "/deployments") await api.waitForBuild(answer.id)
+  return answer
 }
 
 describe("deploy, promote, then trigger and schedule", () => {

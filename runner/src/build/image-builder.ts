@@ -160,9 +160,7 @@ export function createImageBuilder(options: ImageBuilderOptions): ImageBuilder {
         }
         throw error
       }
-      if (!builtGraph)
-        progress({ level: "info", message: `image ${image}: up to date (${graphTag})` })
-
+      // An image that exists says nothing: a run of a built deployment has no build events.
       await ensure(
         tag,
         `${image} + bundle`,

@@ -32,7 +32,11 @@ async function putBlob(sql: Sql, projectId: string, content: Uint8Array): Promis
   return digest
 }
 
-/** Inserts a deployment (blobs, row, files) and returns its id. */
+/**
+ * Inserts a deployment (blobs, row, files) and returns its id. It is written as built (`ready`),
+ * like a deployment older than deploy-time builds: its first run builds what is missing. Pass
+ * `build: "pending"` to have the runner's build loop build it.
+ */
 export async function insertDeployment(
   sql: Sql,
   input: {
@@ -41,6 +45,7 @@ export async function insertDeployment(
     bundle: Uint8Array
     manifest: unknown
     files?: Record<string, Uint8Array>
+    build?: "pending" | "ready"
   },
 ): Promise<string> {
   const manifest = Manifest.parse(input.manifest)
@@ -61,9 +66,9 @@ export async function insertDeployment(
     select coalesce(max(version), 0) + 1 as version from deployments
     where environment_id = ${input.environmentId}`
   await sql`insert into deployments
-    (id, project_id, environment_id, version, content_digest, bundle_digest, manifest)
+    (id, project_id, environment_id, version, content_digest, bundle_digest, manifest, build_status)
     values (${id}, ${input.projectId}, ${input.environmentId}, ${version}, ${contentDigest},
-      ${bundleDigest}, ${sql.json(manifest as never)})`
+      ${bundleDigest}, ${sql.json(manifest as never)}, ${input.build ?? "ready"})`
   for (const [path, digest] of files) {
     await sql`insert into deployment_files (deployment_id, project_id, path, digest)
       values (${id}, ${input.projectId}, ${path}, ${digest})`
