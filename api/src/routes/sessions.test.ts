@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { walkRun } from "@helmr/migrations/testing"
 import { encodeStreamNotice } from "@helmr/migrations/valkey"
 import type { StreamChunk } from "@helmr/sdk"
 import { type ApiFixture, startApiFixture } from "../test-fixtures.ts"
@@ -25,7 +26,7 @@ describe("GET /sessions/{id}/streams/{name}", () => {
     const valkey = f.api.valkey.valkey
     const { id } = await f.clients.dev.runs.trigger("no-payload")
     const run = await f.clients.dev.runs.retrieve(id)
-    await sql`update runs set status = 'running' where id = ${id}`
+    await walkRun(sql, id, ["starting", "running"])
     const channel = keys.sessionChannel(run.sessionId)
     const store = async (from: number, texts: string[]) => {
       await sql`insert into stream_chunks (session_id, stream, seq, data)
@@ -59,7 +60,7 @@ describe("GET /sessions/{id}/streams/{name}", () => {
     await store(7, ["7"])
     await publish("out") // a bare name: read Postgres
     await until(8)
-    await sql`update runs set status = 'succeeded', finished_at = now() where id = ${id}`
+    await walkRun(sql, id, ["succeeded"])
     await valkey.publish(keys.runChannel(id), "status")
     await reading
     expect(got).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((n) => ({ offset: n, data: n })))
@@ -71,7 +72,7 @@ describe("GET /sessions/{id}/streams/{name}", () => {
     const sql = f.api.db.sql
     await sql`insert into stream_chunks (session_id, stream, seq, data)
       select ${run.sessionId}, 's', g, g::text from generate_series(0, 2499) g`
-    await sql`update runs set status = 'failed', finished_at = now() where id = ${id}`
+    await walkRun(sql, id, ["starting", "running", "failed"])
     const read = async (from: number) => {
       const out: number[] = []
       for await (const c of f.clients.dev.streams.read(run.sessionId, "s", { from })) {
