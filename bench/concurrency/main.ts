@@ -1,4 +1,5 @@
 import { loadavg } from "node:os"
+import { ms, summarize } from "@helmr/bench-stats"
 import type { Sql } from "@helmr/migrations/db"
 import { waitForRun } from "@helmr/runner/testing/deployments"
 import { flowBundle, flowManifest } from "@helmr/runner/testing/fixtures"
@@ -17,13 +18,6 @@ import { startRunnerProcess } from "@helmr/runner/testing/services"
  *
  *   bun bench/concurrency/main.ts [runs=40]
  */
-
-function summarize(values: readonly number[]) {
-  const sorted = [...values].sort((a, b) => a - b)
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]
-  return { count: sorted.length, p50: at(0.5) ?? 0, p99: at(0.99) ?? 0, max: sorted.at(-1) ?? 0 }
-}
-const ms = (value: number) => `${value.toFixed(1)} ms`
 
 const runs = Number(process.argv[2] ?? (process.env.CI === "true" ? 8 : 40))
 
