@@ -89,4 +89,37 @@ describe("GET /sessions/{id}/streams/{name}", () => {
     })
     expect(res.status).toBe(404)
   }, 30_000)
+
+  test("bad input is the shared 422 envelope naming the field; a malformed id is 404 like /runs/{id}", async () => {
+    const { id } = await f.clients.dev.runs.trigger("no-payload")
+    const { sessionId } = await f.clients.dev.runs.retrieve(id)
+    const get = (path: string, headers: Record<string, string> = {}) =>
+      fetch(`${f.url}/api/v1/${path}`, {
+        headers: { authorization: `Bearer ${f.api.apiKeys.dev}`, ...headers },
+      })
+    const refused = async (res: Response, field: string) => {
+      expect(res.status).toBe(422)
+      const body = (await res.json()) as {
+        error: { code: string; details: { path: string; message: string }[] }
+      }
+      expect(body.error.code).toBe("validation_failed")
+      expect(body.error.details.map((d) => d.path)).toContain(field)
+    }
+    await refused(await get(`sessions/${sessionId}/streams/-bad`), "name")
+    await refused(await get(`sessions/${sessionId}/streams/a%00b`), "name")
+    await refused(await get("sessions/sess%00/streams/out"), "sessionId")
+    await refused(await get(`sessions/${sessionId}/streams/out?from=-1`), "from")
+    await refused(await get(`sessions/${sessionId}/streams/out?from=1&from=2`), "from")
+    await refused(
+      await get(`sessions/${sessionId}/streams/out`, { "last-event-id": "x" }),
+      "Last-Event-ID",
+    )
+    // As `GET /runs/run_nope` is 404, so is a session id of the wrong form.
+    expect((await get("runs/run_nope")).status).toBe(404)
+    for (const malformed of ["sess_nope", "run_00000000000000000000000000", "x"]) {
+      const res = await get(`sessions/${malformed}/streams/out`)
+      expect(res.status).toBe(404)
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("not_found")
+    }
+  })
 })
