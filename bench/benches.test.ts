@@ -63,4 +63,90 @@ describe("benches at a tiny size", () => {
     expect(oracles).toHaveLength(3)
     for (const o of oracles) expect([o[1], o[2], o[3]]).toEqual(["0", "0", "0"])
   }, 300_000)
+
+  // The three below took 6-11 s each in this file and 15-18 s alone (load 40 on 2 cores), most
+  // of it starting processes and sandboxes.
+  const NUM = String.raw`(-?\d+(?:\.\d+)?)`
+
+  test("bench/timers measures durable waits beside both baselines", async () => {
+    const out = await runBench(["bench/timers/main.ts", "1", "2", "500"])
+    expect(out).toMatch(/load average before \d+\.\d+/)
+    expect(out).toMatch(/^bench\/timers: 1 sandboxes × 2 waits of 500 ms at once/m)
+    const figures = (name: string) => {
+      const line = new RegExp(
+        `^${name} +median +${NUM} ms +p99 +${NUM} ms +max +${NUM} ms +\\(n=(\\d+)\\)$`,
+        "m",
+      ).exec(out)
+      expect(line).not.toBeNull()
+      return (line ?? []).slice(1).map(Number)
+    }
+    const [durable, durableP99, , durableN] = figures(
+      "timers\\.wait → code after it \\(lateness\\)",
+    )
+    // A wait through Valkey, the dispatcher and the runner is never on the very millisecond.
+    expect(durable).toBeGreaterThan(0)
+    expect(durableP99).toBeGreaterThanOrEqual(durable ?? 0)
+    expect(durableN).toBe(2)
+    for (const baseline of [
+      "baseline: Bun\\.sleep in the same sandbox",
+      "baseline: dispatcher completes the waitpoint",
+    ]) {
+      const [median, , max, n] = figures(baseline)
+      expect(median).toBeGreaterThanOrEqual(0)
+      expect(max).toBeGreaterThanOrEqual(median ?? 0)
+      expect(n).toBe(2)
+    }
+  }, 120_000)
+
+  test("bench/streams delivers every chunk and prints throughput beside the INSERT baseline", async () => {
+    const out = await runBench(["bench/streams/main.ts", "500", "1"])
+    expect(out).toMatch(LOAD)
+    const figures = (name: string) => {
+      const line = new RegExp(
+        `^${name} +median +${NUM} ms +p99 +${NUM} ms +throughput +(\\d+) chunks/s`,
+        "m",
+      ).exec(out)
+      expect(line).not.toBeNull()
+      return (line ?? []).slice(1).map(Number)
+    }
+    for (const name of [
+      "baseline: raw INSERT ×500",
+      "burst: append → SSE",
+      "paced 5000/s: append → SSE",
+    ]) {
+      const [median, p99, perSecond] = figures(name)
+      expect(median).toBeGreaterThan(0)
+      expect(p99).toBeGreaterThanOrEqual(median ?? 0)
+      expect(perSecond).toBeGreaterThan(0)
+    }
+  }, 120_000)
+
+  test("bench/concurrency hands the slot on, one and two runners, never overlapping", async () => {
+    const out = await runBench(["bench/concurrency/main.ts", "4"])
+    expect(out).toMatch(LOAD)
+    const baseline = new RegExp(
+      `^baseline: idle pickup \\(trigger → starting\\) +median +${NUM} ms .* n=4$`,
+      "m",
+    ).exec(out)
+    expect(Number(baseline?.[1])).toBeGreaterThan(0)
+    for (const [name, ready] of [
+      ["one runner", 1],
+      ["two runner processes", 2],
+    ] as const) {
+      const handoff = new RegExp(
+        `^gate handoff, ${name} \\(final → next starting\\) +median +${NUM} ms .* n=3$`,
+        "m",
+      ).exec(out)
+      expect(handoff).not.toBeNull()
+      const summary = new RegExp(
+        `^  ${name}: ([\\d.]+) runs/s at limit 1, runners ready (\\d+), runners that took runs (\\d+), overlaps (\\d+)$`,
+        "m",
+      ).exec(out)
+      expect(Number(summary?.[1])).toBeGreaterThan(0)
+      expect(Number(summary?.[2])).toBe(ready)
+      expect(Number(summary?.[3])).toBeGreaterThanOrEqual(1)
+      expect(Number(summary?.[3])).toBeLessThanOrEqual(ready)
+      expect(summary?.[4]).toBe("0")
+    }
+  }, 120_000)
 })

@@ -23,6 +23,7 @@
  * With CI=true the sizes default small (a run that proves the bench works, not a measurement).
  */
 
+import { loadLine, ms, percentile, summarize } from "@helmr/bench-stats"
 import { auditSlots } from "@helmr/dispatcher/testing/audit"
 import { spawnDispatcher, waitHealthy } from "@helmr/dispatcher/testing/processes"
 import {
@@ -35,7 +36,6 @@ import { insertRun } from "@helmr/migrations/queries/runs"
 import { createTestDatabase, createTestValkey, TEST_VALKEY_URL } from "@helmr/migrations/testing"
 import { removeScheduleEntry } from "@helmr/migrations/valkey"
 import { type Consumer, startConsumer, waitLeased } from "./leases.ts"
-import { loadLine, ms, percentile, summarize } from "./stats.ts"
 
 const CI = process.env.CI === "true"
 const BURST = Number(process.env.BURST ?? (CI ? 200 : 10_000))

@@ -80,9 +80,57 @@ describe("runs list", () => {
     expect(future).toContain("No run matches these filters.")
   })
 
+  test("filters by schedule and by a time range (from inclusive, to exclusive)", async () => {
+    const dev = f.env("dev").id
+    const insert = async (scheduleId: string) =>
+      (
+        await insertRun(f.api.db.sql, {
+          environmentId: dev,
+          deploymentId: f.deploymentIds.dev!,
+          taskId: "no-payload",
+          payload: null,
+          scheduleId,
+        })
+      ).run
+    const early = await insert("sched_0000000000000000000000000a")
+    // A cut on a whole second after the first run, passed before the second one is made.
+    const cut = new Date(Math.ceil((early.createdAt.getTime() + 1) / 1000) * 1000)
+    while (Date.now() < cut.getTime() + 50) await Bun.sleep(20)
+    const late = await insert("sched_0000000000000000000000000b")
+    expect(late.createdAt.getTime()).toBeGreaterThanOrEqual(cut.getTime())
+    const at = cut.toISOString().slice(0, 19) // the form's `YYYY-MM-DDTHH:MM:SS`, UTC
+
+    const bySchedule = await get(`${base}/runs?schedule=sched_0000000000000000000000000a`)
+    expect(bySchedule.status).toBe(200)
+    const scheduled = await bySchedule.text()
+    expect(scheduled).toContain(early.id)
+    expect(scheduled).not.toContain(late.id)
+    expect(scheduled).toContain('value="sched_0000000000000000000000000a"')
+    const unknown = await (await get(`${base}/runs?schedule=sched_nope`)).text()
+    expect(unknown).toContain("No run matches these filters.")
+
+    const before = await (await get(`${base}/runs?to=${at}`)).text()
+    expect(before).toContain(early.id)
+    expect(before).not.toContain(late.id)
+    const after = await (await get(`${base}/runs?from=${at}`)).text()
+    expect(after).toContain(late.id)
+    expect(after).not.toContain(early.id)
+    const past = await (await get(`${base}/runs?to=2000-01-01T00:00`)).text()
+    expect(past).toContain("No run matches these filters.")
+    const both = await (
+      await get(
+        `${base}/runs?schedule=sched_0000000000000000000000000b&from=2000-01-01T00:00&to=${at}`,
+      )
+    ).text()
+    expect(both).toContain("No run matches these filters.")
+  })
+
   test.each([
     ["status=bogus", "status[0]"],
     ["from=yesterday", "from"],
+    ["to=2026-13-01T00:00", "to"],
+    ["to=tomorrow", "to"],
+    [`schedule=${"s".repeat(129)}`, "schedule"],
     ["task=has%20space", "task"],
   ])("a bad filter (%s) is a 422 naming %s", async (query, path) => {
     const res = await get(`${base}/runs?${query}`)

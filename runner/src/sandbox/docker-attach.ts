@@ -112,8 +112,9 @@ export function attachedSandbox(
 }
 
 /**
- * What a container printed between `since` and now, replayed line by line (the Engine keeps it
- * in the container's log while no client is attached).
+ * What a container printed after `since` and up to now, replayed line by line (the Engine keeps
+ * it in the container's log while no client is attached). Lines are kept by the Engine's
+ * timestamp, so a line printed at or before `since` is skipped even if nobody stored it.
  */
 export async function replayLogs(
   container: Docker.Container,

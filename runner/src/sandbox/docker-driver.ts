@@ -99,7 +99,9 @@ export function createDockerDriver(options: DockerDriverOptions): SandboxDriver 
       const workspace = info.Config.WorkingDir
       if (!nonce || !workspace) return null
       const onLine = onLineFor(nonce)
-      // Attach first, then replay the log up to now: a line may come twice, none is lost.
+      // Attach first, then replay the log after `since` (the newest stored event): a line printed
+      // between the two comes twice. Lines stamped at or before `since` are skipped, so one the
+      // old runner read but had not stored yet, printed before that event, is lost (docs/runtime.md).
       const attached = await attachStream(container, onLine)
       await replayLogs(container, since, onLine)
       return { sandbox: attachedSandbox(container, attached, workspace), nonce }
