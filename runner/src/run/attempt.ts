@@ -3,14 +3,14 @@ import { transitionRun } from "@helmr/migrations/queries/runs"
 import type { RunRow } from "@helmr/migrations/rows"
 import { publishRunMessage } from "@helmr/migrations/valkey"
 import { NONCE_ENV, PROTOCOL_VERSION } from "@helmr/sdk/runtime/protocol"
-import type { Sandbox, SandboxRecord } from "../sandbox/driver.ts"
+import type { PreparedCode, Sandbox, SandboxRecord, WarmSandbox } from "../sandbox/driver.ts"
 import { outcomeOf, setupOutcome } from "./attempt-report.ts"
 import { type AttemptSession, createAttemptSession } from "./attempt-session.ts"
 import type { RunnerDeps } from "./deps.ts"
 import { finishAttempt } from "./finish.ts"
 import type { AttemptOutcome } from "./outcome.ts"
 import type { Slot } from "./parking.ts"
-import { loadRunPlan, RunSetupError, resolveSecrets } from "./run-plan.ts"
+import { loadRunPlan, type RunPlan, RunSetupError, resolveSecrets } from "./run-plan.ts"
 
 /**
  * One attempt of a claimed run (status `starting`, owned by this runner): build, start the
@@ -34,49 +34,39 @@ export async function runAttempt(
   try {
     const plan = await loadRunPlan(deps.sql, run)
     const secrets = await resolveSecrets(deps.sql, deps.keyring, run, plan.task)
-    const buildStarted = performance.now()
-    const prepared = await deps.driver
-      .prepare(
-        {
-          projectId: plan.projectId,
-          graph: plan.graph,
-          workspace: plan.sandbox.workspace,
-          bundle: plan.bundle,
-          readBlob: plan.readBlob,
-        },
-        (e) =>
-          events.add({
-            type: "build",
-            level: e.level,
-            message: e.message,
-            data: { ...e.data, attempt: run.attempt },
-          }),
-      )
-      .finally(() => metrics.build.observe((performance.now() - buildStarted) / 1000))
+    // A warm sandbox serves a run's first attempt only: a later one finds its session's workspace.
+    const warm =
+      run.attempt === 1 ? (deps.warm?.take(run.deploymentId, plan.sandbox.name) ?? null) : null
+    const prepared = warm?.prepared ?? (await prepareCode(deps, run, plan, events))
     const resources = plan.sandbox.resources
     memory = resources?.memory ?? `${deps.defaults.memoryBytes} bytes`
     // The API may have asked to cancel while this attempt was building: do not start the task then.
     const [pending] = await deps.sql<{ requested: boolean }[]>`
       select cancel_requested_at is not null as requested from runs where id = ${run.id}`
     if (pending?.requested) session.requestAbort("canceled", "the run was canceled")
-    if (state.abort || state.lost) throw new AbortedBeforeStart()
-    const nonce = randomBytes(12).toString("hex")
-    const sandbox = await deps.driver.start(
-      {
-        runId: run.id,
-        sessionId: run.sessionId,
-        attempt: run.attempt,
-        prepared,
-        workspace: plan.sandbox.workspace,
-        env: { ...secrets, HOME: "/tmp", [NONCE_ENV]: nonce },
-        resources: {
-          cpu: resources?.cpu ?? deps.defaults.cpu,
-          memoryBytes: resources?.memoryBytes ?? deps.defaults.memoryBytes,
-        },
-        network: plan.sandbox.network,
-      },
-      session.output(nonce),
-    )
+    if (state.abort || state.lost) {
+      await warm?.remove()
+      throw new AbortedBeforeStart()
+    }
+    const nonce = warm?.nonce ?? randomBytes(12).toString("hex")
+    const sandbox = warm
+      ? await assignWarm(deps, run, warm, session.output(nonce))
+      : await deps.driver.start(
+          {
+            runId: run.id,
+            sessionId: run.sessionId,
+            attempt: run.attempt,
+            prepared,
+            workspace: plan.sandbox.workspace,
+            env: { HOME: "/tmp", [NONCE_ENV]: nonce },
+            resources: {
+              cpu: resources?.cpu ?? deps.defaults.cpu,
+              memoryBytes: resources?.memoryBytes ?? deps.defaults.memoryBytes,
+            },
+            network: plan.sandbox.network,
+          },
+          session.output(nonce),
+        )
     state.sandbox = sandbox
     metrics.sandboxes.inc()
     const running = await transitionRun(
@@ -85,7 +75,7 @@ export async function runAttempt(
       ["starting"],
       "running",
       {},
-      { attempt: run.attempt, sandbox: sandbox.id.slice(0, 12) },
+      { attempt: run.attempt, sandbox: sandbox.id.slice(0, 12), ...(warm ? { warm: true } : {}) },
       { runnerId: deps.runnerId, attempt: run.attempt },
     )
     if (!running) {
@@ -102,6 +92,7 @@ export async function runAttempt(
         session: { id: run.sessionId },
         workspace: sandbox.workspace,
         entry: prepared.entry,
+        env: secrets,
         payload: run.payload,
         metadata: run.metadata,
         orphanAfterMs: Math.max(10_000, deps.leaseMs * 2),
@@ -124,6 +115,54 @@ export async function runAttempt(
     }
   }
   await endAttempt(deps, run, session, outcome)
+}
+
+/** Builds or reuses the run's image (cached: one image lookup). */
+async function prepareCode(
+  deps: RunnerDeps,
+  run: RunRow,
+  plan: RunPlan,
+  events: AttemptSession["events"],
+): Promise<PreparedCode> {
+  const buildStarted = performance.now()
+  return deps.driver
+    .prepare(
+      {
+        projectId: plan.projectId,
+        graph: plan.graph,
+        workspace: plan.sandbox.workspace,
+        bundle: plan.bundle,
+        readBlob: plan.readBlob,
+      },
+      (e) =>
+        events.add({
+          type: "build",
+          level: e.level,
+          message: e.message,
+          data: { ...e.data, attempt: run.attempt },
+        }),
+    )
+    .finally(() => deps.metrics.build.observe((performance.now() - buildStarted) / 1000))
+}
+
+/** Gives a warm sandbox to this attempt; it is removed if that fails (never offered again). */
+async function assignWarm(
+  deps: RunnerDeps,
+  run: RunRow,
+  warm: WarmSandbox,
+  onLine: Parameters<WarmSandbox["assign"]>[1],
+): Promise<Sandbox> {
+  try {
+    const sandbox = await warm.assign(
+      { runId: run.id, sessionId: run.sessionId, attempt: run.attempt },
+      onLine,
+    )
+    deps.metrics.warmTaken.inc()
+    return sandbox
+  } catch (error) {
+    await warm.remove().catch(() => {})
+    throw error
+  }
 }
 
 /**

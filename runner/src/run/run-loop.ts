@@ -90,6 +90,8 @@ export function startRunLoop(
     const orphans = await deps.driver.removeOrphans(kept)
     const recovered = await recoverOwnRuns(deps)
     log.info({ ...orphans, recovered, adopted: kept.sandboxes.size }, "runner ready")
+    // Started only now: removeOrphans above clears the warm sandboxes of a previous process.
+    const warm = deps.warm?.run(signal)
     let lastSweep = 0
     while (!signal.aborted) {
       let leased: string[] = []
@@ -119,6 +121,7 @@ export function startRunLoop(
       if (leased.length === 0 || active.size >= options.concurrency)
         await deps.pickup.wait(options.pollMs, signal)
     }
+    await warm
     const all = () => Promise.all(attempts)
     if (attempts.size > 0) {
       log.info({ active: active.size, parked: deps.parked.size }, "draining running attempts")
