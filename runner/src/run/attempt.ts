@@ -3,7 +3,7 @@ import { transitionRun } from "@helmr/migrations/queries/runs"
 import type { RunRow } from "@helmr/migrations/rows"
 import { publishRunMessage } from "@helmr/migrations/valkey"
 import { NONCE_ENV, PROTOCOL_VERSION } from "@helmr/sdk/runtime/protocol"
-import type { PreparedCode, Sandbox, SandboxRecord, WarmSandbox } from "../sandbox/driver.ts"
+import type { PreparedCode, Sandbox, SandboxRecord } from "../sandbox/driver.ts"
 import { outcomeOf, setupOutcome } from "./attempt-report.ts"
 import { type AttemptSession, createAttemptSession } from "./attempt-session.ts"
 import type { RunnerDeps } from "./deps.ts"
@@ -41,16 +41,28 @@ export async function runAttempt(
     const resources = plan.sandbox.resources
     memory = resources?.memory ?? `${deps.defaults.memoryBytes} bytes`
     // The API may have asked to cancel while this attempt was building: do not start the task then.
-    const [pending] = await deps.sql<{ requested: boolean }[]>`
-      select cancel_requested_at is not null as requested from runs where id = ${run.id}`
-    if (pending?.requested) session.requestAbort("canceled", "the run was canceled")
+    const pending = await deps.sql<{ requested: boolean }[]>`
+      select cancel_requested_at is not null as requested from runs where id = ${run.id}`.catch(
+      async (error: unknown) => {
+        // A warm sandbox taken and not assigned is nobody's: removed, never offered again.
+        await warm?.remove()
+        throw error
+      },
+    )
+    if (pending[0]?.requested) session.requestAbort("canceled", "the run was canceled")
     if (state.abort || state.lost) {
       await warm?.remove()
       throw new AbortedBeforeStart()
     }
     const nonce = warm?.nonce ?? randomBytes(12).toString("hex")
-    const sandbox = warm
-      ? await assignWarm(deps, run, warm, session.output(nonce))
+    // A warm sandbox is the run's from here: never offered again, removed when the attempt ends.
+    const assigned = warm?.assign(
+      { runId: run.id, sessionId: run.sessionId, attempt: run.attempt },
+      session.output(nonce),
+    )
+    if (assigned) metrics.warmTaken.inc()
+    const sandbox = assigned
+      ? assigned.sandbox
       : await deps.driver.start(
           {
             runId: run.id,
@@ -104,6 +116,10 @@ export async function runAttempt(
       }
       session.startClock(run.maxDurationSeconds ?? plan.task.maxDuration)
     }
+    // Naming the warm container and binding the session's workspace run while the task starts.
+    await assigned?.settled.catch((error: unknown) =>
+      log.warn({ err: error }, "recording a warm sandbox's run failed"),
+    )
     outcome = await superviseSandbox(session, sandbox, memory)
   } catch (error) {
     outcome =
@@ -143,26 +159,6 @@ async function prepareCode(
         }),
     )
     .finally(() => deps.metrics.build.observe((performance.now() - buildStarted) / 1000))
-}
-
-/** Gives a warm sandbox to this attempt; it is removed if that fails (never offered again). */
-async function assignWarm(
-  deps: RunnerDeps,
-  run: RunRow,
-  warm: WarmSandbox,
-  onLine: Parameters<WarmSandbox["assign"]>[1],
-): Promise<Sandbox> {
-  try {
-    const sandbox = await warm.assign(
-      { runId: run.id, sessionId: run.sessionId, attempt: run.attempt },
-      onLine,
-    )
-    deps.metrics.warmTaken.inc()
-    return sandbox
-  } catch (error) {
-    await warm.remove().catch(() => {})
-    throw error
-  }
 }
 
 /**

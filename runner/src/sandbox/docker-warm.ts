@@ -77,12 +77,12 @@ export async function startWarmContainer(
     prepared: launch.prepared,
     exited: sandbox.exited,
     ping: () => sandbox.send({ type: "ping" }),
-    async assign(run, onLine) {
+    assign(run, onLine) {
       if (assigned) throw new Error(`warm sandbox ${container.id} was already assigned`)
       assigned = true
       handler = onLine
       for (const [stream, line] of early.splice(0)) onLine(stream, line)
-      await Promise.all([
+      const settled = Promise.all([
         container.rename({ name: assignedWarmName(run.runId, run.attempt, run.sessionId) }),
         docker.createVolume({
           Name: workspaceVolumeName(run.sessionId),
@@ -95,8 +95,8 @@ export async function startWarmContainer(
             [POOL_VOLUME_LABEL]: volumeName,
           },
         }),
-      ])
-      return sandbox
+      ]).then(() => {})
+      return { sandbox, settled }
     },
     async remove() {
       attached.stream.destroy()

@@ -83,14 +83,15 @@ export interface WarmSandbox {
   /** Keeps the waiting runtime from giving up on its runner. */
   ping(): void
   /**
-   * Hands the container to one run: the session's workspace becomes the container's volume, the
-   * container is named after the run's attempt (adoption and the sandbox sweep find it), and its
-   * output from now on (and what it printed while waiting) goes to `onLine`.
+   * Hands the container to one run: its output from now on (and what it printed while waiting)
+   * goes to `onLine`, at once. `settled` resolves once the session's workspace is the container's
+   * volume and the container is named after the run's attempt (adoption and the sandbox sweep
+   * find it by that name); the task may start before, its workspace is already mounted.
    */
   assign(
     run: { runId: string; sessionId: string; attempt: number },
     onLine: (stream: OutputStream, line: string) => void,
-  ): Promise<Sandbox>
+  ): { sandbox: Sandbox; settled: Promise<void> }
   /** Removes the unassigned container and its volume. */
   remove(): Promise<void>
 }
