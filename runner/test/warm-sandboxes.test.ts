@@ -3,8 +3,9 @@ import type Docker from "dockerode"
 import { sweepSandboxes } from "../src/run/sandbox-sweep.ts"
 import { publishCancel } from "../src/testing/cancel.ts"
 import { runEvents, waitForRun } from "../src/testing/deployments.ts"
-import { basicBundle, basicManifest } from "../src/testing/fixtures.ts"
+import { basicBundle, basicManifest, waitsBundle, waitsManifest } from "../src/testing/fixtures.ts"
 import { type RunnerHarness, startRunnerHarness } from "../src/testing/harness.ts"
+import { startDispatcherProcess } from "../src/testing/services.ts"
 
 // Warm sandboxes on real Docker with a real runner: a pooled container holds no secret and no run
 // identity before its run, serves exactly one run, is destroyed after it, and the pool refills.
@@ -216,4 +217,42 @@ describe("warm sandboxes", () => {
     await poolOf(0)
     expect(h.runner.deps.metrics.warm.get({ deployment: deploymentId, sandbox: "sb" })).toBe(0)
   }, 60_000)
+
+  test("a waiting run in a warm container is adopted by the restarted runner", async () => {
+    const manifest = waitsManifest()
+    const waits = await h.deploy({
+      bundle: await waitsBundle(),
+      manifest: { ...manifest, sandboxes: manifest.sandboxes.map((sb) => ({ ...sb, warm: 1 })) },
+      current: true,
+    })
+    const dispatcher = await startDispatcherProcess(h, { HELMR_TIMER_POLL_MS: "200" })
+    try {
+      await until("a warm waits sandbox", async () =>
+        (h.runner.deps.warm?.sizes()[`${waits}/sb`] ?? 0) >= 1 ? true : null,
+      )
+      const run = await h.trigger({
+        deploymentId: waits,
+        taskId: "waiter",
+        payload: { seconds: 3 },
+      })
+      await waitForRun(h.db.sql, run.id, ["waiting"], 60_000)
+      const by = await servedBy(run.id)
+      expect(by.warm).toBe(true)
+      await h.stopLoop()
+      // Parked: detached, not removed with the pool.
+      expect(await gone(by.sandbox)).toBe(false)
+      h.restartLoop()
+      const done = await waitForRun(h.db.sql, run.id, ["succeeded", "failed", "crashed"], 60_000)
+      expect(done.status).toBe("succeeded")
+      const events = await runEvents(h.db.sql, run.id)
+      const said = (text: string) =>
+        events.filter((e) => e.type === "log" && e.message?.includes(text)).length
+      expect(said("side effect before the wait")).toBe(1)
+      expect(said("re-attached to the sandbox")).toBe(1)
+      expect(said("after the wait")).toBe(1)
+    } finally {
+      dispatcher.kill()
+      await dispatcher.exited
+    }
+  }, 180_000)
 })

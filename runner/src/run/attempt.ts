@@ -33,11 +33,19 @@ export async function runAttempt(
   let memory = ""
   try {
     const plan = await loadRunPlan(deps.sql, run)
-    const secrets = await resolveSecrets(deps.sql, deps.keyring, run, plan.task)
     // A warm sandbox serves a run's first attempt only: a later one finds its session's workspace.
     const warm =
       run.attempt === 1 ? (deps.warm?.take(run.deploymentId, plan.sandbox.name) ?? null) : null
-    const prepared = warm?.prepared ?? (await prepareCode(deps, run, plan, events))
+    let secrets: Record<string, string>
+    let prepared: PreparedCode
+    try {
+      secrets = await resolveSecrets(deps.sql, deps.keyring, run, plan.task)
+      prepared = warm?.prepared ?? (await prepareCode(deps, run, plan, events))
+    } catch (error) {
+      // A warm sandbox taken and not assigned is nobody's: removed, never offered again.
+      await warm?.remove()
+      throw error
+    }
     const resources = plan.sandbox.resources
     memory = resources?.memory ?? `${deps.defaults.memoryBytes} bytes`
     // The API may have asked to cancel while this attempt was building: do not start the task then.

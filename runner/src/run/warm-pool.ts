@@ -128,14 +128,15 @@ export function createWarmPool(deps: RunnerDeps, options: WarmPoolOptions): Warm
       if (!sandbox) return
       list.push(sandbox)
       report(target.key)
-      void sandbox.exited.then(() => {
+      const ended = () => {
         // Died while waiting (killed, out of memory): of no use; removed, and replaced.
         if (drop(target.key, sandbox)) {
           log.warn({ pool: target.key, id: sandbox.id }, "a warm sandbox ended before its run")
           void sandbox.remove().catch(() => {})
           wake()
         }
-      })
+      }
+      sandbox.exited.then(ended, ended)
     }
   }
 

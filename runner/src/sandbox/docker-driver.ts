@@ -53,11 +53,6 @@ export function createDockerDriver(options: DockerDriverOptions): SandboxDriver 
     },
 
     async start(launch, onLine) {
-      const volume = workspaceVolumeName(launch.sessionId)
-      await docker.createVolume({
-        Name: volume,
-        Labels: { ...labels, "helmr.kind": "workspace", "helmr.session": launch.sessionId },
-      })
       const create = sandboxCreateOptions(launch, policy)
       // A container of the same attempt is only left by a crash: removed when the name is taken
       // (409), not looked for on every start (one round trip less).

@@ -7,6 +7,7 @@ import {
   assignedWarmName,
   type SandboxPolicy,
   warmCreateOptions,
+  workspaceLabels,
   workspaceVolumeName,
 } from "./policy.ts"
 
@@ -88,12 +89,7 @@ export async function startWarmContainer(
           Name: workspaceVolumeName(run.sessionId),
           Driver: "local",
           DriverOpts: { type: "none", o: "bind", device: mountpoint },
-          Labels: {
-            ...policy.labels,
-            "helmr.kind": "workspace",
-            "helmr.session": run.sessionId,
-            [POOL_VOLUME_LABEL]: volumeName,
-          },
+          Labels: { ...workspaceLabels(policy, run.sessionId), [POOL_VOLUME_LABEL]: volumeName },
         }),
       ]).then(() => {})
       return { sandbox, settled }

@@ -44,8 +44,18 @@ describe("sandboxCreateOptions", () => {
     expect(h?.Privileged).toBe(false)
     expect(h?.Tmpfs?.["/tmp"]).toBe(`rw,nosuid,nodev,size=${512 << 20}`)
     expect(h?.NetworkMode).toBe("helmr-sandbox")
-    expect(h?.Mounts).toEqual([
-      { Type: "volume", Source: "helmr-ws-sess_1", Target: "/workspace", ReadOnly: false },
+    expect(h?.Mounts as unknown[]).toEqual([
+      {
+        Type: "volume",
+        Source: "helmr-ws-sess_1",
+        Target: "/workspace",
+        ReadOnly: false,
+        VolumeOptions: {
+          NoCopy: false,
+          Labels: { "helmr.owner": "r1", "helmr.kind": "workspace", "helmr.session": "sess_1" },
+          DriverConfig: { Name: "local", Options: {} },
+        },
+      },
     ])
     expect(JSON.stringify(o)).not.toContain("docker.sock")
   })

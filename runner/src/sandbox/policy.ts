@@ -25,6 +25,11 @@ export function containerName(runId: string, attempt: number): string {
   return `helmr-sb-${runId}-a${attempt}`
 }
 
+/** Labels of a session's workspace volume (the workspace sweep finds it by them). */
+export function workspaceLabels(policy: SandboxPolicy, sessionId: string): Record<string, string> {
+  return { ...policy.labels, "helmr.kind": "workspace", "helmr.session": sessionId }
+}
+
 /** Name of a pre-started container before it is assigned. */
 export function warmContainerName(id: string): string {
   return `helmr-warm-${id}`
@@ -117,6 +122,13 @@ export function sandboxCreateOptions(
           Source: workspaceVolumeName(launch.sessionId),
           Target: launch.workspace,
           ReadOnly: false,
+          // The engine creates the session's volume with these labels at container create (no
+          // separate round trip); an existing one (a retry's) is used as it is.
+          VolumeOptions: {
+            NoCopy: false,
+            Labels: workspaceLabels(policy, launch.sessionId),
+            DriverConfig: { Name: "local", Options: {} },
+          },
         },
       ],
       Privileged: false,
