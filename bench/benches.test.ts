@@ -71,6 +71,7 @@ describe("benches at a tiny size", () => {
       "cold: trigger → first task line",
       "warm: trigger → first task line",
       "baseline: docker run → first line",
+      "docker run on the sandbox network → first line",
       "cold: claim → first task line",
       "warm: claim → first task line",
     ]) {

@@ -9,8 +9,10 @@ import { startRunnerHarness } from "@helmr/runner/testing/harness"
  * the whole path (Postgres insert + Valkey enqueue → lease → claim → sandbox → runtime → bundle
  * import → run), twice: cold (a container created and started for the run) and warm (a pooled
  * container, `sandbox(…).warm(n)`, assigned to the run). Baseline, measured in the same run: a
- * bare `docker run --rm` of the same image printing the time from `bun -e`. Rounds interleave
- * cold, warm and docker run, so a change of the machine's load falls on all three.
+ * bare `docker run --rm` of the same image printing the time from `bun -e`; and, to show what the
+ * sandbox network itself costs, the same `docker run` on Helmr's sandbox network (a user-defined
+ * bridge: Docker sets up its embedded DNS in every container's namespace at start). Rounds
+ * interleave them all, so a change of the machine's load falls on each.
  *
  * "claim → first line" leaves out the queue pickup (the runner's poll interval until pickup is
  * pushed): from the run's `starting` transition (Postgres clock, same machine) to the first line.
@@ -102,7 +104,7 @@ try {
     return tag
   }
 
-  const bare = async (tag: string) => {
+  const bare = async (tag: string, network?: string) => {
     const t0 = Date.now()
     const proc = Bun.spawn(
       [
@@ -111,6 +113,7 @@ try {
         "--rm",
         "--label",
         `helmr.test=${h.testLabel}`,
+        ...(network ? ["--network", network] : []),
         "--entrypoint",
         "bun",
         tag,
@@ -138,6 +141,8 @@ try {
   const cold = { firstLine: [] as number[], fromClaim: [] as number[] }
   const warm = { firstLine: [] as number[], fromClaim: [] as number[] }
   const docker: number[] = []
+  const onNetwork: number[] = []
+  const network = h.config.HELMR_SANDBOX_NETWORK
   let missedWarm = 0
   for (let i = 0; i < runs; i++) {
     const c = await once("first-line")
@@ -149,14 +154,16 @@ try {
     warm.firstLine.push(w.firstLine)
     warm.fromClaim.push(w.fromClaim)
     docker.push(await bare(tag))
+    onNetwork.push(await bare(tag, network))
   }
 
   console.log(
-    `bench/start: ${runs} rounds (cold, warm, docker run interleaved), cached image ${tag}; runner poll ${pollMs} ms; ${cpus().length} cores, load before ${loadBefore}, load after ${load()}`,
+    `bench/start: ${runs} rounds (cold, warm, docker run, docker run on the sandbox network, interleaved), cached image ${tag}; runner poll ${pollMs} ms; ${cpus().length} cores, load before ${loadBefore}, load after ${load()}`,
   )
   console.log(stats("cold: trigger → first task line", cold.firstLine))
   console.log(stats("warm: trigger → first task line", warm.firstLine))
   console.log(stats("baseline: docker run → first line", docker))
+  console.log(stats("docker run on the sandbox network → first line", onNetwork))
   console.log(stats("cold: claim → first task line", cold.fromClaim))
   console.log(stats("warm: claim → first task line", warm.fromClaim))
   const median = (xs: number[]) =>
