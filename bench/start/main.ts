@@ -27,7 +27,7 @@ function stats(name: string, samples: number[]): string {
   const sorted = [...samples].sort((a, b) => a - b)
   const at = (q: number) =>
     sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0
-  return `${name.padEnd(40)} median ${at(0.5).toFixed(0).padStart(5)} ms   p99 ${at(0.99).toFixed(0).padStart(5)} ms   min ${(sorted[0] ?? 0).toFixed(0).padStart(5)} ms   (n=${samples.length})`
+  return `${name.padEnd(48)} median ${at(0.5).toFixed(0).padStart(5)} ms   p99 ${at(0.99).toFixed(0).padStart(5)} ms   min ${(sorted[0] ?? 0).toFixed(0).padStart(5)} ms   (n=${samples.length})`
 }
 
 const load = () =>

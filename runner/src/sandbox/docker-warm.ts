@@ -38,18 +38,15 @@ export async function startWarmContainer(
   let container: Docker.Container
   let mountpoint: string
   try {
-    const [volume, created] = await Promise.all([
-      docker.getVolume(volumeName).inspect(),
-      docker.createContainer(
-        warmCreateOptions(launch, policy, {
-          id,
-          volume: volumeName,
-          env: { HOME: "/tmp", [NONCE_ENV]: nonce, [WARM_ORPHAN_ENV]: String(orphanMs) },
-        }),
-      ),
-    ])
-    container = created
-    mountpoint = volume.Mountpoint
+    // One after the other (in the background, off any run's path): a failure leaves nothing.
+    mountpoint = (await docker.getVolume(volumeName).inspect()).Mountpoint
+    container = await docker.createContainer(
+      warmCreateOptions(launch, policy, {
+        id,
+        volume: volumeName,
+        env: { HOME: "/tmp", [NONCE_ENV]: nonce, [WARM_ORPHAN_ENV]: String(orphanMs) },
+      }),
+    )
   } catch (error) {
     await removeVolume()
     throw error
