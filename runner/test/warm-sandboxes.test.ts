@@ -148,6 +148,26 @@ describe("warm sandboxes", () => {
     ])
   }, 180_000)
 
+  test("a first attempt interrupted by a shutdown starts again cold (its workspace exists)", async () => {
+    await poolOf(2)
+    const run = await h.trigger({
+      deploymentId,
+      taskId: "hello",
+      payload: { name: "x", delayMs: 20_000 },
+    })
+    await waitForRun(h.db.sql, run.id, ["running"], 60_000)
+    // Past the harness's 1 s drain: interrupted, back to the queue without using an attempt.
+    await h.stopLoop()
+    h.restartLoop()
+    const done = await waitForRun(h.db.sql, run.id, ["succeeded", "failed", "crashed"], 60_000)
+    expect(done.status).toBe("succeeded")
+    expect(done.attempt).toBe(1)
+    const starts = (await runEvents(h.db.sql, run.id)).filter(
+      (e) => e.type === "transition" && (e.data as { to?: string }).to === "running",
+    )
+    expect(starts.map((e) => (e.data as { warm?: boolean }).warm === true)).toEqual([true, false])
+  }, 120_000)
+
   test("the sandbox sweep leaves pooled containers and a warm run's container alone", async () => {
     const ready = await poolOf(2)
     const run = await h.trigger({ deploymentId, taskId: "sleeper" })

@@ -32,10 +32,12 @@ export async function runAttempt(
   let outcome: AttemptOutcome | null = null
   let memory = ""
   try {
-    const plan = await loadRunPlan(deps.sql, run)
-    // A warm sandbox serves a run's first attempt only: a later one finds its session's workspace.
-    const warm =
-      run.attempt === 1 ? (deps.warm?.take(run.deploymentId, plan.sandbox.name) ?? null) : null
+    const [plan, fresh] = await Promise.all([
+      loadRunPlan(deps.sql, run),
+      deps.warm && run.attempt === 1 ? isFirstStart(deps, run) : false,
+    ])
+    // A warm sandbox serves only a run's first start: a later one finds its session's workspace.
+    const warm = fresh ? (deps.warm?.take(run.deploymentId, plan.sandbox.name) ?? null) : null
     let secrets: Record<string, string>
     let prepared: PreparedCode
     try {
@@ -139,6 +141,17 @@ export async function runAttempt(
     }
   }
   await endAttempt(deps, run, session, outcome)
+}
+
+/**
+ * Whether this claim is the run's first: attempt 1 may come again after a shutdown interrupted it
+ * (not counted as an attempt), and then its session's workspace already exists.
+ */
+async function isFirstStart(deps: RunnerDeps, run: RunRow): Promise<boolean> {
+  const [row] = await deps.sql<{ n: number }[]>`
+    select count(*)::int as n from run_events
+    where run_id = ${run.id} and type = 'transition' and data->>'to' = 'starting'`
+  return (row?.n ?? 0) <= 1
 }
 
 /** Builds or reuses the run's image (cached: one image lookup). */

@@ -121,7 +121,6 @@ export function startRunLoop(
       if (leased.length === 0 || active.size >= options.concurrency)
         await deps.pickup.wait(options.pollMs, signal)
     }
-    await warm
     const all = () => Promise.all(attempts)
     if (attempts.size > 0) {
       log.info({ active: active.size, parked: deps.parked.size }, "draining running attempts")
@@ -138,6 +137,8 @@ export function startRunLoop(
       interrupt.abort()
       await all()
     }
+    // The pool removes its warm sandboxes meanwhile (it stopped with `signal`).
+    await warm
   }
 
   return { active: () => active.size, stopped: loop() }
