@@ -30,6 +30,7 @@ async function main(): Promise<void> {
       pollMs: config.HELMR_RUNNER_POLL_MS,
       sweepMs: config.HELMR_RUNNER_SWEEP_MS,
       drainMs: config.HELMR_RUNNER_DRAIN_MS,
+      buildPollMs: config.HELMR_BUILD_POLL_MS,
     },
     signal,
   )

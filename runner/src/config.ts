@@ -63,6 +63,8 @@ export const RunnerConfig = z.object({
   /** `never`: base images must exist on the machine (no registry reachable). */
   HELMR_BUILD_PULL: z.enum(["never", "missing"]).default("missing"),
   HELMR_RUNNER_LEASE_MS: milliseconds(30_000),
+  /** How often an idle runner looks for a deployment to build (deploy-time builds). */
+  HELMR_BUILD_POLL_MS: milliseconds(1_000),
   HELMR_RUNNER_GRACE_MS: milliseconds(10_000),
   HELMR_RUNNER_POLL_MS: milliseconds(50),
   HELMR_RUNNER_DRAIN_MS: milliseconds(30_000),

@@ -1,4 +1,5 @@
 import { leaseRuns } from "@helmr/migrations/valkey"
+import { startDeploymentBuilds } from "../build/deployment-builds.ts"
 import { runAttempt } from "./attempt.ts"
 import { claimLeasedRun } from "./claim.ts"
 import type { RunnerDeps } from "./deps.ts"
@@ -17,6 +18,8 @@ export interface RunLoopOptions {
   sweepMs: number
   /** On shutdown, how long running attempts may finish before they are interrupted. */
   drainMs: number
+  /** Idle wait between looks for a deployment to build (deploy-time builds; default 1 s). */
+  buildPollMs?: number
 }
 
 export interface RunLoop {
@@ -28,7 +31,7 @@ export interface RunLoop {
 
 /**
  * The runner's main loop: cleans up after a previous process of the same runner, then leases due
- * runs up to the concurrency limit and runs each attempt. On abort it stops leasing, lets running
+ * runs up to the concurrency limit and runs each attempt; beside it, the deployment build loop. On abort it stops leasing, lets running
  * attempts drain for `drainMs`, then interrupts the rest (they go back to the queue).
  */
 export function startRunLoop(
@@ -141,5 +144,7 @@ export function startRunLoop(
     await warm
   }
 
-  return { active: () => active.size, stopped: loop() }
+  // Deploy-time builds run beside the runs, one deployment at a time (deployment-builds.ts).
+  const builds = startDeploymentBuilds(deps, { pollMs: options.buildPollMs ?? 1_000 }, signal)
+  return { active: () => active.size, stopped: Promise.all([loop(), builds]).then(() => {}) }
 }

@@ -77,6 +77,7 @@ export async function startRunnerHarness(
     HELMR_RUNNER_LEASE_MS: "3000",
     HELMR_RUNNER_GRACE_MS: "1500",
     HELMR_RUNNER_POLL_MS: "50",
+    HELMR_BUILD_POLL_MS: "200",
     HELMR_RUNNER_SWEEP_MS: "1000",
     HELMR_RETRY_BASE_MS: "100",
     HELMR_RETRY_MAX_MS: "500",
@@ -90,6 +91,7 @@ export async function startRunnerHarness(
     pollMs: config.HELMR_RUNNER_POLL_MS,
     sweepMs: config.HELMR_RUNNER_SWEEP_MS,
     drainMs: 1_000,
+    buildPollMs: config.HELMR_BUILD_POLL_MS,
   }
   let controller = new AbortController()
   let loop = startRunLoop(runner.deps, loopOptions, controller.signal)
