@@ -71,6 +71,10 @@ export async function runAttempt(
       session.output(nonce),
     )
     if (assigned) metrics.warmTaken.inc()
+    // Handled at once: a failure must not surface as an unhandled rejection before it is awaited.
+    const settled = assigned?.settled.catch((error: unknown) =>
+      log.warn({ err: error }, "recording a warm sandbox's run failed"),
+    )
     const sandbox = assigned
       ? assigned.sandbox
       : await deps.driver.start(
@@ -128,9 +132,7 @@ export async function runAttempt(
       session.startClock(run.maxDurationSeconds ?? plan.task.maxDuration)
     }
     // Naming the warm container and binding the session's workspace run while the task starts.
-    await assigned?.settled.catch((error: unknown) =>
-      log.warn({ err: error }, "recording a warm sandbox's run failed"),
-    )
+    await settled
     outcome = await superviseSandbox(session, sandbox, memory)
   } catch (error) {
     outcome =
