@@ -149,4 +149,25 @@ describe("benches at a tiny size", () => {
       expect(summary?.[4]).toBe("0")
     }
   }, 120_000)
+
+  test("bench/start prints cold, warm and bare docker run with the load", async () => {
+    const out = await runBench(["bench/start/main.ts", "2"])
+    expect(out).toMatch(/load before \d+\.\d+ .* load after \d+\.\d+/)
+    for (const label of [
+      "cold: trigger → first task line",
+      "warm: trigger → first task line",
+      "baseline: docker run → first line",
+      "docker run on the sandbox network → first line",
+      "cold: claim → first task line",
+      "warm: claim → first task line",
+    ]) {
+      const line = new RegExp(
+        `^${label} +median +(\\d+) ms +p99 +(\\d+) ms .*\\(n=2\\)$`,
+        "m",
+      ).exec(out)
+      expect(Number(line?.[1])).toBeGreaterThan(0)
+      expect(Number(line?.[2])).toBeGreaterThanOrEqual(Number(line?.[1]))
+    }
+    expect(out).toMatch(/warm runs that found no warm sandbox: 0$/m)
+  }, 300_000)
 })

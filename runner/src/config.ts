@@ -33,6 +33,13 @@ export const RunnerConfig = z.object({
         .slice(0, 63) || "runner",
     ),
   HELMR_RUNNER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
+  /**
+   * Warm sandboxes this runner keeps at most, all sandboxes together (`sandbox(…).warm(n)` asks;
+   * shared round the sandboxes when they ask for more). 0 keeps none. Docker driver only.
+   */
+  HELMR_RUNNER_WARM_MAX: z.coerce.number().int().min(0).max(256).default(8),
+  /** How often the warm pools are compared with the current deployments. */
+  HELMR_RUNNER_WARM_REFRESH_MS: milliseconds(2_000),
   HELMR_SANDBOX_DRIVER: z.enum(["docker", "local"]).default("docker"),
   HELMR_SANDBOX_NETWORK: z
     .string()

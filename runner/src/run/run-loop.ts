@@ -93,6 +93,8 @@ export function startRunLoop(
     const orphans = await deps.driver.removeOrphans(kept)
     const recovered = await recoverOwnRuns(deps)
     log.info({ ...orphans, recovered, adopted: kept.sandboxes.size }, "runner ready")
+    // Started only now: removeOrphans above clears the warm sandboxes of a previous process.
+    const warm = deps.warm?.run(signal)
     let lastSweep = 0
     while (!signal.aborted) {
       let leased: string[] = []
@@ -138,6 +140,8 @@ export function startRunLoop(
       interrupt.abort()
       await all()
     }
+    // The pool removes its warm sandboxes meanwhile (it stopped with `signal`).
+    await warm
   }
 
   // Deploy-time builds run beside the runs, one deployment at a time (deployment-builds.ts).

@@ -46,6 +46,8 @@ export async function insertDeployment(
     manifest: unknown
     files?: Record<string, Uint8Array>
     build?: "pending" | "ready"
+    /** Make it the environment's current deployment (as a promotion does, schedules aside). */
+    current?: boolean
   },
 ): Promise<string> {
   const manifest = Manifest.parse(input.manifest)
@@ -54,26 +56,32 @@ export async function insertDeployment(
   for (const [path, content] of Object.entries(input.files ?? {})) {
     files.push([path, await putBlob(sql, input.projectId, content)])
   }
-  const id = newId("dep")
   const contentDigest = digestOf(
     new TextEncoder().encode(JSON.stringify([bundleDigest, manifest, files])),
   )
   const [existing] = await sql<{ id: string }[]>`
     select id from deployments
     where environment_id = ${input.environmentId} and content_digest = ${contentDigest}`
-  if (existing) return existing.id
-  const [{ version } = { version: 1 }] = await sql<{ version: number }[]>`
+  const id = existing?.id ?? (await insertNew())
+  if (input.current)
+    await sql`update environments set current_deployment_id = ${id} where id = ${input.environmentId}`
+  return id
+
+  async function insertNew(): Promise<string> {
+    const id = newId("dep")
+    const [{ version } = { version: 1 }] = await sql<{ version: number }[]>`
     select coalesce(max(version), 0) + 1 as version from deployments
     where environment_id = ${input.environmentId}`
-  await sql`insert into deployments
-    (id, project_id, environment_id, version, content_digest, bundle_digest, manifest, build_status)
-    values (${id}, ${input.projectId}, ${input.environmentId}, ${version}, ${contentDigest},
-      ${bundleDigest}, ${sql.json(manifest as never)}, ${input.build ?? "ready"})`
-  for (const [path, digest] of files) {
-    await sql`insert into deployment_files (deployment_id, project_id, path, digest)
+    await sql`insert into deployments
+      (id, project_id, environment_id, version, content_digest, bundle_digest, manifest, build_status)
+      values (${id}, ${input.projectId}, ${input.environmentId}, ${version}, ${contentDigest},
+        ${bundleDigest}, ${sql.json(manifest as never)}, ${input.build ?? "ready"})`
+    for (const [path, digest] of files) {
+      await sql`insert into deployment_files (deployment_id, project_id, path, digest)
       values (${id}, ${input.projectId}, ${path}, ${digest})`
+    }
+    return id
   }
-  return id
 }
 
 /** Creates a queued run and puts it in the queue, as the API does. */

@@ -42,6 +42,7 @@ export interface RunnerHarness {
     bundle: Uint8Array
     manifest: unknown
     files?: Record<string, Uint8Array>
+    current?: boolean
   }): Promise<string>
   trigger(input: Omit<NewRun, "environmentId" | "payload"> & { payload?: unknown }): Promise<RunRow>
   setSecret(name: string, value: string): Promise<void>
