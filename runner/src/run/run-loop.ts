@@ -1,8 +1,9 @@
-import { leaseRuns } from "@helmr/migrations/valkey"
+import { leaseRunBatch } from "@helmr/migrations/valkey"
 import { runAttempt } from "./attempt.ts"
 import { claimLeasedRun } from "./claim.ts"
 import type { RunnerDeps } from "./deps.ts"
 import { createSlot, type Slot } from "./parking.ts"
+import { watchRunQueue } from "./queue-wake.ts"
 import { recoverOwnRuns, sweepStaleRuns } from "./recovery.ts"
 import { adoptSandboxes, findResumable, resumeParked } from "./resume.ts"
 import { sweepSandboxes } from "./sandbox-sweep.ts"
@@ -11,8 +12,16 @@ import { sweepWorkspaces } from "./workspace-sweep.ts"
 export interface RunLoopOptions {
   /** Attempts this runner executes at once. */
   concurrency: number
-  /** Idle wait between queue polls. */
+  /**
+   * `push` (default): an idle runner waits for a wake-up on the queue's channel, the next due run
+   * or `recheckMs`, whichever comes first. `poll`: it looks at the queue every `pollMs` (the
+   * behaviour before push pickup, kept as the benchmarks' baseline).
+   */
+  pickup?: "push" | "poll"
+  /** Idle wait between queue polls (poll mode). */
   pollMs: number
+  /** Push mode: the longest idle wait without a wake-up, a safety net for lost messages. */
+  recheckMs?: number
   /** How often runs with a lapsed lease are looked for in Postgres. */
   sweepMs: number
   /** On shutdown, how long running attempts may finish before they are interrupted. */
@@ -43,9 +52,15 @@ export function startRunLoop(
   const interrupt = new AbortController()
   const log = deps.logger
 
+  const push = (options.pickup ?? "push") === "push"
+  const recheckMs = options.recheckMs ?? 5_000
+  if (push) watchRunQueue(deps.valkey, deps.keys, deps.pickup, log, signal)
+
   const hold = (runId: string, slot: Slot) => {
     const held: Promise<void> = slot.released.then(() => {
       if (active.get(runId) === held) active.delete(runId)
+      // A slot came free: a full loop leases at once instead of at its next look.
+      deps.pickup.nudge()
     })
     active.set(runId, held)
   }
@@ -85,6 +100,16 @@ export function startRunLoop(
       })
   }
 
+  // Push: until the next due run, the next sweep or the safety recheck, unless woken earlier.
+  // A full runner ignores the queue's due times: a freed slot nudges it.
+  const idleWait = (nextDueAt: number | null, lastSweep: number): number => {
+    if (!push) return options.pollMs
+    const now = Date.now()
+    let until = Math.min(now + recheckMs, lastSweep + options.sweepMs)
+    if (nextDueAt !== null && active.size < options.concurrency) until = Math.min(until, nextDueAt)
+    return Math.max(0, until - now)
+  }
+
   const loop = async () => {
     const kept = await adoptSandboxes(deps, interrupt.signal)
     const orphans = await deps.driver.removeOrphans(kept)
@@ -93,6 +118,8 @@ export function startRunLoop(
     let lastSweep = 0
     while (!signal.aborted) {
       let leased: string[] = []
+      // When the next run in the queue comes due (push mode sleeps until then at most).
+      let nextDueAt: number | null = null
       try {
         // Waiting runs of this runner that are due again go first: their sandbox is up.
         const resumable = await findResumable(deps)
@@ -101,8 +128,14 @@ export function startRunLoop(
           if (!active.has(runId)) launchResume(runId)
         }
         const free = options.concurrency - active.size
-        if (free > 0)
-          leased = await leaseRuns(deps.valkey, deps.keys, { leaseMs: deps.leaseMs, limit: free })
+        if (free > 0) {
+          const batch = await leaseRunBatch(deps.valkey, deps.keys, {
+            leaseMs: deps.leaseMs,
+            limit: free,
+          })
+          leased = batch.runIds
+          nextDueAt = batch.nextDueAt
+        }
         for (const runId of leased) if (!active.has(runId)) launch(runId)
         if (Date.now() - lastSweep > options.sweepMs) {
           lastSweep = Date.now()
@@ -114,10 +147,13 @@ export function startRunLoop(
           if (workspaces > 0) log.info({ workspaces }, "removed workspaces of finished sessions")
         }
       } catch (error) {
-        log.warn({ err: error }, "run loop: polling failed")
+        log.warn({ err: error }, "run loop: leasing failed")
+        // Valkey or Postgres is away: try again soon, not at the recheck.
+        await deps.pickup.wait(options.pollMs, signal)
+        continue
       }
       if (leased.length === 0 || active.size >= options.concurrency)
-        await deps.pickup.wait(options.pollMs, signal)
+        await deps.pickup.wait(idleWait(nextDueAt, lastSweep), signal)
     }
     const all = () => Promise.all(attempts)
     if (attempts.size > 0) {
