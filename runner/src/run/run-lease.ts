@@ -16,7 +16,11 @@ const EXTEND_RUN_LEASE = readLuaScript(
 
 declare module "ioredis" {
   interface RedisCommander<Context> {
-    helmrExtendRunLease(queue: string, deadline: number, runId: string): Result<number, Context>
+    helmrExtendRunLease(
+      queue: string,
+      deadline: number,
+      ...runIds: string[]
+    ): Result<number, Context>
   }
 }
 
@@ -30,4 +34,17 @@ export async function extendRunLease(
 ): Promise<boolean> {
   defineScripts(valkey, [EXTEND_RUN_LEASE])
   return (await valkey.helmrExtendRunLease(keys.runQueue, now + leaseMs, runId)) === 1
+}
+
+/** extendRunLease for many runs in one round trip (a claimed batch); returns how many were extended. */
+export async function extendRunLeases(
+  valkey: Valkey,
+  keys: ValkeyKeys,
+  runIds: readonly string[],
+  leaseMs: number,
+  now: number = Date.now(),
+): Promise<number> {
+  if (runIds.length === 0) return 0
+  defineScripts(valkey, [EXTEND_RUN_LEASE])
+  return valkey.helmrExtendRunLease(keys.runQueue, now + leaseMs, ...runIds)
 }

@@ -1,6 +1,6 @@
 import { leaseRunBatch } from "@helmr/migrations/valkey"
 import { runAttempt } from "./attempt.ts"
-import { claimLeasedRun } from "./claim.ts"
+import { claimLeasedRuns } from "./claim.ts"
 import type { RunnerDeps } from "./deps.ts"
 import { createSlot, type Slot } from "./parking.ts"
 import { watchRunQueue } from "./queue-wake.ts"
@@ -65,26 +65,31 @@ export function startRunLoop(
     active.set(runId, held)
   }
 
-  const launch = (runId: string) => {
+  // A leased batch is claimed in one go (claimLeasedRuns); each run holds its slot from the lease.
+  const launch = (runIds: readonly string[]) => {
     const leasedAt = performance.now()
-    const slot = createSlot()
-    hold(runId, slot)
-    const work: Promise<void> = (async () => {
-      const claimed = await claimLeasedRun(deps, runId)
-      if (claimed === "resume") {
-        if (!(await resumeParked(deps, runId, slot))) slot.release()
-      } else if (claimed) {
-        await runAttempt(deps, claimed, interrupt.signal, slot, leasedAt)
-      }
-    })()
-      .catch((error: unknown) =>
-        log.error({ err: error, runId }, "run attempt failed unexpectedly"),
-      )
-      .finally(() => {
-        slot.release()
-        attempts.delete(work)
-      })
-    attempts.add(work)
+    const slots = new Map(runIds.map((runId) => [runId, createSlot()]))
+    for (const [runId, slot] of slots) hold(runId, slot)
+    const claiming = claimLeasedRuns(deps, runIds)
+    for (const [runId, slot] of slots) {
+      const work: Promise<void> = (async () => {
+        const { claimed, resume } = await claiming
+        const run = claimed.find((r) => r.id === runId)
+        if (resume.includes(runId)) {
+          if (!(await resumeParked(deps, runId, slot))) slot.release()
+        } else if (run) {
+          await runAttempt(deps, run, interrupt.signal, slot, leasedAt)
+        }
+      })()
+        .catch((error: unknown) =>
+          log.error({ err: error, runId }, "run attempt failed unexpectedly"),
+        )
+        .finally(() => {
+          slot.release()
+          attempts.delete(work)
+        })
+      attempts.add(work)
+    }
   }
 
   const launchResume = (runId: string) => {
@@ -136,7 +141,7 @@ export function startRunLoop(
           leased = batch.runIds
           nextDueAt = batch.nextDueAt
         }
-        for (const runId of leased) if (!active.has(runId)) launch(runId)
+        launch(leased.filter((runId) => !active.has(runId)))
         if (Date.now() - lastSweep > options.sweepMs) {
           lastSweep = Date.now()
           const swept = await sweepStaleRuns(deps)
