@@ -66,8 +66,13 @@ async function take(runIds: string[]): Promise<void> {
     for (const run of claimed) out.push(`lease ${run.id} ${at}`)
     const items = (runs: RunRow[]) =>
       runs.map((r) => ({ runId: r.id, runnerId, expectAttempt: r.attempt }))
-    const running = await transitionRuns(sql, items(claimed), ["starting"], "running")
-    await transitionRuns(sql, items(running), ["running"], "succeeded", { output: null })
+    // Both moves in one round trip: pipelined in one transaction, run in order.
+    const [running] = await sql.begin((tx) =>
+      Promise.all([
+        transitionRuns(tx, items(claimed), ["starting"], "running"),
+        transitionRuns(tx, items(claimed), ["running"], "succeeded", { output: null }),
+      ]),
+    )
     await dequeueRuns(
       valkey,
       keys,

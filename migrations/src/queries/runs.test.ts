@@ -5,7 +5,7 @@ import type { RunRow } from "../rows.ts"
 import { createTestDatabase, type TestDatabase } from "../testing.ts"
 import { insertRuns } from "./insert-runs.ts"
 import { RunTransitionError } from "./run-transitions.ts"
-import { insertRun, transitionRun } from "./runs.ts"
+import { insertRun, transitionRun, transitionRuns } from "./runs.ts"
 
 let db: TestDatabase
 let environmentId: string
@@ -247,5 +247,76 @@ describe("insertRuns", () => {
     >`select payload from runs where id = ${results[999]!.id}`
     expect(first?.payload).toEqual({ i: 0 })
     expect(last?.payload).toEqual({ i: 999 })
+  })
+})
+
+describe("transitionRuns", () => {
+  test("moves each run whose status and guard hold, with its own attempt and event; skips the rest", async () => {
+    const runs = await Promise.all(Array.from({ length: 4 }, () => insertRun(db.sql, base())))
+    const [a, b, c, d] = runs.map((r) => r.run) as [RunRow, RunRow, RunRow, RunRow]
+    // c was taken by someone else first; d's guard names the wrong attempt.
+    await transitionRun(db.sql, c.id, ["queued"], "starting", { runnerId: "other", attempt: 1 })
+    const lease = new Date(Date.now() + 30_000)
+    const moved = await transitionRuns(
+      db.sql,
+      [a, b, c, d].map((r) => ({
+        runId: r.id,
+        attempt: r.attempt + 1,
+        runnerId: null,
+        expectAttempt: r === d ? 5 : r.attempt,
+        eventData: { attempt: r.attempt + 1 },
+      })),
+      ["queued"],
+      "starting",
+      { runnerId: "r1", leaseExpiresAt: lease },
+      { runnerId: "r1" },
+    )
+    expect(moved.map((r) => r.id).sort()).toEqual([a.id, b.id].sort())
+    for (const r of moved) {
+      expect(r).toMatchObject({ status: "starting", runnerId: "r1", attempt: 1 })
+      expect(r.leaseExpiresAt?.getTime()).toBe(lease.getTime())
+      expect(r).not.toHaveProperty("previousStatus")
+      expect(r).not.toHaveProperty("eventData")
+    }
+    const events = await db.sql<{ runId: string; data: unknown }[]>`
+      select run_id, data from run_events
+      where run_id = any(${[a.id, b.id, d.id]}::text[]) and data->>'to' = 'starting'`
+    expect(events.map((e) => e.data)).toEqual([
+      { from: "queued", to: "starting", runnerId: "r1", attempt: 1 },
+      { from: "queued", to: "starting", runnerId: "r1", attempt: 1 },
+    ])
+    const [still] = await db.sql<RunRow[]>`select * from runs where id = ${d.id}`
+    expect(still?.status).toBe("queued")
+  })
+
+  test("racing batches over the same runs: each run moves once", async () => {
+    const runs = await Promise.all(Array.from({ length: 30 }, () => insertRun(db.sql, base())))
+    const ids = runs.map((r) => r.run.id)
+    const results = await Promise.all(
+      ["r1", "r2", "r3"].map((runner, i) =>
+        transitionRuns(
+          db.sql,
+          (i % 2 ? [...ids].reverse() : ids).map((runId) => ({ runId, runnerId: null })),
+          ["queued"],
+          "starting",
+          { runnerId: runner },
+        ),
+      ),
+    )
+    const all = results.flat().map((r) => r.id)
+    expect(all.sort()).toEqual([...ids].sort())
+  })
+
+  test("refuses failure statuses and moves the state machine forbids, writing nothing", async () => {
+    const { run } = await insertRun(db.sql, base())
+    await expect(
+      transitionRuns(db.sql, [{ runId: run.id }], ["queued"], "crashed"),
+    ).rejects.toThrow(/transitionRun per run/)
+    await expect(
+      transitionRuns(db.sql, [{ runId: run.id }], ["queued"], "succeeded"),
+    ).rejects.toBeInstanceOf(RunTransitionError)
+    const [row] = await db.sql<RunRow[]>`select * from runs where id = ${run.id}`
+    expect(row?.status).toBe("queued")
+    expect(await transitionRuns(db.sql, [], ["queued"], "starting")).toEqual([])
   })
 })

@@ -6,7 +6,7 @@ import { claimThroughGate, releaseGate } from "../gate/gate.ts"
 import { gateOf } from "../gate/gate-key.ts"
 import type { RunnerDeps } from "./deps.ts"
 import { recoverStaleRun } from "./recovery.ts"
-import { extendRunLease, extendRunLeases } from "./run-lease.ts"
+import { extendRunLease } from "./run-lease.ts"
 
 /**
  * A run id leased from the queue becomes this runner's run only through Postgres: `queued` →
@@ -63,6 +63,8 @@ export async function claimLeasedRuns(
     { runnerId: deps.runnerId, leaseExpiresAt: new Date(now + deps.leaseMs) },
     { runnerId: deps.runnerId },
   )
+  // No lease extension for these: the caller leased them a moment ago, and the heartbeat takes
+  // over well before that lease ends. The one-by-one path extends its own.
   const resume: string[] = []
   await Promise.all(
     others.map(async (runId) => {
@@ -70,12 +72,6 @@ export async function claimLeasedRuns(
       if (result === "resume") resume.push(runId)
       else if (result) claimed.push(result)
     }),
-  )
-  await extendRunLeases(
-    deps.valkey,
-    deps.keys,
-    claimed.map((r) => r.id),
-    deps.leaseMs,
   )
   return { claimed, resume }
 }

@@ -36,15 +36,3 @@ export async function extendRunLease(
   return (await valkey.helmrExtendRunLease(keys.runQueue, now + leaseMs, runId)) === 1
 }
 
-/** extendRunLease for many runs in one round trip (a claimed batch); returns how many were extended. */
-export async function extendRunLeases(
-  valkey: Valkey,
-  keys: ValkeyKeys,
-  runIds: readonly string[],
-  leaseMs: number,
-  now: number = Date.now(),
-): Promise<number> {
-  if (runIds.length === 0) return 0
-  defineScripts(valkey, [EXTEND_RUN_LEASE])
-  return valkey.helmrExtendRunLease(keys.runQueue, now + leaseMs, ...runIds)
-}
