@@ -35,4 +35,3 @@ export async function extendRunLease(
   defineScripts(valkey, [EXTEND_RUN_LEASE])
   return (await valkey.helmrExtendRunLease(keys.runQueue, now + leaseMs, runId)) === 1
 }
-
