@@ -94,7 +94,7 @@ async function claimPart(mode: Mode): Promise<void> {
     HELMR_KEY_PREFIX: t.prefix,
     HELMR_RUNNER_ID: `h14-pickup-${process.pid}`,
     CONCURRENCY: "100",
-    BATCH: "25",
+    BATCH: "100",
     PICKUP: mode,
     POLL_MS: "50",
   })
@@ -143,7 +143,9 @@ async function claimPart(mode: Mode): Promise<void> {
 console.log(`bench/pickup — queued → starting, push beside poll (50 ms) — ${loadLine()}`)
 console.log("\n# the runner (run loop, local driver), idle between runs")
 for (const mode of MODES) await runnerPart(mode)
-console.log("\n# the claim path (bench/schedules consumer: 100 held, batches of 25, no sandboxes)")
+console.log(
+  "\n# the claim path (bench/schedules consumer: 100 held, batches of up to 100, no sandboxes)",
+)
 for (const mode of MODES) await claimPart(mode)
 console.log(`\nend — ${loadLine()}`)
 process.exit(0)

@@ -8,7 +8,7 @@
  *
  * Prints `lease <runId> <epoch ms>` when it holds a run's lease (the claim committed) and
  * `ready` once it waits on the queue. Env: HELMR_DATABASE_URL, HELMR_VALKEY_URL,
- * HELMR_KEY_PREFIX, HELMR_RUNNER_ID, CONCURRENCY (100), BATCH (100), PICKUP (push), POLL_MS (50).
+ * HELMR_KEY_PREFIX, HELMR_RUNNER_ID, CONCURRENCY (100), BATCH (CONCURRENCY), PICKUP (push), POLL_MS (50).
  */
 import { createDb } from "@helmr/migrations/db"
 import { transitionRuns } from "@helmr/migrations/queries/runs"
@@ -26,7 +26,7 @@ const env = (name: string, fallback?: string) => {
   return value
 }
 const concurrency = Number(env("CONCURRENCY", "100"))
-const batchMax = Number(env("BATCH", "100"))
+const batchMax = Number(env("BATCH", String(concurrency)))
 const push = env("PICKUP", "push") === "push"
 const pollMs = Number(env("POLL_MS", "50"))
 const sql = createDb(env("HELMR_DATABASE_URL"), { max: 10, applicationName: "bench-consumer" })
