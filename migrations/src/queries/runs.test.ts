@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { bootstrapProject } from "../bootstrap.ts"
 import { newId } from "../ids.ts"
 import type { RunRow } from "../rows.ts"
-import { createTestDatabase, type TestDatabase } from "../testing.ts"
+import { createTestDatabase, type TestDatabase, walkRun } from "../testing.ts"
 import { insertRuns } from "./insert-runs.ts"
 import { RunTransitionError } from "./run-transitions.ts"
 import { insertRun, transitionRun, transitionRuns } from "./runs.ts"
@@ -164,6 +164,67 @@ describe("transitionRun", () => {
     const [last] = await db.sql<{ data: unknown }[]>`
       select data from run_events where run_id = ${run.id} order by id desc limit 1`
     expect(last?.data).toEqual({ from: "running", to: "succeeded", note: "x" })
+  })
+})
+
+describe("a child run's end wakes the parents waiting for it", () => {
+  async function parentWaitingFor(child: RunRow) {
+    const { run: parent } = await insertRun(db.sql, base())
+    await walkRun(db.sql, parent.id, ["starting", "running", "waiting"])
+    const waitpointId = newId("wp")
+    await db.sql`insert into waitpoints (id, environment_id, run_id, kind, child_run_id, idempotency_key)
+      values (${waitpointId}, ${environmentId}, ${parent.id}, 'run', ${child.id}, ${`run:${parent.id}:1`})`
+    return { parent, waitpointId }
+  }
+  const statusOf = async (id: string) =>
+    (await db.sql<{ status: string }[]>`select status from runs where id = ${id}`)[0]?.status
+
+  test("succeeded: the waitpoint holds the output, the parent is queued with its event", async () => {
+    const { run: child } = await insertRun(db.sql, base())
+    const { parent, waitpointId } = await parentWaitingFor(child)
+    await walkRun(db.sql, child.id, ["starting", "running"])
+    // Not final: nothing moves.
+    expect(await statusOf(parent.id)).toBe("waiting")
+    await transitionRun(db.sql, child.id, ["running"], "succeeded", { output: { n: 42 } })
+    const [waitpoint] = await db.sql`select status, data from waitpoints where id = ${waitpointId}`
+    expect(waitpoint).toEqual({
+      status: "completed",
+      data: { ok: true, id: child.id, status: "succeeded", output: { n: 42 } },
+    })
+    expect(await statusOf(parent.id)).toBe("queued")
+    const [last] = await db.sql<{ data: unknown }[]>`
+      select data from run_events where run_id = ${parent.id} order by id desc limit 1`
+    expect(last?.data).toEqual({
+      from: "waiting",
+      to: "queued",
+      reason: "child run",
+      waitpointId,
+      childRunId: child.id,
+    })
+  })
+
+  test("canceled without an error: ok false with a RunError; the parent wakes once", async () => {
+    const { run: child } = await insertRun(db.sql, base())
+    const { parent, waitpointId } = await parentWaitingFor(child)
+    await transitionRun(db.sql, child.id, ["queued"], "canceled")
+    const [waitpoint] = await db.sql<{ data: unknown }[]>`
+      select data from waitpoints where id = ${waitpointId}`
+    expect(waitpoint?.data).toEqual({
+      ok: false,
+      id: child.id,
+      status: "canceled",
+      error: { name: "RunError", message: "run canceled" },
+    })
+    expect(await statusOf(parent.id)).toBe("queued")
+    const wakes = await db.sql`select 1 from run_events
+      where run_id = ${parent.id} and data->>'reason' = 'child run'`
+    expect(wakes).toHaveLength(1)
+  })
+
+  test("no database trigger writes runs.status: transitionRun is its only writer", async () => {
+    const triggers = await db.sql`select tgname from pg_trigger
+      where tgrelid = 'runs'::regclass and not tgisinternal`
+    expect([...triggers]).toEqual([])
   })
 })
 

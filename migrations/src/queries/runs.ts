@@ -2,6 +2,7 @@ import { FAILURE_STATUSES } from "@helmr/sdk/contract"
 import type { Sql, TransactionSql } from "../db.ts"
 import { newId } from "../ids.ts"
 import { FINAL_RUN_STATUSES, type RunRow, type RunStatus } from "../rows.ts"
+import { completeChildWaits } from "./child-waits.ts"
 import { assertRunTransitions } from "./run-transitions.ts"
 import { countScheduleOutcome } from "./schedule-failures.ts"
 
@@ -104,8 +105,9 @@ export interface RunGuard {
 /**
  * Compare-and-set of a run's status: moves the run to `to` only if its status is one of `from`
  * (and the guard holds), and records a transition event, in one statement. Returns the updated
- * run, or null when the run was not in an expected state (someone else moved it first). The only
- * writer of `runs.status` after insert: a move the state machine (run-transitions.ts) does not
+ * run, or null when the run was not in an expected state (someone else moved it first). A final
+ * status also settles what hangs on the run: its schedule's failure streak (schedule-failures.ts)
+ * and the parents waiting for it (child-waits.ts). The only writer of `runs.status` after insert: a move the state machine (run-transitions.ts) does not
  * allow throws RunTransitionError before touching the database.
  */
 export async function transitionRun(
@@ -153,7 +155,7 @@ export async function transitionRun(
       select id, 'transition',
         jsonb_build_object('from', previous_status, 'to', ${to}::text) || ${sql.json(eventData as never)}::jsonb
       from updated
-    )${countScheduleOutcome(sql, to)}
+    )${countScheduleOutcome(sql, to)}${completeChildWaits(sql, to)}
     select * from updated`
   if (!row) return null
   const { previousStatus: _, ...run } = row

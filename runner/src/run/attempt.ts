@@ -106,6 +106,7 @@ export async function runAttempt(
         metadata: run.metadata,
         orphanAfterMs: Math.max(10_000, deps.leaseMs * 2),
       })
+      state.startSent = true
       const pendingAbort = readAbort(session)
       if (pendingAbort) {
         state.abort = null
@@ -147,6 +148,7 @@ export async function adoptAttempt(
     return false
   }
   session.state.sandbox = adopted.sandbox
+  session.state.startSent = true
   deps.metrics.sandboxes.inc()
   session.park()
   session.startClock(run.maxDurationSeconds)

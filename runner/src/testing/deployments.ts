@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto"
+import { readFile } from "node:fs/promises"
 import { join } from "node:path"
 import type { Sql } from "@helmr/migrations/db"
 import { newId } from "@helmr/migrations/ids"
@@ -6,6 +7,8 @@ import { insertRun, type NewRun } from "@helmr/migrations/queries/runs"
 import type { RunRow, RunStatus } from "@helmr/migrations/rows"
 import { enqueueRun, type Valkey, type ValkeyKeys } from "@helmr/migrations/valkey"
 import { Manifest } from "@helmr/sdk/contract"
+import type Docker from "dockerode"
+import { workspaceVolumeName } from "../sandbox/policy.ts"
 
 /** Test and benchmark helpers: deployments written straight to the database, runs triggered. */
 
@@ -110,4 +113,21 @@ export interface EventRow {
 export async function runEvents(sql: Sql, runId: string): Promise<EventRow[]> {
   return sql<EventRow[]>`
     select id, type, level, message, data from run_events where run_id = ${runId} order by id`
+}
+
+/**
+ * A file of a session's workspace volume, read from the host (Docker's data root), or null when
+ * the volume or the file does not exist: what a task left outside its sandbox, for a test to count.
+ */
+export async function readWorkspaceFile(
+  docker: Docker,
+  sessionId: string,
+  name: string,
+): Promise<string | null> {
+  try {
+    const volume = await docker.getVolume(workspaceVolumeName(sessionId)).inspect()
+    return await readFile(join(volume.Mountpoint, name), "utf8")
+  } catch {
+    return null
+  }
 }

@@ -175,9 +175,14 @@ async function main(): Promise<void> {
   await send({ type: "ready", protocol: PROTOCOL_VERSION, at: Date.now() })
   const controller = new AbortController()
   const messages = readMessages()
-  const first = await messages.next()
-  if (first.done) process.exit(EXIT_RUNNER_LOST)
-  const start = first.value as StartMessage
+  // The start message comes first; anything the runner sent before it (a ping on a slow
+  // machine) says nothing yet.
+  let start: StartMessage | undefined
+  while (!start) {
+    const next = await messages.next()
+    if (next.done) process.exit(EXIT_RUNNER_LOST)
+    if ((next.value as RunnerMessage).type === "start") start = next.value as StartMessage
+  }
   const channel = installRuntimeChannel((call) => void send(call))
   let lastHeard = Date.now()
   const orphanAfterMs = start.orphanAfterMs
