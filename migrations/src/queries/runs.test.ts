@@ -221,6 +221,28 @@ describe("a child run's end wakes the parents waiting for it", () => {
     expect(wakes).toHaveLength(1)
   })
 
+  test("a batched end (transitionRuns) wakes the parents of each child it moves", async () => {
+    const children = await Promise.all([insertRun(db.sql, base()), insertRun(db.sql, base())])
+    const parents = []
+    for (const { run: child } of children) {
+      parents.push(await parentWaitingFor(child))
+      await walkRun(db.sql, child.id, ["starting", "running"])
+    }
+    await transitionRuns(
+      db.sql,
+      children.map(({ run }) => ({ runId: run.id })),
+      ["running"],
+      "succeeded",
+      { output: { n: 7 } },
+    )
+    for (const { parent, waitpointId } of parents) {
+      expect(await statusOf(parent.id)).toBe("queued")
+      const [waitpoint] = await db.sql<{ status: string }[]>`
+        select status from waitpoints where id = ${waitpointId}`
+      expect(waitpoint?.status).toBe("completed")
+    }
+  })
+
   test("no database trigger writes runs.status: transitionRun is its only writer", async () => {
     const triggers = await db.sql`select tgname from pg_trigger
       where tgrelid = 'runs'::regclass and not tgisinternal`

@@ -178,7 +178,8 @@ export interface RunTransitionItem {
 /**
  * transitionRun for many runs in one statement (a runner claiming a batch it leased): the same
  * compare-and-set, per run, with the same transition event, so each run moves at most once and
- * the ones someone else moved first are simply missing from the result. Rows are locked in id
+ * the ones someone else moved first are simply missing from the result; a final status settles
+ * the parents waiting for each run (child-waits.ts) as transitionRun does. Rows are locked in id
  * order, so concurrent batches cannot deadlock. Not for failure statuses: a schedule's failure
  * streak must count each run's end separately (countScheduleOutcome), which one statement over
  * several runs of one instance would not.
@@ -237,7 +238,7 @@ export async function transitionRuns(
         jsonb_build_object('from', previous_status, 'to', ${to}::text)
           || ${sql.json(eventData as never)}::jsonb || event_data
       from updated
-    )${countScheduleOutcome(sql, to)}
+    )${countScheduleOutcome(sql, to)}${completeChildWaits(sql, to)}
     select * from updated`
   return rows.map(({ previousStatus: _, eventData: __, ...run }) => run)
 }

@@ -111,6 +111,9 @@ export function startRunLoop(
     if (!push) return options.pollMs
     const now = Date.now()
     let until = Math.min(now + recheckMs, lastSweep + options.sweepMs)
+    // A parked run's child may end in any service's transaction (child-waits.ts), which queues
+    // the parent in Postgres only: while this runner holds parked runs it looks every pollMs.
+    if (deps.parked.size > 0) until = Math.min(until, now + options.pollMs)
     if (nextDueAt !== null && active.size < options.concurrency) until = Math.min(until, nextDueAt)
     return Math.max(0, until - now)
   }
