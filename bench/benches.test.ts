@@ -45,6 +45,27 @@ describe("benches at a tiny size", () => {
     expect(check?.[2]).toBe(check?.[1])
   }, 120_000)
 
+  test("bench/pickup prints push beside poll for the runner and the claim path, with the load", async () => {
+    const out = await runBench(["bench/pickup/main.ts"], { RUNS: "2", IDLE: "5", BURST: "50" })
+    expect(out).toMatch(LOAD)
+    for (const label of [
+      "runner, push:",
+      "runner, poll:",
+      "claim path, push, idle:",
+      "claim path, poll, idle:",
+    ]) {
+      const line = new RegExp(`${label} +median +[\\d.]+ ms +p99 +[\\d.]+ ms .* n=(\\d+)`).exec(out)
+      expect(Number(line?.[1])).toBeGreaterThan(0)
+    }
+    for (const mode of ["push", "poll"]) {
+      const burst = new RegExp(
+        `claim path, ${mode}, burst: +(\\d+)/(\\d+) claimed, last after [\\d.]+ ms +\\d+ runs/s`,
+      ).exec(out)
+      expect(burst?.[1]).toBe("50")
+      expect(burst?.[2]).toBe("50")
+    }
+  }, 300_000)
+
   test("bench/schedules fires, leases and audits both scenarios", async () => {
     const out = await runBench(["bench/schedules/main.ts"], {
       BURST: "100",

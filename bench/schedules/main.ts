@@ -19,7 +19,9 @@
  * before its commit), and slot time → a consumer holds the run's lease (consumer.ts: the
  * runner's own queue and claim code, 100 runs at once, no-op runs, no container), which is what
  * the peers' "due → handler start" compares with. Environment: BURST, EVERY_MINUTE, MINUTES,
- * DISPATCHERS (default 2), POLL_MS (the consumer's idle poll, default the runner's 50).
+ * DISPATCHERS (default 2), PICKUP (the consumer's pickup: push, default, or poll every POLL_MS,
+ * default the runner's 50), BATCH (most runs claimed per round trip, default 100: all the runs
+ * held at once; smaller batches overlap round trips but cost more statements per run).
  * With CI=true the sizes default small (a run that proves the bench works, not a measurement).
  */
 
@@ -63,6 +65,8 @@ async function startLeasing(): Promise<Consumer> {
     HELMR_RUNNER_ID: `h14-bench-${process.pid}`,
     CONCURRENCY: "100",
     POLL_MS: process.env.POLL_MS ?? "50",
+    PICKUP: process.env.PICKUP ?? "push",
+    BATCH: process.env.BATCH ?? "100",
   })
   return consumer
 }

@@ -66,7 +66,14 @@ export const RunnerConfig = z.object({
   /** How often an idle runner looks for a deployment to build (deploy-time builds). */
   HELMR_BUILD_POLL_MS: milliseconds(1_000),
   HELMR_RUNNER_GRACE_MS: milliseconds(10_000),
+  /**
+   * `push`: an idle runner waits on the run queue's wake-up channel (no polling); `poll`: it looks
+   * at the queue every HELMR_RUNNER_POLL_MS (the old behaviour, a benchmark baseline).
+   */
+  HELMR_RUNNER_PICKUP: z.enum(["push", "poll"]).default("push"),
   HELMR_RUNNER_POLL_MS: milliseconds(50),
+  /** Push pickup: the longest idle wait without a wake-up (a safety net for lost messages). */
+  HELMR_RUNNER_RECHECK_MS: milliseconds(5_000),
   HELMR_RUNNER_DRAIN_MS: milliseconds(30_000),
   HELMR_RUNNER_SWEEP_MS: milliseconds(15_000),
   /** A run parked behind a full concurrency limit is rechecked this often even if never woken. */

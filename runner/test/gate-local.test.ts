@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { transitionRun } from "@helmr/migrations/queries/runs"
+import { insertRun, transitionRun } from "@helmr/migrations/queries/runs"
 import { runEvents, waitForRun } from "../src/testing/deployments.ts"
 import { flowBundle, flowManifest, waitsBundle, waitsManifest } from "../src/testing/fixtures.ts"
 import { type RunnerHarness, startRunnerHarness } from "../src/testing/harness.ts"
@@ -25,7 +25,14 @@ const gated = { queue: "solo", concurrencyLimit: 1 }
 
 describe("concurrency gate", () => {
   test("a slot held by a dead runner comes back when its lease lapses; the waiting run then starts", async () => {
-    const ghost = await h.trigger({ deploymentId, taskId: "slow", payload: { ms: 10 }, ...gated })
+    // Not enqueued: with push pickup this runner would take it before the "other runner" does.
+    const { run: ghost } = await insertRun(h.db.sql, {
+      environmentId: h.environmentId,
+      deploymentId,
+      taskId: "slow",
+      payload: { ms: 10 },
+      ...gated,
+    })
     // Another runner took it and died: running, its lease lapsing in 2 s.
     const leaseExpiresAt = new Date(Date.now() + 2_000)
     await transitionRun(h.db.sql, ghost.id, ["queued"], "starting", {
@@ -57,7 +64,9 @@ describe("concurrency gate", () => {
   }, 60_000)
 
   test("waiting runs hold no slot", async () => {
-    const asleep = await h.trigger({
+    // Not enqueued, as above: another runner's run that now waits.
+    const { run: asleep } = await insertRun(h.db.sql, {
+      environmentId: h.environmentId,
       deploymentId,
       taskId: "slow",
       payload: { ms: 10 },

@@ -88,7 +88,9 @@ export async function startRunnerHarness(
   const runner = await composeRunner(config, { sql: db.sql, valkey: vk.valkey, logger })
   const loopOptions = {
     concurrency: config.HELMR_RUNNER_CONCURRENCY,
+    pickup: config.HELMR_RUNNER_PICKUP,
     pollMs: config.HELMR_RUNNER_POLL_MS,
+    recheckMs: config.HELMR_RUNNER_RECHECK_MS,
     sweepMs: config.HELMR_RUNNER_SWEEP_MS,
     drainMs: 1_000,
     buildPollMs: config.HELMR_BUILD_POLL_MS,
