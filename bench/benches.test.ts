@@ -48,6 +48,27 @@ describe("benches at a tiny size", () => {
     expect(check?.[2]).toBe(check?.[1])
   }, 120_000)
 
+  test("bench/pickup prints push beside poll for the runner and the claim path, with the load", async () => {
+    const out = await runBench(["bench/pickup/main.ts"], { RUNS: "2", IDLE: "5", BURST: "50" })
+    expect(out).toMatch(LOAD)
+    for (const label of [
+      "runner, push:",
+      "runner, poll:",
+      "claim path, push, idle:",
+      "claim path, poll, idle:",
+    ]) {
+      const line = new RegExp(`${label} +median +[\\d.]+ ms +p99 +[\\d.]+ ms .* n=(\\d+)`).exec(out)
+      expect(Number(line?.[1])).toBeGreaterThan(0)
+    }
+    for (const mode of ["push", "poll"]) {
+      const burst = new RegExp(
+        `claim path, ${mode}, burst: +(\\d+)/(\\d+) claimed, last after [\\d.]+ ms +\\d+ runs/s`,
+      ).exec(out)
+      expect(burst?.[1]).toBe("50")
+      expect(burst?.[2]).toBe("50")
+    }
+  }, 300_000)
+
   test("bench/schedules fires, leases and audits both scenarios", async () => {
     const out = await runBench(["bench/schedules/main.ts"], {
       BURST: "100",
@@ -99,5 +120,112 @@ describe("benches at a tiny size", () => {
     expect(written).toContain("## bench/trigger\n\nkept\n\n## bench/peers\n")
     expect(written).toMatch(/\| helmr, delayed runs +\|/)
     expect(written).toMatch(/## How to rerun\n\nkept too\n$/)
+  }, 300_000)
+
+  // The three below took 6-11 s each in this file and 15-18 s alone (load 40 on 2 cores), most
+  // of it starting processes and sandboxes.
+  const NUM = String.raw`(-?\d+(?:\.\d+)?)`
+
+  test("bench/timers measures durable waits beside both baselines", async () => {
+    const out = await runBench(["bench/timers/main.ts", "1", "2", "500"])
+    expect(out).toMatch(/load average before \d+\.\d+/)
+    expect(out).toMatch(/^bench\/timers: 1 sandboxes × 2 waits of 500 ms at once/m)
+    const figures = (name: string) => {
+      const line = new RegExp(
+        `^${name} +median +${NUM} ms +p99 +${NUM} ms +max +${NUM} ms +\\(n=(\\d+)\\)$`,
+        "m",
+      ).exec(out)
+      expect(line).not.toBeNull()
+      return (line ?? []).slice(1).map(Number)
+    }
+    const [durable, durableP99, , durableN] = figures(
+      "timers\\.wait → code after it \\(lateness\\)",
+    )
+    // A wait through Valkey, the dispatcher and the runner is never on the very millisecond.
+    expect(durable).toBeGreaterThan(0)
+    expect(durableP99).toBeGreaterThanOrEqual(durable ?? 0)
+    expect(durableN).toBe(2)
+    for (const baseline of [
+      "baseline: Bun\\.sleep in the same sandbox",
+      "baseline: dispatcher completes the waitpoint",
+    ]) {
+      const [median, , max, n] = figures(baseline)
+      expect(median).toBeGreaterThanOrEqual(0)
+      expect(max).toBeGreaterThanOrEqual(median ?? 0)
+      expect(n).toBe(2)
+    }
+  }, 120_000)
+
+  test("bench/streams delivers every chunk and prints throughput beside the INSERT baseline", async () => {
+    const out = await runBench(["bench/streams/main.ts", "500", "1"])
+    expect(out).toMatch(LOAD)
+    const figures = (name: string) => {
+      const line = new RegExp(
+        `^${name} +median +${NUM} ms +p99 +${NUM} ms +throughput +(\\d+) chunks/s`,
+        "m",
+      ).exec(out)
+      expect(line).not.toBeNull()
+      return (line ?? []).slice(1).map(Number)
+    }
+    for (const name of [
+      "baseline: raw INSERT ×500",
+      "burst: append → SSE",
+      "paced 5000/s: append → SSE",
+    ]) {
+      const [median, p99, perSecond] = figures(name)
+      expect(median).toBeGreaterThan(0)
+      expect(p99).toBeGreaterThanOrEqual(median ?? 0)
+      expect(perSecond).toBeGreaterThan(0)
+    }
+  }, 120_000)
+
+  test("bench/concurrency hands the slot on, one and two runners, never overlapping", async () => {
+    const out = await runBench(["bench/concurrency/main.ts", "4"])
+    expect(out).toMatch(LOAD)
+    const baseline = new RegExp(
+      `^baseline: idle pickup \\(trigger → starting\\) +median +${NUM} ms .* n=4$`,
+      "m",
+    ).exec(out)
+    expect(Number(baseline?.[1])).toBeGreaterThan(0)
+    for (const [name, ready] of [
+      ["one runner", 1],
+      ["two runner processes", 2],
+    ] as const) {
+      const handoff = new RegExp(
+        `^gate handoff, ${name} \\(final → next starting\\) +median +${NUM} ms .* n=3$`,
+        "m",
+      ).exec(out)
+      expect(handoff).not.toBeNull()
+      const summary = new RegExp(
+        `^  ${name}: ([\\d.]+) runs/s at limit 1, runners ready (\\d+), runners that took runs (\\d+), overlaps (\\d+)$`,
+        "m",
+      ).exec(out)
+      expect(Number(summary?.[1])).toBeGreaterThan(0)
+      expect(Number(summary?.[2])).toBe(ready)
+      expect(Number(summary?.[3])).toBeGreaterThanOrEqual(1)
+      expect(Number(summary?.[3])).toBeLessThanOrEqual(ready)
+      expect(summary?.[4]).toBe("0")
+    }
+  }, 120_000)
+
+  test("bench/start prints cold, warm and bare docker run with the load", async () => {
+    const out = await runBench(["bench/start/main.ts", "2"])
+    expect(out).toMatch(/load before \d+\.\d+ .* load after \d+\.\d+/)
+    for (const label of [
+      "cold: trigger → first task line",
+      "warm: trigger → first task line",
+      "baseline: docker run → first line",
+      "docker run on the sandbox network → first line",
+      "cold: claim → first task line",
+      "warm: claim → first task line",
+    ]) {
+      const line = new RegExp(
+        `^${label} +median +(\\d+) ms +p99 +(\\d+) ms .*\\(n=2\\)$`,
+        "m",
+      ).exec(out)
+      expect(Number(line?.[1])).toBeGreaterThan(0)
+      expect(Number(line?.[2])).toBeGreaterThanOrEqual(Number(line?.[1]))
+    }
+    expect(out).toMatch(/warm runs that found no warm sandbox: 0$/m)
   }, 300_000)
 })

@@ -27,9 +27,12 @@ async function main(): Promise<void> {
     runner.deps,
     {
       concurrency: config.HELMR_RUNNER_CONCURRENCY,
+      pickup: config.HELMR_RUNNER_PICKUP,
       pollMs: config.HELMR_RUNNER_POLL_MS,
+      recheckMs: config.HELMR_RUNNER_RECHECK_MS,
       sweepMs: config.HELMR_RUNNER_SWEEP_MS,
       drainMs: config.HELMR_RUNNER_DRAIN_MS,
+      buildPollMs: config.HELMR_BUILD_POLL_MS,
     },
     signal,
   )

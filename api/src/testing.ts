@@ -10,6 +10,7 @@ import {
   type TestValkey,
   testEncryptionKey,
 } from "@helmr/migrations/testing"
+import { type LocalBuilder, startLocalBuilder } from "@helmr/runner/testing/local-builder"
 import type { Manifest, TaskManifest } from "@helmr/sdk/contract"
 import type { Hono } from "hono"
 import pino from "pino"
@@ -26,13 +27,20 @@ export interface TestApi {
   apiKeys: Record<string, string>
   /** Serves the app on a free loopback port (for clients that need a URL). */
   listen(): { url: string; stop(): Promise<void> }
+  /** Resolves with the build status once the deployment's build ended (`builder` needed). */
+  waitForBuild(deploymentId: string, timeoutMs?: number): Promise<"ready" | "failed">
   close(): Promise<void>
 }
 
-/** The real app on its own database and key prefix, with a bootstrapped project. */
+/**
+ * The real app on its own database and key prefix, with a bootstrapped project. With `builder`,
+ * the runner's deployment build loop runs beside it (local driver, no Docker), so deployments
+ * uploaded through the API become `ready` and can be promoted, as with a runner.
+ */
 export async function startTestApi(
   label = "api",
   overrides: Partial<ApiDeps> = {},
+  options: { builder?: boolean } = {},
 ): Promise<TestApi> {
   const db = await createTestDatabase(label)
   const valkey = createTestValkey(label)
@@ -48,6 +56,7 @@ export async function startTestApi(
   const project = await bootstrapProject(db.sql, { slug: "test" })
   const apiKeys = Object.fromEntries(project.environments.map((e) => [e.slug, e.apiKey ?? ""]))
   const servers: { stop(): Promise<void> }[] = []
+  const builder: LocalBuilder | null = options.builder ? startLocalBuilder(db.sql) : null
   return {
     app,
     deps,
@@ -69,8 +78,20 @@ export async function startTestApi(
       servers.push(handle)
       return handle
     },
+    async waitForBuild(deploymentId, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs
+      for (;;) {
+        const [row] = await db.sql<{ buildStatus: string }[]>`
+          select build_status from deployments where id = ${deploymentId}`
+        if (row?.buildStatus === "ready" || row?.buildStatus === "failed") return row.buildStatus
+        if (Date.now() > deadline)
+          throw new Error(`build of ${deploymentId} still ${row?.buildStatus ?? "missing"}`)
+        await Bun.sleep(50)
+      }
+    },
     async close() {
       for (const s of servers) await s.stop()
+      await builder?.stop()
       await valkey.cleanup()
       await db.drop()
     },
@@ -100,7 +121,8 @@ export function testManifest(
 /**
  * Inserts a deployment as promotion would leave it (bundle blob, row, and unless
  * `promote: false` the environment's current deployment), straight in SQL: for tests of code
- * that reads deployments without going through the deploy endpoints.
+ * that reads deployments without going through the deploy endpoints. It is written as built
+ * (`ready`): promotion takes it without a runner.
  */
 export async function insertTestDeployment(
   sql: Sql,
@@ -117,10 +139,11 @@ export async function insertTestDeployment(
       select coalesce(max(version), 0) + 1 as version from deployments
       where environment_id = ${input.environmentId}`
     await tx`insert into deployments
-      (id, project_id, environment_id, version, content_digest, bundle_digest, manifest, promoted_at)
+      (id, project_id, environment_id, version, content_digest, bundle_digest, manifest, promoted_at,
+        build_status)
       values (${id}, ${input.projectId}, ${input.environmentId}, ${row?.version ?? 1}, ${digest},
         ${digest}, ${tx.json(input.manifest as never)},
-        ${input.promote === false ? null : new Date()})`
+        ${input.promote === false ? null : new Date()}, 'ready')`
     if (input.promote !== false) {
       await tx`update environments set current_deployment_id = ${id} where id = ${input.environmentId}`
     }

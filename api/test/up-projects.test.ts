@@ -11,6 +11,7 @@ import {
   testEncryptionKey,
 } from "@helmr/migrations/testing"
 import pino from "pino"
+import { type LocalBuilder, startLocalBuilder } from "../../runner/src/testing/local-builder.ts"
 import { run } from "../../sdk/test/packed/packed-sdk.ts"
 import { createApp } from "../src/app.ts"
 
@@ -24,6 +25,8 @@ let db: TestDatabase
 let valkey: TestValkey
 let server: ReturnType<typeof Bun.serve>
 let tmp = ""
+// `deploy --promote` waits for the build: a runner's build loop (local driver) makes it.
+let builder: LocalBuilder
 
 beforeAll(async () => {
   db = await createTestDatabase("h12up")
@@ -36,10 +39,12 @@ beforeAll(async () => {
     logger: pino({ level: "silent" }),
   })
   server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: app.fetch })
+  builder = startLocalBuilder(db.sql)
   tmp = await mkdtemp(join(tmpdir(), "h12-up-"))
 })
 afterAll(async () => {
   server?.stop(true)
+  await builder?.stop()
   await valkey?.cleanup()
   await db?.drop()
   await rm(tmp, { recursive: true, force: true })

@@ -1,9 +1,10 @@
 import { loadavg } from "node:os"
+import { ms, summarize } from "@helmr/bench-stats"
 import type { Sql } from "@helmr/migrations/db"
 import { waitForRun } from "@helmr/runner/testing/deployments"
 import { flowBundle, flowManifest } from "@helmr/runner/testing/fixtures"
 import { startRunnerHarness } from "@helmr/runner/testing/harness"
-import { startRunnerProcess } from "@helmr/runner/testing/services"
+import { freePort, startRunnerProcess } from "@helmr/runner/testing/services"
 
 /**
  * bench/concurrency: how fast a concurrency slot is handed on. N runs of one gate with limit 1
@@ -13,17 +14,12 @@ import { startRunnerProcess } from "@helmr/runner/testing/services"
  * path a woken run takes after it is put back at the front of the queue. Local driver,
  * HELMR_RUNNER_POLL_MS 50 (the pickup is polled until push pickup lands). Measured twice: one
  * runner (the releasing runner leases the woken run at once), then two runner processes with
- * one slot each (the next run is taken by the other runner, at its next poll).
+ * one slot each, both healthy (`/healthz`) before the first trigger. Either may take the next
+ * run (the releasing one at once, the other at its next poll); the line reports how many of the
+ * ready runners took runs, so a figure from one runner is never mistaken for a cross-process one.
  *
  *   bun bench/concurrency/main.ts [runs=40]
  */
-
-function summarize(values: readonly number[]) {
-  const sorted = [...values].sort((a, b) => a - b)
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]
-  return { count: sorted.length, p50: at(0.5) ?? 0, p99: at(0.99) ?? 0, max: sorted.at(-1) ?? 0 }
-}
-const ms = (value: number) => `${value.toFixed(1)} ms`
 
 const runs = Number(process.argv[2] ?? (process.env.CI === "true" ? 8 : 40))
 
@@ -33,6 +29,20 @@ const h = await startRunnerHarness("h11bench", {
   HELMR_RUNNER_POLL_MS: "50",
   HELMR_RUNNER_LEASE_MS: "30000",
 })
+
+/** Until the runner process on `port` answers `/healthz` 200 (its run loop is started by then). */
+async function waitHealthy(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      (res) => res.ok,
+      () => false,
+    )
+    if (ok) return
+    await Bun.sleep(100)
+  }
+  throw new Error(`runner on port ${port} not healthy after ${timeoutMs} ms`)
+}
 
 async function startingAt(sql: Sql, runId: string): Promise<number> {
   const [row] = await sql<{ at: Date }[]>`
@@ -88,11 +98,17 @@ try {
   const local = await measure("bench-gate")
   // Two runner processes, one slot each; the in-process loop stops.
   await h.stopLoop()
-  const processes = ["a", "b"].map((n) =>
-    startRunnerProcess(h, `${h.config.HELMR_RUNNER_ID}-${n}`, { HELMR_RUNNER_CONCURRENCY: "1" }),
+  const ports = [freePort(), freePort()]
+  const processes = ports.map((port, n) =>
+    startRunnerProcess(h, `${h.config.HELMR_RUNNER_ID}-${n}`, {
+      HELMR_RUNNER_CONCURRENCY: "1",
+      HELMR_RUNNER_PORT: String(port),
+    }),
   )
   let crossProcess: Awaited<ReturnType<typeof measure>>
   try {
+    // Both loops polling before the first trigger, or the scenario may measure one runner.
+    await Promise.all(ports.map((port) => waitHealthy(port, 60_000)))
     crossProcess = await measure("bench-gate-2")
   } finally {
     for (const p of processes) p.kill("SIGTERM")
@@ -107,13 +123,13 @@ try {
     `bench/concurrency: ${runs} runs of 50 ms, load ${one?.toFixed(2)} ${five?.toFixed(2)}`,
   )
   console.log(line("baseline: idle pickup (trigger → starting)", pickups))
-  for (const [name, r] of [
-    ["one runner", local],
-    ["two runner processes", crossProcess],
+  for (const [name, r, ready] of [
+    ["one runner", local, 1],
+    ["two runner processes", crossProcess, processes.length],
   ] as const) {
     console.log(line(`gate handoff, ${name} (final → next starting)`, r.handoffs))
     console.log(
-      `  ${name}: ${((runs / r.elapsed) * 1000).toFixed(1)} runs/s at limit 1, runners used ${r.runners}, overlaps ${r.overlaps}`,
+      `  ${name}: ${((runs / r.elapsed) * 1000).toFixed(1)} runs/s at limit 1, runners ready ${ready}, runners that took runs ${r.runners}, overlaps ${r.overlaps}`,
     )
   }
 } finally {

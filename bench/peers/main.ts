@@ -19,7 +19,7 @@
  * a run that proves the bench works in seconds, not a measurement.
  */
 import { readFileSync, writeFileSync } from "node:fs"
-import { loadLine } from "@helmr/bench-schedules/stats"
+import { loadLine } from "@helmr/bench-stats"
 import { bullmq } from "./bullmq.ts"
 import { environment } from "./environment.ts"
 import { graphileWorker } from "./graphile-worker.ts"

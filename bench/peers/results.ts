@@ -1,4 +1,4 @@
-import { summarize } from "@helmr/bench-schedules/stats"
+import { summarize } from "@helmr/bench-stats"
 
 /** The figures of one system under one setting, and how they are computed from raw times. */
 

@@ -1,19 +1,23 @@
 /**
- * A runner without sandboxes, for bench/schedules and bench/peers: leases runs through the
- * runner's own queue and claim code (`leaseRuns` + `claimLeasedRun`, as runner/src/run/run-loop.ts
- * does, up to CONCURRENCY at once, waiting POLL_MS when the queue is empty like the runner's
- * HELMR_RUNNER_POLL_MS), and completes each claimed run as a no-op (starting → running →
- * succeeded). Starts no container.
+ * A runner without sandboxes, for bench/schedules and bench/peers: takes runs through the
+ * runner's own queue, wake-up and claim code as runner/src/run/run-loop.ts does (`leaseRunBatch`,
+ * `claimLeasedRuns`, `watchRunQueue`), holding up to CONCURRENCY runs at once, and completes each
+ * claimed run as a no-op (starting → running → succeeded, a batch per statement). Starts no
+ * container. PICKUP=poll makes it look at the queue every POLL_MS instead of waiting for wake-ups
+ * (the runner's HELMR_RUNNER_PICKUP=poll baseline); BATCH caps the runs claimed per round trip.
  *
  * Prints `lease <runId> <epoch ms>` when it holds a run's lease (the claim committed) and
- * `ready` once it polls. Env: HELMR_DATABASE_URL, HELMR_VALKEY_URL, HELMR_KEY_PREFIX,
- * HELMR_RUNNER_ID, CONCURRENCY (100), POLL_MS (50).
+ * `ready` once it waits on the queue. Env: HELMR_DATABASE_URL, HELMR_VALKEY_URL,
+ * HELMR_KEY_PREFIX, HELMR_RUNNER_ID, CONCURRENCY (100), BATCH (CONCURRENCY), PICKUP (push), POLL_MS (50).
  */
 import { createDb } from "@helmr/migrations/db"
-import { transitionRun } from "@helmr/migrations/queries/runs"
-import { createValkey, dequeueRun, leaseRuns, valkeyKeys } from "@helmr/migrations/valkey"
-import { claimLeasedRun } from "@helmr/runner/run/claim"
+import { transitionRuns } from "@helmr/migrations/queries/runs"
+import type { RunRow } from "@helmr/migrations/rows"
+import { createValkey, dequeueRuns, leaseRunBatch, valkeyKeys } from "@helmr/migrations/valkey"
+import { claimLeasedRuns } from "@helmr/runner/run/claim"
 import type { RunnerDeps } from "@helmr/runner/run/deps"
+import { createPickupSignal } from "@helmr/runner/run/pickup-signal"
+import { watchRunQueue } from "@helmr/runner/run/queue-wake"
 import pino from "pino"
 
 const env = (name: string, fallback?: string) => {
@@ -22,12 +26,16 @@ const env = (name: string, fallback?: string) => {
   return value
 }
 const concurrency = Number(env("CONCURRENCY", "100"))
+const batchMax = Number(env("BATCH", String(concurrency)))
+const push = env("PICKUP", "push") === "push"
 const pollMs = Number(env("POLL_MS", "50"))
 const sql = createDb(env("HELMR_DATABASE_URL"), { max: 10, applicationName: "bench-consumer" })
 const valkey = createValkey(env("HELMR_VALKEY_URL"), { name: "bench-consumer" })
 const keys = valkeyKeys(env("HELMR_KEY_PREFIX"))
 const runnerId = env("HELMR_RUNNER_ID")
 if (!runnerId.startsWith("h14")) throw new Error("HELMR_RUNNER_ID must start with h14")
+const logger = pino({ level: "warn" })
+const pickup = createPickupSignal()
 // What the claim path reads; the sandbox parts of RunnerDeps are never reached by it.
 const deps = {
   sql,
@@ -35,47 +43,77 @@ const deps = {
   keys,
   runnerId,
   leaseMs: 30_000,
-  logger: pino({ level: "warn" }),
+  logger,
+  pickup,
+  parked: new Map(),
 } as Partial<RunnerDeps> as RunnerDeps
 
-let stopping = false
-process.once("SIGTERM", () => {
-  stopping = true
-})
+const stop = new AbortController()
+process.once("SIGTERM", () => stop.abort())
+if (push) watchRunQueue(valkey, keys, pickup, logger, stop.signal)
 
-const active = new Set<string>()
+let active = 0
 const out: string[] = []
 const flush = () => {
   if (out.length > 0) process.stdout.write(`${out.splice(0).join("\n")}\n`)
 }
 
-async function take(runId: string): Promise<void> {
-  const run = await claimLeasedRun(deps, runId)
-  // "resume" is a waiting run coming back to its runner; this consumer never parks runs.
-  if (!run || run === "resume") return
-  out.push(`lease ${runId} ${Date.now()}`)
-  const guard = { runnerId, attempt: run.attempt }
-  await transitionRun(sql, runId, ["starting"], "running", {}, {}, guard)
-  await transitionRun(sql, runId, ["running"], "succeeded", { output: null }, {}, guard)
-  await dequeueRun(valkey, keys, runId)
+/** Claims a leased batch, reports its leases, completes it as no-ops, frees its slots. */
+async function take(runIds: string[]): Promise<void> {
+  try {
+    const { claimed } = await claimLeasedRuns(deps, runIds)
+    const at = Date.now()
+    for (const run of claimed) out.push(`lease ${run.id} ${at}`)
+    const items = (runs: RunRow[]) =>
+      runs.map((r) => ({ runId: r.id, runnerId, expectAttempt: r.attempt }))
+    // Both moves in one round trip: pipelined in one transaction, run in order.
+    const [running] = await sql.begin((tx) =>
+      Promise.all([
+        transitionRuns(tx, items(claimed), ["starting"], "running"),
+        transitionRuns(tx, items(claimed), ["running"], "succeeded", { output: null }),
+      ]),
+    )
+    await dequeueRuns(
+      valkey,
+      keys,
+      running.map((r) => r.id),
+    )
+  } finally {
+    active -= runIds.length
+    pickup.nudge()
+  }
 }
 
 process.stdout.write("ready\n")
 const timer = setInterval(flush, 100)
-while (!stopping) {
-  const free = concurrency - active.size
+while (!stop.signal.aborted) {
+  const free = Math.min(concurrency - active, batchMax)
   let leased: string[] = []
-  if (free > 0) leased = await leaseRuns(valkey, keys, { leaseMs: deps.leaseMs, limit: free })
-  for (const runId of leased) {
-    if (active.has(runId)) continue
-    active.add(runId)
-    void take(runId)
-      .catch((error: unknown) => process.stderr.write(`consumer: ${runId}: ${String(error)}\n`))
-      .finally(() => active.delete(runId))
+  let nextDueAt: number | null = null
+  try {
+    if (free > 0) {
+      const batch = await leaseRunBatch(valkey, keys, { leaseMs: deps.leaseMs, limit: free })
+      leased = batch.runIds
+      nextDueAt = batch.nextDueAt
+    }
+  } catch (error) {
+    process.stderr.write(`consumer: lease: ${String(error)}\n`)
   }
-  if (leased.length === 0 || active.size >= concurrency) await Bun.sleep(pollMs)
+  if (leased.length > 0) {
+    active += leased.length
+    void take(leased).catch((error: unknown) =>
+      process.stderr.write(`consumer: ${leased.length} runs: ${String(error)}\n`),
+    )
+    if (active < concurrency) continue
+  }
+  const wait = !push
+    ? pollMs
+    : active >= concurrency || nextDueAt === null
+      ? 5_000
+      : Math.max(0, nextDueAt - Date.now())
+  await pickup.wait(Math.min(wait, 5_000), stop.signal)
 }
-while (active.size > 0) await Bun.sleep(10)
+while (active > 0) await Bun.sleep(10)
 clearInterval(timer)
 flush()
 await sql.end({ timeout: 2 })

@@ -19,10 +19,13 @@
  * before its commit), and slot time → a consumer holds the run's lease (consumer.ts: the
  * runner's own queue and claim code, 100 runs at once, no-op runs, no container), which is what
  * the peers' "due → handler start" compares with. Environment: BURST, EVERY_MINUTE, MINUTES,
- * DISPATCHERS (default 2), POLL_MS (the consumer's idle poll, default the runner's 50).
+ * DISPATCHERS (default 2), PICKUP (the consumer's pickup: push, default, or poll every POLL_MS,
+ * default the runner's 50), BATCH (most runs claimed per round trip, default 100: all the runs
+ * held at once; smaller batches overlap round trips but cost more statements per run).
  * With CI=true the sizes default small (a run that proves the bench works, not a measurement).
  */
 
+import { loadLine, ms, percentile, summarize } from "@helmr/bench-stats"
 import { auditSlots } from "@helmr/dispatcher/testing/audit"
 import { spawnDispatcher, waitHealthy } from "@helmr/dispatcher/testing/processes"
 import {
@@ -35,7 +38,6 @@ import { insertRun } from "@helmr/migrations/queries/runs"
 import { createTestDatabase, createTestValkey, TEST_VALKEY_URL } from "@helmr/migrations/testing"
 import { removeScheduleEntry } from "@helmr/migrations/valkey"
 import { type Consumer, startConsumer, waitLeased } from "./leases.ts"
-import { loadLine, ms, percentile, summarize } from "./stats.ts"
 
 const CI = process.env.CI === "true"
 const BURST = Number(process.env.BURST ?? (CI ? 200 : 10_000))
@@ -63,6 +65,8 @@ async function startLeasing(): Promise<Consumer> {
     HELMR_RUNNER_ID: `h14-bench-${process.pid}`,
     CONCURRENCY: "100",
     POLL_MS: process.env.POLL_MS ?? "50",
+    PICKUP: process.env.PICKUP ?? "push",
+    BATCH: process.env.BATCH ?? "100",
   })
   return consumer
 }

@@ -1,10 +1,10 @@
 import { join } from "node:path"
+import { loadLine, ms, summarize } from "@helmr/bench-stats"
+import { bundleProject, waitForRun } from "@helmr/runner/testing/deployments"
+import { BASE_IMAGE } from "@helmr/runner/testing/fixtures"
+import { startRunnerHarness } from "@helmr/runner/testing/harness"
+import { startApiProcess } from "@helmr/runner/testing/services"
 import { createClient } from "@helmr/sdk"
-import { bundleProject, waitForRun } from "../../runner/src/testing/deployments.ts"
-import { BASE_IMAGE } from "../../runner/src/testing/fixtures.ts"
-import { startRunnerHarness } from "../../runner/src/testing/harness.ts"
-import { startApiProcess } from "../../runner/src/testing/services.ts"
-import { loadLine, ms, summarize } from "../schedules/stats.ts"
 
 /**
  * bench/streams: `streams.append` in a real sandbox → runner batches → `stream_chunks` → API SSE

@@ -103,6 +103,13 @@ function cpuSeconds(pid: number): number {
     return 0
   }
 }
+/** CPU seconds of the Postgres backends serving one application (this bench's database only). */
+async function backendCpuSeconds(applicationName: string): Promise<number> {
+  const rows = await db.sql<{ pid: number }[]>`
+    select pid from pg_stat_activity
+    where datname = current_database() and application_name = ${applicationName}`
+  return rows.reduce((sum, r) => sum + cpuSeconds(r.pid), 0)
+}
 const cpuPerRequest = (seconds: number, r: { ok: number; seconds: number }) =>
   ((seconds * 1000) / ((r.ok * (r.seconds + load.warmupSeconds)) / r.seconds)).toFixed(3)
 
@@ -119,6 +126,7 @@ try {
     {
       name: "baseline: bare Hono + postgres.js",
       pid: baselineProc.pid,
+      application: "bench-baseline",
       send: (i: number) =>
         fetch(`${baselineUrl}/trigger`, {
           method: "POST",
@@ -129,6 +137,7 @@ try {
     {
       name: "helmr: POST /tasks/review-pr/trigger",
       pid: apiProc.pid,
+      application: "helmr-api",
       send: (i: number) =>
         fetch(`${apiUrl}/api/v1/tasks/review-pr/trigger`, {
           method: "POST",
@@ -139,9 +148,11 @@ try {
   ]
   const rounds: LoadResult[][] = [[], []]
   const cpu = [0, 0]
+  const dbCpu = [0, 0]
   for (let round = 0; round < load.rounds; round++) {
     for (const [k, target] of targets.entries()) {
       const before = cpuSeconds(target.pid)
+      const dbBefore = await backendCpuSeconds(target.application)
       const options = {
         ...load,
         seconds: load.seconds / load.rounds,
@@ -149,6 +160,7 @@ try {
       }
       rounds[k]!.push(await runLoad(target.name, options, target.send, 201))
       cpu[k]! += cpuSeconds(target.pid) - before
+      dbCpu[k]! += (await backendCpuSeconds(target.application)) - dbBefore
     }
   }
   const results = rounds.map(mergeResults)
@@ -156,6 +168,10 @@ try {
   // Server CPU per request (warm-up included in both): what each costs in its own process.
   console.log(
     `server CPU per request: baseline ${cpuPerRequest(cpu[0]!, results[0]!)} ms, helmr ${cpuPerRequest(cpu[1]!, results[1]!)} ms`,
+  )
+  // Postgres CPU per request: the backends of each server's pool (Valkey's is not split out).
+  console.log(
+    `Postgres CPU per request: baseline ${cpuPerRequest(dbCpu[0]!, results[0]!)} ms, helmr ${cpuPerRequest(dbCpu[1]!, results[1]!)} ms`,
   )
   const [runs] = await db.sql<{ n: number }[]>`select count(*)::int as n from runs`
   const queued = await valkey.valkey.zcard(valkey.keys.runQueue)

@@ -1,7 +1,7 @@
-import { randomBytes } from "node:crypto"
-
 /** Crockford base32, lowercase: sortable as text, no ambiguous letters. */
 const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+/** The 16 random characters' bytes; refilled (synchronously) by every newId. */
+const RANDOM = new Uint8Array(16)
 
 export type IdPrefix =
   | "proj"
@@ -28,8 +28,10 @@ export function newId(prefix: IdPrefix, now: number = Date.now()): string {
     time = ALPHABET[t % 32] + time
     t = Math.floor(t / 32)
   }
-  const bytes = randomBytes(16)
+  // getRandomValues into one reused array: randomBytes allocates a Buffer per call, and its
+  // iterator made an id cost microseconds on the trigger path (two ids per run).
+  crypto.getRandomValues(RANDOM)
   let random = ""
-  for (const byte of bytes) random += ALPHABET[byte % 32]
+  for (let i = 0; i < RANDOM.length; i++) random += ALPHABET[(RANDOM[i] as number) % 32]
   return `${prefix}_${time}${random}`
 }

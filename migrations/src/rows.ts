@@ -45,6 +45,24 @@ export interface DeploymentRow {
   manifest: unknown
   createdAt: Date
   promotedAt: Date | null
+  buildStatus: "pending" | "building" | "ready" | "failed"
+  /** Why the build failed: `{ message, image?, step?, output? }`. */
+  buildError: unknown
+  buildRunnerId: string | null
+  buildLeaseExpiresAt: Date | null
+  buildAttempts: number
+  buildStartedAt: Date | null
+  buildFinishedAt: Date | null
+}
+
+export interface DeploymentBuildEventRow {
+  id: string
+  deploymentId: string
+  attempt: number
+  level: "info" | "error"
+  message: string
+  data: unknown
+  createdAt: Date
 }
 
 export interface DeploymentFileRow {

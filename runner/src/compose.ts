@@ -14,6 +14,7 @@ import { createCancelWatch } from "./run/cancel-watch.ts"
 import type { RunnerDeps } from "./run/deps.ts"
 import { createPickupSignal } from "./run/pickup-signal.ts"
 import { createRunnerMetrics } from "./run/runner-metrics.ts"
+import { createWarmPool } from "./run/warm-pool.ts"
 import { createDockerDriver } from "./sandbox/docker-driver.ts"
 import type { SandboxDriver } from "./sandbox/driver.ts"
 import { createLocalDriver } from "./sandbox/local-driver.ts"
@@ -123,6 +124,13 @@ export async function composeRunner(
     catalog: new TaskCatalog(clients.sql, clients.logger),
     workspaceRetentionMs: config.HELMR_WORKSPACE_RETENTION_MS,
     metrics: createRunnerMetrics(),
+    warm: null,
+  }
+  if (driver.startWarm && config.HELMR_RUNNER_WARM_MAX > 0) {
+    deps.warm = createWarmPool(deps, {
+      max: config.HELMR_RUNNER_WARM_MAX,
+      refreshMs: config.HELMR_RUNNER_WARM_REFRESH_MS,
+    })
   }
   return { deps, imageGc, network, docker, close: () => cancelWatch.close() }
 }

@@ -33,6 +33,13 @@ export const RunnerConfig = z.object({
         .slice(0, 63) || "runner",
     ),
   HELMR_RUNNER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
+  /**
+   * Warm sandboxes this runner keeps at most, all sandboxes together (`sandbox(…).warm(n)` asks;
+   * shared round the sandboxes when they ask for more). 0 keeps none. Docker driver only.
+   */
+  HELMR_RUNNER_WARM_MAX: z.coerce.number().int().min(0).max(256).default(8),
+  /** How often the warm pools are compared with the current deployments. */
+  HELMR_RUNNER_WARM_REFRESH_MS: milliseconds(2_000),
   HELMR_SANDBOX_DRIVER: z.enum(["docker", "local"]).default("docker"),
   HELMR_SANDBOX_NETWORK: z
     .string()
@@ -56,8 +63,17 @@ export const RunnerConfig = z.object({
   /** `never`: base images must exist on the machine (no registry reachable). */
   HELMR_BUILD_PULL: z.enum(["never", "missing"]).default("missing"),
   HELMR_RUNNER_LEASE_MS: milliseconds(30_000),
+  /** How often an idle runner looks for a deployment to build (deploy-time builds). */
+  HELMR_BUILD_POLL_MS: milliseconds(1_000),
   HELMR_RUNNER_GRACE_MS: milliseconds(10_000),
+  /**
+   * `push`: an idle runner waits on the run queue's wake-up channel (no polling); `poll`: it looks
+   * at the queue every HELMR_RUNNER_POLL_MS (the old behaviour, a benchmark baseline).
+   */
+  HELMR_RUNNER_PICKUP: z.enum(["push", "poll"]).default("push"),
   HELMR_RUNNER_POLL_MS: milliseconds(50),
+  /** Push pickup: the longest idle wait without a wake-up (a safety net for lost messages). */
+  HELMR_RUNNER_RECHECK_MS: milliseconds(5_000),
   HELMR_RUNNER_DRAIN_MS: milliseconds(30_000),
   HELMR_RUNNER_SWEEP_MS: milliseconds(15_000),
   /** A run parked behind a full concurrency limit is rechecked this often even if never woken. */

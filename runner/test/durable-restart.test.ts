@@ -2,7 +2,13 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { join } from "node:path"
 import type { Subprocess } from "bun"
 import type Docker from "dockerode"
-import { type EventRow, runEvents, waitForRun } from "../src/testing/deployments.ts"
+import {
+  type EventRow,
+  readWorkspaceFile,
+  runEvents,
+  waitForRun,
+} from "../src/testing/deployments.ts"
+import { SIDE_EFFECT_FILE } from "../src/testing/fixtures/waits/index.ts"
 import { waitsBundle, waitsManifest } from "../src/testing/fixtures.ts"
 import { type RunnerHarness, startRunnerHarness } from "../src/testing/harness.ts"
 import { startApiProcess, startDispatcherProcess } from "../src/testing/services.ts"
@@ -38,13 +44,6 @@ function startRunner(runnerId: string): Subprocess {
   return proc
 }
 
-async function statusOf(runId: string): Promise<string> {
-  const res = await fetch(`${api.url}/api/v1/runs/${runId}`, {
-    headers: { authorization: `Bearer ${h.apiKey}` },
-  })
-  return ((await res.json()) as { status: string }).status
-}
-
 async function trigger(taskId: string, payload: unknown, maxAttempts = 1): Promise<string> {
   const res = await fetch(`${api.url}/api/v1/tasks/${taskId}/trigger`, {
     method: "POST",
@@ -72,6 +71,29 @@ async function until(check: () => Promise<boolean>, timeoutMs = 120_000): Promis
     await Bun.sleep(50)
   }
   throw new Error("condition never held")
+}
+
+/** Waits until the run is `waiting`; a run that ended instead fails at once, with its error. */
+async function untilWaiting(runId: string): Promise<void> {
+  const [run] = await h.db.sql<{ status: string }[]>`select status from runs where id = ${runId}`
+  if (run?.status === "waiting") return
+  const reached = await waitForRun(
+    h.db.sql,
+    runId,
+    ["waiting", "succeeded", "failed", "crashed", "canceled", "timed_out", "expired"],
+    120_000,
+  )
+  if (reached.status !== "waiting") {
+    throw new Error(`run ${runId} ended ${reached.status}: ${JSON.stringify(reached.error)}`)
+  }
+}
+
+/** How many times the task ran its code before the wait, counted outside the sandbox. */
+async function sideEffects(runId: string): Promise<number> {
+  const [run] = await h.db.sql<{ sessionId: string }[]>`
+    select session_id from runs where id = ${runId}`
+  const text = await readWorkspaceFile(docker, run?.sessionId ?? "", SIDE_EFFECT_FILE)
+  return (text ?? "").split("\n").filter((line) => line.includes(runId)).length
 }
 
 const logs = (events: EventRow[], text: string) =>
@@ -103,7 +125,7 @@ describe("a waiting run and its runner", () => {
     const runnerId = `${h.config.HELMR_RUNNER_ID}-a`
     const runId = await trigger("waiter", { seconds: 6 })
     const first = startRunner(runnerId)
-    await until(async () => (await statusOf(runId)) === "waiting")
+    await untilWaiting(runId)
     first.kill("SIGKILL")
     await first.exited
     // The sandbox lives on without its runner.
@@ -117,6 +139,7 @@ describe("a waiting run and its runner", () => {
     expect((done.output as { waitedMs: number }).waitedMs).toBeGreaterThanOrEqual(5_900)
     const events = await runEvents(h.db.sql, runId)
     expect(logs(events, "side effect before the wait")).toHaveLength(1)
+    expect(await sideEffects(runId)).toBe(1)
     expect(logs(events, "after the wait")).toHaveLength(1)
     expect(logs(events, "re-attached to the sandbox")).toHaveLength(1)
     expect(events.filter((e) => e.type === "started")).toHaveLength(1)
@@ -138,7 +161,7 @@ describe("a waiting run and its runner", () => {
     const runnerId = `${h.config.HELMR_RUNNER_ID}-b`
     const runId = await trigger("waiter", { seconds: 5 })
     const first = startRunner(runnerId)
-    await until(async () => (await statusOf(runId)) === "waiting")
+    await untilWaiting(runId)
     first.kill("SIGTERM")
     expect(await first.exited).toBe(0)
     expect((await containersOf(runId)).map((c) => c.State)).toEqual(["running"])
@@ -147,6 +170,7 @@ describe("a waiting run and its runner", () => {
     expect(done.status).toBe("succeeded")
     expect(done.attempt).toBe(1)
     expect(logs(await runEvents(h.db.sql, runId), "side effect before the wait")).toHaveLength(1)
+    expect(await sideEffects(runId)).toBe(1)
     second.kill("SIGTERM")
     expect(await second.exited).toBe(0)
   }, 240_000)

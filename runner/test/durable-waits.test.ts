@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import type { Subprocess } from "bun"
-import { runEvents, waitForRun } from "../src/testing/deployments.ts"
+import type Docker from "dockerode"
+import { readWorkspaceFile, runEvents, waitForRun } from "../src/testing/deployments.ts"
+import { SIDE_EFFECT_FILE } from "../src/testing/fixtures/waits/index.ts"
 import { waitsBundle, waitsManifest } from "../src/testing/fixtures.ts"
 import { type RunnerHarness, startRunnerHarness } from "../src/testing/harness.ts"
 import { startApiProcess, startDispatcherProcess } from "../src/testing/services.ts"
@@ -76,6 +78,13 @@ describe("timers.wait", () => {
     expect(run.attempts ?? run.attempt).toBe(1)
     const events = await runEvents(h.db.sql, runId)
     expect(count(events, "log", "side effect before the wait")).toBe(1)
+    // The same, counted outside the sandbox: the line the task appended to its workspace volume.
+    const file = await readWorkspaceFile(
+      h.runner.docker as Docker,
+      run.sessionId as string,
+      SIDE_EFFECT_FILE,
+    )
+    expect((file ?? "").split("\n").filter((line) => line.includes(runId))).toHaveLength(1)
     expect(count(events, "log", "after the wait")).toBe(1)
     expect(count(events, "started")).toBe(1)
     const moves = events

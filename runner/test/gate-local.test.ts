@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { transitionRun } from "@helmr/migrations/queries/runs"
+import { insertRun, transitionRun } from "@helmr/migrations/queries/runs"
 import { runEvents, waitForRun } from "../src/testing/deployments.ts"
-import { flowBundle, flowManifest } from "../src/testing/fixtures.ts"
+import { flowBundle, flowManifest, waitsBundle, waitsManifest } from "../src/testing/fixtures.ts"
 import { type RunnerHarness, startRunnerHarness } from "../src/testing/harness.ts"
+import { startDispatcherProcess } from "../src/testing/services.ts"
 
 // The concurrency gate against a runner that died holding the only slot, with the local driver.
 
@@ -13,6 +14,8 @@ beforeAll(async () => {
   h = await startRunnerHarness("i11gate", {
     HELMR_SANDBOX_DRIVER: "local",
     HELMR_RUNNER_GATE_RECHECK_MS: "400",
+    // Above every limit below: only the gate, never the runner's own slots, holds a run back.
+    HELMR_RUNNER_CONCURRENCY: "4",
   })
   deploymentId = await h.deploy({ bundle: await flowBundle(), manifest: flowManifest() })
 }, 60_000)
@@ -22,7 +25,14 @@ const gated = { queue: "solo", concurrencyLimit: 1 }
 
 describe("concurrency gate", () => {
   test("a slot held by a dead runner comes back when its lease lapses; the waiting run then starts", async () => {
-    const ghost = await h.trigger({ deploymentId, taskId: "slow", payload: { ms: 10 }, ...gated })
+    // Not enqueued: with push pickup this runner would take it before the "other runner" does.
+    const { run: ghost } = await insertRun(h.db.sql, {
+      environmentId: h.environmentId,
+      deploymentId,
+      taskId: "slow",
+      payload: { ms: 10 },
+      ...gated,
+    })
     // Another runner took it and died: running, its lease lapsing in 2 s.
     const leaseExpiresAt = new Date(Date.now() + 2_000)
     await transitionRun(h.db.sql, ghost.id, ["queued"], "starting", {
@@ -54,7 +64,9 @@ describe("concurrency gate", () => {
   }, 60_000)
 
   test("waiting runs hold no slot", async () => {
-    const asleep = await h.trigger({
+    // Not enqueued, as above: another runner's run that now waits.
+    const { run: asleep } = await insertRun(h.db.sql, {
+      environmentId: h.environmentId,
       deploymentId,
       taskId: "slow",
       payload: { ms: 10 },
@@ -101,4 +113,47 @@ describe("concurrency gate", () => {
     >`select status from runs where id in ${h.db.sql(ids)}`
     expect(done.map((r) => r.status)).toEqual(Array(4).fill("succeeded"))
   }, 60_000)
+
+  test("a run resumed after a timer passes the gate again: it waits for the run holding the slot", async () => {
+    const dispatcher = await startDispatcherProcess(h, { HELMR_TIMER_POLL_MS: "200" })
+    try {
+      const gate = { queue: "resume-gate", concurrencyLimit: 1 }
+      const waits = await h.deploy({ bundle: await waitsBundle(), manifest: waitsManifest() })
+      // A waits 2 s on a timer (holding no slot); B takes the slot and keeps it for 6 s.
+      const a = await h.trigger({
+        deploymentId: waits,
+        taskId: "waiter",
+        payload: { seconds: 2 },
+        ...gate,
+      })
+      await waitForRun(h.db.sql, a.id, ["waiting"], 30_000)
+      const b = await h.trigger({ deploymentId, taskId: "slow", payload: { ms: 6_000 }, ...gate })
+      await waitForRun(h.db.sql, b.id, ["running"], 30_000)
+      const doneB = await waitForRun(h.db.sql, b.id, ["succeeded", "failed"], 60_000)
+      expect(doneB.status).toBe("succeeded")
+      const doneA = await waitForRun(h.db.sql, a.id, ["succeeded", "failed"], 60_000)
+      expect(doneA.status).toBe("succeeded")
+
+      const moves = async (runId: string) =>
+        (await runEvents(h.db.sql, runId))
+          .filter((e) => e.type === "transition")
+          .map((e) => ({ id: BigInt(e.id), ...(e.data as { from: string; to: string }) }))
+      const movesA = await moves(a.id)
+      const movesB = await moves(b.id)
+      const bRunning = movesB.find((m) => m.to === "running")
+      const bEnded = movesB.find((m) => m.to === "succeeded")
+      const aQueued = movesA.find((m) => m.from === "waiting" && m.to === "queued")
+      const aResumed = movesA.find((m) => m.from === "queued" && m.to === "running")
+      // The timer completed while B held the slot (the case under test)...
+      expect(aQueued?.id ?? 0n).toBeGreaterThan(bRunning?.id ?? 0n)
+      expect(aQueued?.id ?? 0n).toBeLessThan(bEnded?.id ?? 0n)
+      // ...and A went on only after B let the slot go.
+      expect(aResumed?.id ?? 0n).toBeGreaterThan(bEnded?.id ?? 0n)
+      const output = doneA.output as { waitedMs: number }
+      expect(output.waitedMs).toBeGreaterThanOrEqual(1_900)
+    } finally {
+      dispatcher.kill("SIGTERM")
+      await dispatcher.exited
+    }
+  }, 120_000)
 })

@@ -71,7 +71,10 @@ describe("two runners on two Docker engines", () => {
     const done = await Promise.all(
       runs.map((r) => waitForRun(h.db.sql, r.id, ["succeeded", "failed", "crashed"], 240_000)),
     )
-    expect(done.map((r) => r.status)).toEqual(runs.map(() => "succeeded"))
+    // A run that did not succeed shows its error, to tell a slow machine from a bug.
+    const outcome = (r: (typeof done)[number]) =>
+      r.status === "succeeded" ? r.status : `${r.status}: ${JSON.stringify(r.error)}`
+    expect(done.map(outcome)).toEqual(runs.map(() => "succeeded"))
     const byRunner = new Map<string, number>()
     for (const r of done) byRunner.set(r.runnerId ?? "", (byRunner.get(r.runnerId ?? "") ?? 0) + 1)
     expect([...byRunner.keys()].sort()).toEqual([a, b].sort())

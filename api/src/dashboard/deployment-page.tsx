@@ -1,22 +1,22 @@
 /** @jsxImportSource hono/jsx */
-import type { RunEventRow } from "@helmr/migrations/rows"
-import type { DeploymentDetail, ImageStep } from "@helmr/sdk/contract"
+import type { DeploymentBuildEventRow } from "@helmr/migrations/rows"
+import type { DeploymentBuild, DeploymentDetail, ImageStep } from "@helmr/sdk/contract"
 import { Badge, Time } from "./components.tsx"
 import type { OperatorSession, Scope } from "./dashboard-env.ts"
 import { Page } from "./layout.tsx"
 import { describeCron } from "./schedule-preview.ts"
 
 export interface BuildLog {
-  status: "not built yet" | "building" | "built" | "failed"
-  runId: string | null
-  events: RunEventRow[]
+  build: DeploymentBuild
+  /** The log of the latest claim of the build. */
+  events: DeploymentBuildEventRow[]
 }
 
 /** The badge colour of each build state (the run statuses' palette). */
-const BUILD_BADGE: Record<BuildLog["status"], string> = {
-  "not built yet": "queued",
+const BUILD_BADGE: Record<DeploymentBuild["status"], string> = {
+  pending: "queued",
   building: "running",
-  built: "succeeded",
+  ready: "succeeded",
   failed: "failed",
 }
 
@@ -154,26 +154,28 @@ export function DeploymentPage(props: {
       </div>
       <section aria-labelledby="build-title">
         <h2 id="build-title">
-          Build <Badge value={BUILD_BADGE[build.status]} label={build.status} />
+          Build <Badge value={BUILD_BADGE[build.build.status]} label={build.build.status} />
         </h2>
         <p class="muted">
-          Images are built by a runner the first time a run needs them (and never rebuilt while the
-          graph is unchanged).
-          {build.runId ? (
-            <>
-              {" "}
-              Latest build log from run{" "}
-              <a class="mono" href={`${scope.base}/runs/${build.runId}`}>
-                {build.runId}
-              </a>
-              .
-            </>
-          ) : null}
+          A runner builds a deployment's images after upload; promotion waits for the build and
+          refuses a failed one. Images are never rebuilt while the graph is unchanged.
         </p>
+        {build.build.error ? (
+          <p role="alert">
+            Failed
+            {build.build.error.step ? (
+              <>
+                {" "}
+                at <span class="mono">{build.build.error.step}</span>
+              </>
+            ) : null}
+            : {build.build.error.message}
+          </p>
+        ) : null}
         {build.events.length > 0 ? (
           <ol class="log" tabindex={0} aria-label="Build log">
             {build.events.map((e) => (
-              <li class={`lvl-${e.level ?? "info"}`}>{e.message ?? ""}</li>
+              <li class={`lvl-${e.level}`}>{e.message}</li>
             ))}
           </ol>
         ) : null}

@@ -1,15 +1,21 @@
 /** @jsxImportSource hono/jsx */
-import type { RunEventRow } from "@helmr/migrations/rows"
+import type { DeploymentBuildEventRow } from "@helmr/migrations/rows"
 import { Hono } from "hono"
-import { presentDeployment, presentDeploymentDetail } from "../deployments/present.ts"
+import { presentBuild, presentDeployment, presentDeploymentDetail } from "../deployments/present.ts"
 import { promoteDeployment } from "../deployments/promote.ts"
-import { findDeployment, listDeploymentFiles, listDeployments } from "../deployments/queries.ts"
+import {
+  type DeploymentView,
+  findDeployment,
+  listDeploymentFiles,
+  listDeployments,
+} from "../deployments/queries.ts"
 import type { ApiDeps } from "../env.ts"
 import { notFound } from "../errors.ts"
 import { setFlash, takeFlash } from "./cookies.ts"
 import type { DashEnv, Scope } from "./dashboard-env.ts"
 import { type BuildLog, DeploymentPage } from "./deployment-page.tsx"
 import { DeploymentsPage, promoteLabel } from "./deployments-page.tsx"
+import { readForm } from "./guard.ts"
 import { PromotePage } from "./promote-page.tsx"
 import { previewPromotion } from "./promotion-preview.ts"
 
@@ -27,23 +33,13 @@ export function deploymentsRoutes(deps: ApiDeps): Hono<DashEnv> {
     return id ? await findDeployment(deps.sql, scope.caller.environmentId, id) : null
   }
 
-  /** The newest build the runner recorded for this deployment's images (run events `build`). */
-  const buildLog = async (deploymentId: string): Promise<BuildLog> => {
-    const [latest] = await deps.sql<{ runId: string }[]>`
-      select e.run_id from run_events e join runs r on r.id = e.run_id
-      where r.deployment_id = ${deploymentId} and e.type = 'build'
-      order by e.id desc limit 1`
-    if (!latest) return { status: "not built yet", runId: null, events: [] }
-    const events = await deps.sql<RunEventRow[]>`
-      select * from run_events where run_id = ${latest.runId} and type = 'build'
-      order by id limit 500`
-    const text = events.map((e) => e.message ?? "").join("\n")
-    const status = /: failed\b|build failed/i.test(text)
-      ? "failed"
-      : /: (built|up to date)\b/.test(text)
-        ? "built"
-        : "building"
-    return { status, runId: latest.runId, events }
+  /** The deployment's deploy-time build: its state and its latest claim's log. */
+  const buildLog = async (row: DeploymentView): Promise<BuildLog> => {
+    const events = await deps.sql<DeploymentBuildEventRow[]>`
+      select * from deployment_build_events
+      where deployment_id = ${row.id} and attempt = ${row.buildAttempts}
+      order by id limit 1000`
+    return { build: presentBuild(row), events }
   }
 
   return new Hono<DashEnv>()
@@ -79,7 +75,7 @@ export function deploymentsRoutes(deps: ApiDeps): Hono<DashEnv> {
           flash={takeFlash(c)}
           deployment={presentDeploymentDetail(row, await listDeploymentFiles(deps.sql, row.id))}
           promoteLabel={promoteLabel(row.version, current?.version ?? null)}
-          build={await buildLog(row.id)}
+          build={await buildLog(row)}
         />,
       )
     })
@@ -100,7 +96,10 @@ export function deploymentsRoutes(deps: ApiDeps): Hono<DashEnv> {
     })
     .post("/deployments/:id/promote", async (c) => {
       const scope = c.get("scope")
-      const result = await promoteDeployment(deps, scope.caller, c.req.param("id"))
+      const form = await readForm(c)
+      const result = await promoteDeployment(deps, scope.caller, c.req.param("id"), {
+        allowMissingSecrets: form.allowMissingSecrets === "true",
+      })
       const s = result.schedules
       const summary = `${s.created.length} schedule(s) created, ${s.updated.length} changed, ${s.removed.length} removed`
       setFlash(

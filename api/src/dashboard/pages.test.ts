@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { grantOperator } from "@helmr/migrations/operators"
 import { insertRun, transitionRun } from "@helmr/migrations/queries/runs"
-import { type ApiFixture, startApiFixture } from "../test-fixtures.ts"
+import { type ApiFixture, FIXTURE_TASKS, startApiFixture } from "../test-fixtures.ts"
+import { insertTestDeployment } from "../testing.ts"
 
 // The pages' reads and their answers to bad input, through the real app on a real database.
 
@@ -79,9 +80,57 @@ describe("runs list", () => {
     expect(future).toContain("No run matches these filters.")
   })
 
+  test("filters by schedule and by a time range (from inclusive, to exclusive)", async () => {
+    const dev = f.env("dev").id
+    const insert = async (scheduleId: string) =>
+      (
+        await insertRun(f.api.db.sql, {
+          environmentId: dev,
+          deploymentId: f.deploymentIds.dev!,
+          taskId: "no-payload",
+          payload: null,
+          scheduleId,
+        })
+      ).run
+    const early = await insert("sched_0000000000000000000000000a")
+    // A cut on a whole second after the first run, passed before the second one is made.
+    const cut = new Date(Math.ceil((early.createdAt.getTime() + 1) / 1000) * 1000)
+    while (Date.now() < cut.getTime() + 50) await Bun.sleep(20)
+    const late = await insert("sched_0000000000000000000000000b")
+    expect(late.createdAt.getTime()).toBeGreaterThanOrEqual(cut.getTime())
+    const at = cut.toISOString().slice(0, 19) // the form's `YYYY-MM-DDTHH:MM:SS`, UTC
+
+    const bySchedule = await get(`${base}/runs?schedule=sched_0000000000000000000000000a`)
+    expect(bySchedule.status).toBe(200)
+    const scheduled = await bySchedule.text()
+    expect(scheduled).toContain(early.id)
+    expect(scheduled).not.toContain(late.id)
+    expect(scheduled).toContain('value="sched_0000000000000000000000000a"')
+    const unknown = await (await get(`${base}/runs?schedule=sched_nope`)).text()
+    expect(unknown).toContain("No run matches these filters.")
+
+    const before = await (await get(`${base}/runs?to=${at}`)).text()
+    expect(before).toContain(early.id)
+    expect(before).not.toContain(late.id)
+    const after = await (await get(`${base}/runs?from=${at}`)).text()
+    expect(after).toContain(late.id)
+    expect(after).not.toContain(early.id)
+    const past = await (await get(`${base}/runs?to=2000-01-01T00:00`)).text()
+    expect(past).toContain("No run matches these filters.")
+    const both = await (
+      await get(
+        `${base}/runs?schedule=sched_0000000000000000000000000b&from=2000-01-01T00:00&to=${at}`,
+      )
+    ).text()
+    expect(both).toContain("No run matches these filters.")
+  })
+
   test.each([
     ["status=bogus", "status[0]"],
     ["from=yesterday", "from"],
+    ["to=2026-13-01T00:00", "to"],
+    ["to=tomorrow", "to"],
+    [`schedule=${"s".repeat(129)}`, "schedule"],
     ["task=has%20space", "task"],
   ])("a bad filter (%s) is a 422 naming %s", async (query, path) => {
     const res = await get(`${base}/runs?${query}`)
@@ -192,29 +241,70 @@ describe("forms answer bad input with the field", () => {
 })
 
 describe("deployment page", () => {
-  test("shows the manifest and the latest build log the runner recorded", async () => {
-    const dev = f.env("dev").id
-    const { run } = await insertRun(f.api.db.sql, {
-      environmentId: dev,
-      deploymentId: f.deploymentIds.dev!,
-      taskId: "no-payload",
-      payload: null,
-    })
+  test("shows the manifest and the deployment's build log", async () => {
+    const id = f.deploymentIds.dev!
+    await f.api.db.sql`update deployments set build_status = 'failed', build_attempts = 2,
+      build_error = ${f.api.db.sql.json({ message: "exit code 1", step: "[2/2] RUN false" })}
+      where id = ${id}`
     const lines = [
-      "image default: building helmr-images:abc",
-      "[1/1] RUN bun install: done in 1.2s",
-      "image default: built (helmr-images:abc)",
+      "sandbox default: image default",
+      "[2/2] RUN false: failed",
+      "build failed: exit code 1",
     ]
     for (const message of lines) {
-      await f.api.db.sql`insert into run_events (run_id, type, message)
-        values (${run.id}, 'build', ${message})`
+      await f.api.db
+        .sql`insert into deployment_build_events (deployment_id, attempt, level, message)
+        values (${id}, 2, 'info', ${message})`
     }
-    const html = await (await get(`${base}/deployments/${f.deploymentIds.dev}`)).text()
+    await f.api.db.sql`insert into deployment_build_events (deployment_id, attempt, level, message)
+      values (${id}, 1, 'info', 'an earlier claim')`
+    const html = await (await get(`${base}/deployments/${id}`)).text()
     expect(html).toContain("nightly-maintenance")
     expect(html).toContain("0 2 * * *")
     expect(html).toContain("FROM helmr-local/bun:1.4.5")
-    expect(html).toContain(">built</span>")
+    expect(html).toContain(">failed</span>")
+    expect(html).toContain("[2/2] RUN false</span>: exit code 1")
     for (const line of lines) expect(html).toContain(line)
+    expect(html).not.toContain("an earlier claim")
+    await f.api.db.sql`update deployments set build_status = 'ready', build_error = null
+      where id = ${id}`
+    expect(await (await get(`${base}/deployments/${id}`)).text()).toContain(">ready</span>")
+  })
+
+  test("promotion names missing secrets and a build that is not ready; the box allows them", async () => {
+    const manifest = structuredClone(FIXTURE_TASKS)
+    manifest.tasks[0]!.secrets = [{ name: "PAGES_TOKEN", env: "PAGES_TOKEN" }]
+    const id = await insertTestDeployment(f.api.db.sql, {
+      environmentId: f.env("dev").id,
+      projectId: f.api.project.projectId,
+      manifest,
+      promote: false,
+    })
+    const confirm = await (await get(`${base}/deployments/${id}/promote`)).text()
+    expect(confirm).toContain("Its images are built.")
+    expect(confirm).toContain("PAGES_TOKEN")
+    expect(confirm).toContain('name="allowMissingSecrets"')
+    const refused = await post(`${base}/deployments/${id}/promote`, {})
+    expect(refused.status).toBe(409)
+    expect(await refused.text()).toContain(
+      "declares secret not set in environment dev: PAGES_TOKEN",
+    )
+
+    await f.api.db.sql`update deployments set build_status = 'building' where id = ${id}`
+    expect(await (await get(`${base}/deployments/${id}/promote`)).text()).toContain(
+      "Its build is <strong>building</strong>",
+    )
+    const building = await post(`${base}/deployments/${id}/promote`, {
+      allowMissingSecrets: "true",
+    })
+    expect(building.status).toBe(409)
+    expect(await building.text()).toContain("its build is building")
+
+    await f.api.db.sql`update deployments set build_status = 'ready' where id = ${id}`
+    const allowed = await post(`${base}/deployments/${id}/promote`, { allowMissingSecrets: "true" })
+    expect(allowed.status).toBe(303)
+    // The fixture's deployment is current again for the tests below.
+    expect((await post(`${base}/deployments/${f.deploymentIds.dev}/promote`, {})).status).toBe(303)
   })
 
   test("promoting the current deployment again changes nothing", async () => {

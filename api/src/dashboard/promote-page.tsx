@@ -56,8 +56,38 @@ export function PromotePage(props: {
             Unchanged: {preview.keep.map((c) => `${c.taskId} ${spec(c)}`).join(", ")}.
           </p>
         ) : null}
+        <h3>Build and secrets</h3>
+        {d.build.status === "ready" ? (
+          <p id="build-state">Its images are built.</p>
+        ) : (
+          <p id="build-state" role="alert">
+            Its build is <strong>{d.build.status}</strong>: promotion is refused until it is ready
+            {d.build.error?.step ? (
+              <>
+                {" "}
+                (failed at <span class="mono">{d.build.error.step}</span>)
+              </>
+            ) : null}
+            .
+          </p>
+        )}
+        {d.missingSecrets.length > 0 ? (
+          <p id="missing-secrets" role="alert">
+            Its tasks declare secrets not set in {scope.environment.environmentSlug}:{" "}
+            <span class="mono">{d.missingSecrets.join(", ")}</span>. Runs of those tasks fail until
+            they are set.
+          </p>
+        ) : (
+          <p id="missing-secrets">Every secret its tasks declare is set.</p>
+        )}
         <form method="post" action={`${scope.base}/deployments/${d.id}/promote`}>
           <Csrf session={props.session} />
+          {d.missingSecrets.length > 0 ? (
+            <label>
+              <input type="checkbox" name="allowMissingSecrets" value="true" /> Promote anyway, with
+              missing secrets
+            </label>
+          ) : null}
           <div class="actions">
             <button type="submit">{`Confirm: ${props.label}`}</button>
             <a href={`${scope.base}/deployments`}>Cancel</a>

@@ -18,7 +18,7 @@ const FIXTURES = join(REPO, "sdk/test/fixtures/product-docs")
 let api: TestApi
 let server: { url: string; stop(): Promise<void> }
 beforeAll(async () => {
-  api = await startTestApi("i3cli")
+  api = await startTestApi("i3cli", {}, { builder: true })
   server = api.listen()
 })
 afterAll(() => api.close())
@@ -123,7 +123,15 @@ describe("helmr deploy with the product documents' examples", () => {
 
   test("nightly-maintenance deploys with --promote and its schedule is reconciled", async () => {
     const dir = join(FIXTURES, "nightly-maintenance")
-    const run = await helmr(["deploy", "--env", "prod", "--dir", dir, "--promote"], "prod")
+    // Its task declares API_TOKEN, which prod lacks: promotion refuses it unless allowed.
+    const refused = await helmr(["deploy", "--env", "prod", "--dir", dir, "--promote"], "prod")
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toContain("helmr: missing secrets in prod: API_TOKEN")
+    expect(refused.stderr).toContain("declares secret not set in environment prod: API_TOKEN")
+    const run = await helmr(
+      ["deploy", "--env", "prod", "--dir", dir, "--promote", "--allow-missing-secrets"],
+      "prod",
+    )
     expect(run.code).toBe(0)
     expect(run.stderr).toContain("schedules: 1 created, 0 updated, 0 removed, 0 unchanged")
     const d = await detail(run.stdout, "prod")
@@ -150,17 +158,30 @@ describe("helmr deploy with the product documents' examples", () => {
     ])
 
     // helmr promote of the current deployment changes nothing.
-    const again = await helmr(["promote", run.stdout, "--env", "prod"], "prod")
+    const again = await helmr(
+      ["promote", run.stdout, "--env", "prod", "--allow-missing-secrets"],
+      "prod",
+    )
     expect(again.code).toBe(0)
     expect(again.stdout).toContain("is already current in prod; nothing changed")
   }, 60_000)
 
   test("examples/ deploys and promotes both tasks", async () => {
     const run = await helmr(
-      ["deploy", "--env", "staging", "--dir", join(REPO, "examples"), "--promote", "--json"],
+      [
+        "deploy",
+        "--env",
+        "staging",
+        "--dir",
+        join(REPO, "examples"),
+        "--promote",
+        "--allow-missing-secrets",
+        "--json",
+      ],
       "staging",
     )
     expect(run.code).toBe(0)
+    expect(run.stderr).toContain("helmr: missing secrets in staging: API_TOKEN, OPENAI_API_KEY")
     const body = JSON.parse(run.stdout) as { deployment: Deployment; changed: boolean }
     expect(body.changed).toBe(true)
     expect(body.deployment.tasks.map((t) => t.id).sort()).toEqual([
@@ -316,9 +337,14 @@ describe("helmr usage", () => {
     const list = await helmr(["deployments", "--env", "dev"])
     expect(list.code).toBe(0)
     const lines = list.stdout.split("\n")
-    expect(lines[0]).toBe("VERSION\tID\tCURRENT\tCREATED\tTASKS")
+    expect(lines[0]).toBe("VERSION\tID\tCURRENT\tBUILD\tCREATED\tTASKS")
+    expect(lines.at(-1)?.split("\t")[3]).toBe("ready")
     const oldest = lines.at(-1)!.split("\t")[1]!
-    const promoted = await helmr(["promote", oldest, "--env", "dev"])
+    // review-pr declares OPENAI_API_KEY, which dev lacks.
+    const refused = await helmr(["promote", oldest, "--env", "dev"])
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toContain("declares secret not set in environment dev: OPENAI_API_KEY")
+    const promoted = await helmr(["promote", oldest, "--env", "dev", "--allow-missing-secrets"])
     expect(promoted.code).toBe(0)
     expect(promoted.stdout).toContain(`promoted ${oldest}`)
     expect((await detail(oldest)).current).toBe(true)

@@ -1,5 +1,8 @@
+import type { DeploymentBuildEventRow } from "@helmr/migrations/rows"
 import {
   type Deployment,
+  type DeploymentBuild,
+  DeploymentBuildEvent,
   type DeploymentDetail,
   Manifest,
   type ManifestFile,
@@ -23,7 +26,31 @@ export function presentDeployment(row: DeploymentView): Deployment {
       kind: t.kind,
       ...(t.cron ? { cron: t.cron } : {}),
     })),
+    build: presentBuild(row),
+    missingSecrets: row.missingSecrets,
   }
+}
+
+export function presentBuild(row: DeploymentView): DeploymentBuild {
+  const error = row.buildError as DeploymentBuild["error"]
+  return {
+    status: row.buildStatus,
+    attempts: row.buildAttempts,
+    startedAt: row.buildStartedAt?.toISOString() ?? null,
+    finishedAt: row.buildFinishedAt?.toISOString() ?? null,
+    error: row.buildStatus === "failed" ? (error ?? { message: "the build failed" }) : null,
+  }
+}
+
+export function presentBuildEvent(row: DeploymentBuildEventRow): DeploymentBuildEvent {
+  return DeploymentBuildEvent.parse({
+    id: String(row.id),
+    attempt: row.attempt,
+    level: row.level,
+    message: row.message,
+    data: row.data ?? null,
+    createdAt: row.createdAt.toISOString(),
+  })
 }
 
 export function presentDeploymentDetail(

@@ -7,7 +7,7 @@ import { buildUpload, type TestTask } from "./testing.ts"
 
 let api: TestApi
 beforeAll(async () => {
-  api = await startTestApi("i3promote")
+  api = await startTestApi("i3promote", {}, { builder: true })
 })
 afterAll(() => api.close())
 
@@ -21,7 +21,9 @@ const request = (env: string, path: string, body?: unknown) =>
 async function deploy(env: string, tasks: TestTask[], salt = ""): Promise<Deployment> {
   const res = await request(env, "/deployments", buildUpload(tasks, { salt }))
   expect([200, 201]).toContain(res.status)
-  return Deployment.parse(await res.json())
+  const deployment = Deployment.parse(await res.json())
+  expect(await api.waitForBuild(deployment.id)).toBe("ready")
+  return deployment
 }
 
 async function promote(env: string, id: string): Promise<PromoteDeploymentResponse> {

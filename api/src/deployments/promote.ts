@@ -6,6 +6,7 @@ import { Manifest, type PromotedSchedule, storedPolicy } from "@helmr/sdk/contra
 import type { ApiDeps, Caller } from "../env.ts"
 import { notFound } from "../errors.ts"
 import { applyDeclaredSettings } from "./declared-settings.ts"
+import { checkPromotable } from "./promotable.ts"
 import { type DeploymentView, findDeployment } from "./queries.ts"
 import {
   type DesiredSchedule,
@@ -30,12 +31,14 @@ interface InstanceState {
 /**
  * Makes a deployment current for its environment and reconciles the environment's declarative
  * schedule instances with it, in one transaction; then updates the Valkey next-fire entries.
- * Promoting what is already current with the same schedules writes nothing.
+ * Promoting what is already current with the same schedules writes nothing. A deployment whose
+ * build is not ready, or that lacks secrets (unless allowed), is refused (promotable.ts).
  */
 export async function promoteDeployment(
   deps: Pick<ApiDeps, "sql" | "valkey" | "keys" | "logger">,
   caller: Caller,
   deploymentId: string,
+  options: { allowMissingSecrets?: boolean } = {},
   now: Date = new Date(),
 ): Promise<PromotionResult> {
   const outcome = await deps.sql.begin(async (tx) => {
@@ -45,6 +48,7 @@ export async function promoteDeployment(
       select current_deployment_id from environments where id = ${caller.environmentId} for update`
     const found = await findDeployment(tx, caller.environmentId, deploymentId)
     if (!found || !env) throw notFound(`deployment ${deploymentId}`)
+    checkPromotable(found, { allowMissingSecrets: options.allowMissingSecrets === true })
     const result = await reconcileSchedules(tx, caller, found, now)
     let deployment = found
     const becomesCurrent = env.currentDeploymentId !== found.id

@@ -7,7 +7,7 @@ import type { VerifiedUpload } from "./verify-upload.ts"
 /**
  * Stores a verified upload: blobs content-addressed per project (shared by every environment),
  * then the deployment and its file list. The same content in the same environment returns the
- * existing deployment (`created: false`). Deploys to one environment are serialised by a lock on
+ * existing deployment (`created: false`), and retries its build if that failed. Deploys to one environment are serialised by a lock on
  * its row, which also makes versions 1, 2, 3… without gaps.
  */
 export async function storeDeployment(
@@ -20,6 +20,18 @@ export async function storeDeployment(
     const [existing] = await tx<DeploymentRow[]>`
       select * from deployments
       where environment_id = ${caller.environmentId} and content_digest = ${upload.contentDigest}`
+    if (existing?.buildStatus === "failed") {
+      // The same content again retries a failed build (a registry or network hiccup): the
+      // deployment goes back to `pending` with a fresh log.
+      await tx`delete from deployment_build_events where deployment_id = ${existing.id}`
+      const [retried] = await tx<DeploymentRow[]>`
+        update deployments set build_status = 'pending', build_error = null, build_attempts = 0,
+          build_runner_id = null, build_lease_expires_at = null, build_started_at = null,
+          build_finished_at = null
+        where id = ${existing.id}
+        returning *`
+      return { deployment: retried as DeploymentRow, created: false }
+    }
     if (existing) return { deployment: existing, created: false }
 
     for (const blob of [upload.bundle, ...upload.files]) {

@@ -55,8 +55,25 @@ function onInvalid(result: { success: boolean; error?: IssueList; target: string
   throw validationFailed(toFieldIssues(result.error, undefined, root))
 }
 
+/**
+ * Parses synchronously: zod's async parse costs several times the sync one (a promise per
+ * check), and it runs twice on every trigger. A schema with an async part throws
+ * `$ZodAsyncError` on a sync parse before deciding anything; it is then parsed async.
+ */
+function parseSyncFirst<T extends z.ZodType>(schema: T, value: unknown) {
+  try {
+    return schema.safeParse(value)
+  } catch (error) {
+    if (error instanceof z.core.$ZodAsyncError) return schema.safeParseAsync(value)
+    throw error
+  }
+}
+
 const validate = <K extends Target, T extends z.ZodType>(target: K, schema: T) =>
-  zValidator(target, guarded(schema), onInvalid)
+  zValidator(target, guarded(schema), onInvalid, {
+    // The declared result type is conditional on the (generic) schema; the value is zod's own.
+    validationFunction: (piped, value) => parseSyncFirst(piped, value) as never,
+  })
 
 /**
  * The JSON body checked by `schema`, as `c.req.valid("json")`. The body is read once, here: an

@@ -10,6 +10,7 @@ import {
   DeletedSchedule,
   DeletedSecret,
   Deployment,
+  DeploymentBuildLog,
   DeploymentDetail,
   DeploymentList,
   ErrorEnvelope,
@@ -17,6 +18,7 @@ import {
   ListScheduleSlotsQuery,
   ListSchedulesQuery,
   PageLimit,
+  PromoteDeploymentBody,
   PromoteDeploymentResponse,
   PutSecretBody,
   Run,
@@ -67,6 +69,8 @@ export const COMPONENTS: Record<string, z.ZodType> = {
   Deployment,
   DeploymentDetail,
   DeploymentList,
+  DeploymentBuildLog,
+  PromoteDeploymentBody,
   PromoteDeploymentResponse,
 }
 
@@ -117,12 +121,23 @@ export const OPERATIONS: Operation[] = [
     errors: [404],
   },
   {
+    method: "get",
+    path: "/deployments/{deploymentId}/build",
+    summary: "The deployment's build state and its build log after an event id",
+    tag: "deployments",
+    query: z.object({ after: z.string().optional(), limit: PageLimit.optional() }),
+    responses: { 200: "DeploymentBuildLog" },
+    errors: [404, 422],
+  },
+  {
     method: "post",
     path: "/deployments/{deploymentId}/promote",
-    summary: "Make a deployment current and reconcile its declarative schedules",
+    summary:
+      "Make a deployment current and reconcile its declarative schedules (409 while its build is not ready, when it failed, or when secrets are missing)",
     tag: "deployments",
+    body: "PromoteDeploymentBody",
     responses: { 200: "PromoteDeploymentResponse" },
-    errors: [404],
+    errors: [404, 409, 415],
   },
   {
     method: "post",

@@ -161,6 +161,20 @@ describe("bad uploads are 4xx and store nothing", () => {
     expect(paths(error)).toContain("manifest.tasks[0].id")
   })
 
+  test("a sandbox's warm count out of range is 422 naming the field", async () => {
+    const upload = buildUpload([{ id: "bad" }])
+    const sandbox = upload.manifest.sandboxes[0] as Record<string, unknown>
+    for (const warm of [-1, 1.5, 33, "2"]) {
+      const body = {
+        ...upload,
+        manifest: { ...upload.manifest, sandboxes: [{ ...sandbox, warm }] },
+      }
+      const error = await expectError(await post("/deployments", body), 422, "validation_failed")
+      expect(paths(error)).toContain("manifest.sandboxes[0].warm")
+    }
+    expect(await countDeployments()).toBe(0)
+  })
+
   test("bad schedule options in a manifest are 422 naming the field", async () => {
     const upload = buildUpload([{ id: "flow", cron: "0 2 * * *" }])
     const task = upload.manifest.tasks[0] as Record<string, unknown>

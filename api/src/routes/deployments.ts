@@ -1,13 +1,25 @@
 import {
   CreateDeploymentBody,
+  type DeploymentBuildLog,
   type DeploymentList,
+  PromoteDeploymentBody,
   type PromoteDeploymentResponse,
 } from "@helmr/sdk/contract"
 import { Hono } from "hono"
 import { z } from "zod"
-import { presentDeployment, presentDeploymentDetail } from "../deployments/present.ts"
+import {
+  presentBuild,
+  presentBuildEvent,
+  presentDeployment,
+  presentDeploymentDetail,
+} from "../deployments/present.ts"
 import { promoteDeployment } from "../deployments/promote.ts"
-import { findDeployment, listDeploymentFiles, listDeployments } from "../deployments/queries.ts"
+import {
+  findDeployment,
+  listBuildEvents,
+  listDeploymentFiles,
+  listDeployments,
+} from "../deployments/queries.ts"
 import { storeDeployment } from "../deployments/store.ts"
 import { verifyUpload } from "../deployments/verify-upload.ts"
 import type { ApiDeps, AppEnv } from "../env.ts"
@@ -25,9 +37,17 @@ const ListQuery = z.object({
 
 const DeploymentParams = z.object({ id: z.string() })
 
+const BuildLogQuery = z.object({
+  after: z
+    .string()
+    .regex(/^(0|[1-9][0-9]{0,17})$/, "must be an event id (0 for the start of the log)")
+    .default("0"),
+  limit: z.coerce.number().int().min(1).max(500).default(500),
+})
+
 /**
- * `/deployments`: upload (create), list, retrieve, promote. Everything is scoped to the caller's
- * environment: another environment's deployment is not found.
+ * `/deployments`: upload (create), list, retrieve, the build log, promote. Everything is scoped to
+ * the caller's environment: another environment's deployment is not found.
  */
 export function deploymentRoutes(deps: ApiDeps): Hono<AppEnv> {
   return new Hono<AppEnv>()
@@ -60,18 +80,37 @@ export function deploymentRoutes(deps: ApiDeps): Hono<AppEnv> {
       if (!row) throw notFound(`deployment ${id}`)
       return c.json(presentDeploymentDetail(row, await listDeploymentFiles(deps.sql, row.id)))
     })
-    .post("/:id/promote", validParams(DeploymentParams), async (c) => {
+    .get("/:id/build", validParams(DeploymentParams), validQuery(BuildLogQuery), async (c) => {
       const { id } = c.req.valid("param")
-      const result = await promoteDeployment(deps, c.get("caller"), id)
-      const body: PromoteDeploymentResponse = {
-        deployment: presentDeployment(result.deployment),
-        changed: result.changed,
-        schedules: result.schedules,
+      const { after, limit } = c.req.valid("query")
+      const row = await findDeployment(deps.sql, c.get("caller").environmentId, id)
+      if (!row) throw notFound(`deployment ${id}`)
+      const events = await listBuildEvents(deps.sql, row.id, { after, limit })
+      const body: DeploymentBuildLog = {
+        build: presentBuild(row),
+        events: events.map(presentBuildEvent),
+        next: events.at(-1)?.id.toString() ?? after,
       }
-      c.get("logger").info(
-        { deploymentId: result.deployment.id, changed: result.changed },
-        "deployment promoted",
-      )
       return c.json(body)
     })
+    .post(
+      "/:id/promote",
+      validParams(DeploymentParams),
+      validJson(PromoteDeploymentBody),
+      async (c) => {
+        const { id } = c.req.valid("param")
+        const { allowMissingSecrets } = c.req.valid("json")
+        const result = await promoteDeployment(deps, c.get("caller"), id, { allowMissingSecrets })
+        const body: PromoteDeploymentResponse = {
+          deployment: presentDeployment(result.deployment),
+          changed: result.changed,
+          schedules: result.schedules,
+        }
+        c.get("logger").info(
+          { deploymentId: result.deployment.id, changed: result.changed },
+          "deployment promoted",
+        )
+        return c.json(body)
+      },
+    )
 }

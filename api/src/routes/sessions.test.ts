@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { walkRun } from "@helmr/migrations/testing"
 import { encodeStreamNotice } from "@helmr/migrations/valkey"
 import type { StreamChunk } from "@helmr/sdk"
 import { type ApiFixture, startApiFixture } from "../test-fixtures.ts"
@@ -25,7 +26,7 @@ describe("GET /sessions/{id}/streams/{name}", () => {
     const valkey = f.api.valkey.valkey
     const { id } = await f.clients.dev.runs.trigger("no-payload")
     const run = await f.clients.dev.runs.retrieve(id)
-    await sql`update runs set status = 'running' where id = ${id}`
+    await walkRun(sql, id, ["starting", "running"])
     const channel = keys.sessionChannel(run.sessionId)
     const store = async (from: number, texts: string[]) => {
       await sql`insert into stream_chunks (session_id, stream, seq, data)
@@ -59,7 +60,7 @@ describe("GET /sessions/{id}/streams/{name}", () => {
     await store(7, ["7"])
     await publish("out") // a bare name: read Postgres
     await until(8)
-    await sql`update runs set status = 'succeeded', finished_at = now() where id = ${id}`
+    await walkRun(sql, id, ["succeeded"])
     await valkey.publish(keys.runChannel(id), "status")
     await reading
     expect(got).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((n) => ({ offset: n, data: n })))
@@ -71,7 +72,7 @@ describe("GET /sessions/{id}/streams/{name}", () => {
     const sql = f.api.db.sql
     await sql`insert into stream_chunks (session_id, stream, seq, data)
       select ${run.sessionId}, 's', g, g::text from generate_series(0, 2499) g`
-    await sql`update runs set status = 'failed', finished_at = now() where id = ${id}`
+    await walkRun(sql, id, ["starting", "running", "failed"])
     const read = async (from: number) => {
       const out: number[] = []
       for await (const c of f.clients.dev.streams.read(run.sessionId, "s", { from })) {
@@ -88,4 +89,37 @@ describe("GET /sessions/{id}/streams/{name}", () => {
     })
     expect(res.status).toBe(404)
   }, 30_000)
+
+  test("bad input is the shared 422 envelope naming the field; a malformed id is 404 like /runs/{id}", async () => {
+    const { id } = await f.clients.dev.runs.trigger("no-payload")
+    const { sessionId } = await f.clients.dev.runs.retrieve(id)
+    const get = (path: string, headers: Record<string, string> = {}) =>
+      fetch(`${f.url}/api/v1/${path}`, {
+        headers: { authorization: `Bearer ${f.api.apiKeys.dev}`, ...headers },
+      })
+    const refused = async (res: Response, field: string) => {
+      expect(res.status).toBe(422)
+      const body = (await res.json()) as {
+        error: { code: string; details: { path: string; message: string }[] }
+      }
+      expect(body.error.code).toBe("validation_failed")
+      expect(body.error.details.map((d) => d.path)).toContain(field)
+    }
+    await refused(await get(`sessions/${sessionId}/streams/-bad`), "name")
+    await refused(await get(`sessions/${sessionId}/streams/a%00b`), "name")
+    await refused(await get("sessions/sess%00/streams/out"), "sessionId")
+    await refused(await get(`sessions/${sessionId}/streams/out?from=-1`), "from")
+    await refused(await get(`sessions/${sessionId}/streams/out?from=1&from=2`), "from")
+    await refused(
+      await get(`sessions/${sessionId}/streams/out`, { "last-event-id": "x" }),
+      "Last-Event-ID",
+    )
+    // As `GET /runs/run_nope` is 404, so is a session id of the wrong form.
+    expect((await get("runs/run_nope")).status).toBe(404)
+    for (const malformed of ["sess_nope", "run_00000000000000000000000000", "x"]) {
+      const res = await get(`sessions/${malformed}/streams/out`)
+      expect(res.status).toBe(404)
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("not_found")
+    }
+  })
 })

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { mkdtemp, readdir, rm, symlink } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
+import type { Deployment } from "@helmr/sdk/contract"
 import { startTestApi, type TestApi } from "../../src/testing.ts"
 import { cliFor } from "./cli-harness.ts"
 
@@ -12,7 +13,7 @@ let helmr: ReturnType<typeof cliFor>
 let tmp = ""
 
 beforeAll(async () => {
-  api = await startTestApi("h12dev")
+  api = await startTestApi("h12dev", {}, { builder: true })
   helmr = cliFor(api, api.listen().url)
   tmp = await mkdtemp(join(tmpdir(), "h12-init-"))
 })
@@ -137,5 +138,47 @@ describe("helmr dev", () => {
       changed: true,
       deployment: { id: first },
     })
+  }, 120_000)
+
+  test("a task declaring a secret the environment lacks: refused unless --allow-missing-secrets", async () => {
+    const dir = join(tmp, "secret-project")
+    expect((await helmr(["init", dir])).code).toBe(0)
+    await symlink(join(REPO, "node_modules"), join(dir, "node_modules"))
+    const hello = join(dir, "src/hello.ts")
+    await Bun.write(
+      hello,
+      `${await Bun.file(hello).text()}\nexport const keyed = task({ id: "keyed", sandbox: sb, secrets: [{ name: "DEV_ONLY_TOKEN", env: "T" }], run: async () => "k" })\n`,
+    )
+    await Bun.write(
+      join(dir, "src/index.ts"),
+      `${await Bun.file(join(dir, "src/index.ts")).text()}export { keyed } from "./hello.ts"\n`,
+    )
+    const watch = async (args: string[], pattern: RegExp) => {
+      const lines: string[] = []
+      const controller = new AbortController()
+      const running = helmr(["dev", "--dir", dir, ...args], {
+        signal: controller.signal,
+        onLine: (line) => lines.push(line),
+      })
+      const deadline = Date.now() + 60_000
+      try {
+        while (!lines.some((l) => pattern.test(l))) {
+          if (Date.now() > deadline) throw new Error(`no ${pattern} in:\n${lines.join("\n")}`)
+          await Bun.sleep(50)
+        }
+      } finally {
+        controller.abort()
+      }
+      expect(await running).toMatchObject({ code: 0 })
+      return lines
+    }
+    const refused = await watch([], /deploy failed: .*DEV_ONLY_TOKEN/)
+    expect(refused.some((l) => l.startsWith("missing secrets in dev: DEV_ONLY_TOKEN"))).toBe(true)
+    await watch(["--allow-missing-secrets"], /deployed dep_\w+ \(version \d+\)/)
+    const current = await api.app.request("/api/v1/deployments?limit=1", {
+      headers: { authorization: `Bearer ${api.apiKeys.dev}` },
+    })
+    const [latest] = ((await current.json()) as { data: Deployment[] }).data
+    expect(latest).toMatchObject({ current: true, missingSecrets: ["DEV_ONLY_TOKEN"] })
   }, 120_000)
 })

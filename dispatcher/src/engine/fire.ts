@@ -1,6 +1,6 @@
 import type { TransactionSql } from "@helmr/migrations/db"
 import { transitionRun } from "@helmr/migrations/queries/runs"
-import { dequeueRun, enqueueRun } from "@helmr/migrations/valkey"
+import { dequeueRun, enqueueRuns } from "@helmr/migrations/valkey"
 import type { Decision } from "./decide.ts"
 import { decideLease } from "./decide.ts"
 import { type EngineDeps, sleep } from "./deps.ts"
@@ -160,7 +160,7 @@ async function followUp(deps: EngineDeps, applied: Applied): Promise<void> {
   }
   try {
     await Promise.all([
-      enqueueRuns(deps, applied.created),
+      enqueueRuns(deps.valkey, deps.keys, applied.created),
       ...applied.canceledHeld.map((id) => dequeueRun(deps.valkey, deps.keys, id)),
       // The previous runs of cancelPrevious slots; the held-run loop retries what fails here.
       cancelRuns(deps, applied.cancelActive),
@@ -184,23 +184,6 @@ function countSkips(deps: EngineDeps, slots: readonly SlotRecord[]): void {
     deps.metrics.fires.inc({ outcome: "skipped" }, slot.slotCount ?? 1)
     deps.metrics.skips.inc({ reason: slot.reason ?? "missed" }, slot.slotCount ?? 1)
   }
-}
-
-/** enqueueRun for many runs in one command (the same ZADD, each scored by its available_at). */
-async function enqueueRuns(
-  deps: EngineDeps,
-  runs: readonly { id: string; availableAt: Date }[],
-): Promise<void> {
-  if (runs.length === 0) return
-  if (runs.length === 1) {
-    const [run] = runs as [{ id: string; availableAt: Date }]
-    await enqueueRun(deps.valkey, deps.keys, run.id, run.availableAt)
-    return
-  }
-  await deps.valkey.zadd(
-    deps.keys.runQueue,
-    ...runs.flatMap((run) => [run.availableAt.getTime(), run.id]),
-  )
 }
 
 /**

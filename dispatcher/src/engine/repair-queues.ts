@@ -1,4 +1,4 @@
-import { timerMember } from "@helmr/migrations/valkey"
+import { enqueueRuns, timerMember } from "@helmr/migrations/valkey"
 import type { EngineDeps } from "./deps.ts"
 
 /**
@@ -27,11 +27,8 @@ export async function repairRunQueue(deps: EngineDeps): Promise<number> {
     const still = await deps.sql<{ id: string; availableAt: Date }[]>`
       select id, available_at from runs
       where id = any(${missing.map((r) => r.id)}::text[]) and status = 'queued' and not held`
-    for (const run of still) {
-      added += Number(
-        await deps.valkey.zadd(deps.keys.runQueue, "NX", run.availableAt.getTime(), run.id),
-      )
-    }
+    // NX, and the runners are woken for what was put back.
+    added += await enqueueRuns(deps.valkey, deps.keys, still, { onlyMissing: true })
   }
   return added
 }

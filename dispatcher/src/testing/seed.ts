@@ -48,10 +48,11 @@ export async function seedEnvironment(
     sandboxes: [],
     images: [],
   }
+  // Written as built: nothing here is promoted through the API or built by a runner.
   await sql`insert into deployments (id, project_id, environment_id, version, content_digest,
-      bundle_digest, manifest)
+      bundle_digest, manifest, build_status)
     values (${deploymentId}, ${boot.projectId}, ${environmentId}, 1, ${digest}, ${digest},
-      ${sql.json(manifest)})`
+      ${sql.json(manifest)}, 'ready')`
   if (options.promote !== false) {
     await sql`update deployments set promoted_at = now() where id = ${deploymentId}`
     await sql`update environments set current_deployment_id = ${deploymentId}

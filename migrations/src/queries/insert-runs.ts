@@ -106,8 +106,12 @@ export async function insertRuns(
       i.guard_ok
     from input i
     left join created c on c.id = i.id
-    left join runs prior on c.id is null and prior.environment_id = i.environment_id
-      and prior.idempotency_key = i.idempotency_key
+    left join lateral (
+      select r.id from runs r
+      where c.id is null and i.idempotency_key is not null
+        and r.environment_id = i.environment_id and r.idempotency_key = i.idempotency_key
+      limit 1
+    ) prior on true
     left join created sibling on c.id is null and prior.id is null
       and sibling.environment_id = i.environment_id and sibling.idempotency_key = i.idempotency_key
     order by i.ord`

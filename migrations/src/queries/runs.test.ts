@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { bootstrapProject } from "../bootstrap.ts"
 import { newId } from "../ids.ts"
 import type { RunRow } from "../rows.ts"
-import { createTestDatabase, type TestDatabase } from "../testing.ts"
+import { createTestDatabase, type TestDatabase, walkRun } from "../testing.ts"
 import { insertRuns } from "./insert-runs.ts"
 import { RunTransitionError } from "./run-transitions.ts"
-import { insertRun, transitionRun } from "./runs.ts"
+import { insertRun, transitionRun, transitionRuns } from "./runs.ts"
 
 let db: TestDatabase
 let environmentId: string
@@ -167,6 +167,89 @@ describe("transitionRun", () => {
   })
 })
 
+describe("a child run's end wakes the parents waiting for it", () => {
+  async function parentWaitingFor(child: RunRow) {
+    const { run: parent } = await insertRun(db.sql, base())
+    await walkRun(db.sql, parent.id, ["starting", "running", "waiting"])
+    const waitpointId = newId("wp")
+    await db.sql`insert into waitpoints (id, environment_id, run_id, kind, child_run_id, idempotency_key)
+      values (${waitpointId}, ${environmentId}, ${parent.id}, 'run', ${child.id}, ${`run:${parent.id}:1`})`
+    return { parent, waitpointId }
+  }
+  const statusOf = async (id: string) =>
+    (await db.sql<{ status: string }[]>`select status from runs where id = ${id}`)[0]?.status
+
+  test("succeeded: the waitpoint holds the output, the parent is queued with its event", async () => {
+    const { run: child } = await insertRun(db.sql, base())
+    const { parent, waitpointId } = await parentWaitingFor(child)
+    await walkRun(db.sql, child.id, ["starting", "running"])
+    // Not final: nothing moves.
+    expect(await statusOf(parent.id)).toBe("waiting")
+    await transitionRun(db.sql, child.id, ["running"], "succeeded", { output: { n: 42 } })
+    const [waitpoint] = await db.sql`select status, data from waitpoints where id = ${waitpointId}`
+    expect(waitpoint).toEqual({
+      status: "completed",
+      data: { ok: true, id: child.id, status: "succeeded", output: { n: 42 } },
+    })
+    expect(await statusOf(parent.id)).toBe("queued")
+    const [last] = await db.sql<{ data: unknown }[]>`
+      select data from run_events where run_id = ${parent.id} order by id desc limit 1`
+    expect(last?.data).toEqual({
+      from: "waiting",
+      to: "queued",
+      reason: "child run",
+      waitpointId,
+      childRunId: child.id,
+    })
+  })
+
+  test("canceled without an error: ok false with a RunError; the parent wakes once", async () => {
+    const { run: child } = await insertRun(db.sql, base())
+    const { parent, waitpointId } = await parentWaitingFor(child)
+    await transitionRun(db.sql, child.id, ["queued"], "canceled")
+    const [waitpoint] = await db.sql<{ data: unknown }[]>`
+      select data from waitpoints where id = ${waitpointId}`
+    expect(waitpoint?.data).toEqual({
+      ok: false,
+      id: child.id,
+      status: "canceled",
+      error: { name: "RunError", message: "run canceled" },
+    })
+    expect(await statusOf(parent.id)).toBe("queued")
+    const wakes = await db.sql`select 1 from run_events
+      where run_id = ${parent.id} and data->>'reason' = 'child run'`
+    expect(wakes).toHaveLength(1)
+  })
+
+  test("a batched end (transitionRuns) wakes the parents of each child it moves", async () => {
+    const children = await Promise.all([insertRun(db.sql, base()), insertRun(db.sql, base())])
+    const parents = []
+    for (const { run: child } of children) {
+      parents.push(await parentWaitingFor(child))
+      await walkRun(db.sql, child.id, ["starting", "running"])
+    }
+    await transitionRuns(
+      db.sql,
+      children.map(({ run }) => ({ runId: run.id })),
+      ["running"],
+      "succeeded",
+      { output: { n: 7 } },
+    )
+    for (const { parent, waitpointId } of parents) {
+      expect(await statusOf(parent.id)).toBe("queued")
+      const [waitpoint] = await db.sql<{ status: string }[]>`
+        select status from waitpoints where id = ${waitpointId}`
+      expect(waitpoint?.status).toBe("completed")
+    }
+  })
+
+  test("no database trigger writes runs.status: transitionRun is its only writer", async () => {
+    const triggers = await db.sql`select tgname from pg_trigger
+      where tgrelid = 'runs'::regclass and not tgisinternal`
+    expect([...triggers]).toEqual([])
+  })
+})
+
 const item = (extra: Record<string, unknown> = {}) => ({
   environmentId,
   deploymentId,
@@ -247,5 +330,76 @@ describe("insertRuns", () => {
     >`select payload from runs where id = ${results[999]!.id}`
     expect(first?.payload).toEqual({ i: 0 })
     expect(last?.payload).toEqual({ i: 999 })
+  })
+})
+
+describe("transitionRuns", () => {
+  test("moves each run whose status and guard hold, with its own attempt and event; skips the rest", async () => {
+    const runs = await Promise.all(Array.from({ length: 4 }, () => insertRun(db.sql, base())))
+    const [a, b, c, d] = runs.map((r) => r.run) as [RunRow, RunRow, RunRow, RunRow]
+    // c was taken by someone else first; d's guard names the wrong attempt.
+    await transitionRun(db.sql, c.id, ["queued"], "starting", { runnerId: "other", attempt: 1 })
+    const lease = new Date(Date.now() + 30_000)
+    const moved = await transitionRuns(
+      db.sql,
+      [a, b, c, d].map((r) => ({
+        runId: r.id,
+        attempt: r.attempt + 1,
+        runnerId: null,
+        expectAttempt: r === d ? 5 : r.attempt,
+        eventData: { attempt: r.attempt + 1 },
+      })),
+      ["queued"],
+      "starting",
+      { runnerId: "r1", leaseExpiresAt: lease },
+      { runnerId: "r1" },
+    )
+    expect(moved.map((r) => r.id).sort()).toEqual([a.id, b.id].sort())
+    for (const r of moved) {
+      expect(r).toMatchObject({ status: "starting", runnerId: "r1", attempt: 1 })
+      expect(r.leaseExpiresAt?.getTime()).toBe(lease.getTime())
+      expect(r).not.toHaveProperty("previousStatus")
+      expect(r).not.toHaveProperty("eventData")
+    }
+    const events = await db.sql<{ runId: string; data: unknown }[]>`
+      select run_id, data from run_events
+      where run_id = any(${[a.id, b.id, d.id]}::text[]) and data->>'to' = 'starting'`
+    expect(events.map((e) => e.data)).toEqual([
+      { from: "queued", to: "starting", runnerId: "r1", attempt: 1 },
+      { from: "queued", to: "starting", runnerId: "r1", attempt: 1 },
+    ])
+    const [still] = await db.sql<RunRow[]>`select * from runs where id = ${d.id}`
+    expect(still?.status).toBe("queued")
+  })
+
+  test("racing batches over the same runs: each run moves once", async () => {
+    const runs = await Promise.all(Array.from({ length: 30 }, () => insertRun(db.sql, base())))
+    const ids = runs.map((r) => r.run.id)
+    const results = await Promise.all(
+      ["r1", "r2", "r3"].map((runner, i) =>
+        transitionRuns(
+          db.sql,
+          (i % 2 ? [...ids].reverse() : ids).map((runId) => ({ runId, runnerId: null })),
+          ["queued"],
+          "starting",
+          { runnerId: runner },
+        ),
+      ),
+    )
+    const all = results.flat().map((r) => r.id)
+    expect(all.sort()).toEqual([...ids].sort())
+  })
+
+  test("refuses failure statuses and moves the state machine forbids, writing nothing", async () => {
+    const { run } = await insertRun(db.sql, base())
+    await expect(
+      transitionRuns(db.sql, [{ runId: run.id }], ["queued"], "crashed"),
+    ).rejects.toThrow(/transitionRun per run/)
+    await expect(
+      transitionRuns(db.sql, [{ runId: run.id }], ["queued"], "succeeded"),
+    ).rejects.toBeInstanceOf(RunTransitionError)
+    const [row] = await db.sql<RunRow[]>`select * from runs where id = ${run.id}`
+    expect(row?.status).toBe("queued")
+    expect(await transitionRuns(db.sql, [], ["queued"], "starting")).toEqual([])
   })
 })

@@ -1,6 +1,8 @@
+import { FAILURE_STATUSES } from "@helmr/sdk/contract"
 import type { Sql, TransactionSql } from "../db.ts"
 import { newId } from "../ids.ts"
 import { FINAL_RUN_STATUSES, type RunRow, type RunStatus } from "../rows.ts"
+import { completeChildWaits } from "./child-waits.ts"
 import { assertRunTransitions } from "./run-transitions.ts"
 import { countScheduleOutcome } from "./schedule-failures.ts"
 
@@ -103,8 +105,9 @@ export interface RunGuard {
 /**
  * Compare-and-set of a run's status: moves the run to `to` only if its status is one of `from`
  * (and the guard holds), and records a transition event, in one statement. Returns the updated
- * run, or null when the run was not in an expected state (someone else moved it first). The only
- * writer of `runs.status` after insert: a move the state machine (run-transitions.ts) does not
+ * run, or null when the run was not in an expected state (someone else moved it first). A final
+ * status also settles what hangs on the run: its schedule's failure streak (schedule-failures.ts)
+ * and the parents waiting for it (child-waits.ts). The only writer of `runs.status` after insert: a move the state machine (run-transitions.ts) does not
  * allow throws RunTransitionError before touching the database.
  */
 export async function transitionRun(
@@ -152,9 +155,90 @@ export async function transitionRun(
       select id, 'transition',
         jsonb_build_object('from', previous_status, 'to', ${to}::text) || ${sql.json(eventData as never)}::jsonb
       from updated
-    )${countScheduleOutcome(sql, to)}
+    )${countScheduleOutcome(sql, to)}${completeChildWaits(sql, to)}
     select * from updated`
   if (!row) return null
   const { previousStatus: _, ...run } = row
   return run
+}
+
+/** One run of a batched transition: its own guard, attempt and event data. */
+export interface RunTransitionItem {
+  runId: string
+  /** The run's new attempt number (kept when omitted). */
+  attempt?: number
+  /** Only while this runner holds the run (null: no runner); unchecked when omitted. */
+  runnerId?: string | null
+  /** Only while the run is at this attempt; unchecked when omitted. */
+  expectAttempt?: number
+  /** Merged into the shared event data of this run's transition event. */
+  eventData?: Record<string, unknown>
+}
+
+/**
+ * transitionRun for many runs in one statement (a runner claiming a batch it leased): the same
+ * compare-and-set, per run, with the same transition event, so each run moves at most once and
+ * the ones someone else moved first are simply missing from the result; a final status settles
+ * the parents waiting for each run (child-waits.ts) as transitionRun does. Rows are locked in id
+ * order, so concurrent batches cannot deadlock. Not for failure statuses: a schedule's failure
+ * streak must count each run's end separately (countScheduleOutcome), which one statement over
+ * several runs of one instance would not.
+ */
+export async function transitionRuns(
+  sql: Tx,
+  items: readonly RunTransitionItem[],
+  from: readonly RunStatus[],
+  to: RunStatus,
+  patch: Omit<TransitionPatch, "attempt" | "error"> = {},
+  eventData: Record<string, unknown> = {},
+): Promise<RunRow[]> {
+  assertRunTransitions(from, to)
+  if ((FAILURE_STATUSES as readonly RunStatus[]).includes(to))
+    throw new Error(`transitionRuns cannot move runs to ${to}: use transitionRun per run`)
+  if (items.length === 0) return []
+  const finished = FINAL_RUN_STATUSES.includes(to)
+  const input = items.map((i) => ({
+    id: i.runId,
+    attempt: i.attempt ?? null,
+    check_runner: i.runnerId !== undefined,
+    runner_id: i.runnerId ?? null,
+    expect_attempt: i.expectAttempt ?? null,
+    data: i.eventData ?? {},
+  }))
+  const output = "output" in patch ? sql.json((patch.output ?? null) as never) : null
+  const rows = await sql<(RunRow & { previousStatus: RunStatus; eventData: unknown })[]>`
+    with input as (
+      select * from jsonb_to_recordset(${sql.json(input as never)}::jsonb) as v(
+        id text, attempt int, check_runner boolean, runner_id text, expect_attempt int, data jsonb)
+    ), before as (
+      select r.id, r.status, i.attempt as next_attempt, i.data from runs r join input i on i.id = r.id
+      where r.status in ${sql(from as RunStatus[])}
+        and (not i.check_runner or r.runner_id is not distinct from i.runner_id)
+        and (i.expect_attempt is null or r.attempt = i.expect_attempt)
+      order by r.id
+      for update of r
+    ), updated as (
+      update runs r set
+        status = ${to},
+        output = case when ${"output" in patch} then ${output}::jsonb else r.output end,
+        runner_id = case when ${"runnerId" in patch} then ${patch.runnerId ?? null} else r.runner_id end,
+        lease_expires_at = case when ${"leaseExpiresAt" in patch}
+          then ${patch.leaseExpiresAt ?? null}::timestamptz else r.lease_expires_at end,
+        attempt = coalesce(before.next_attempt, r.attempt),
+        available_at = coalesce(${patch.availableAt ?? null}::timestamptz, r.available_at),
+        started_at = case when ${to === "running"} and r.started_at is null then now() else r.started_at end,
+        finished_at = case when ${finished} then now() else r.finished_at end,
+        updated_at = now()
+      from before
+      where r.id = before.id
+      returning r.*, before.status as previous_status, before.data as event_data
+    ), event as (
+      insert into run_events (run_id, type, data)
+      select id, 'transition',
+        jsonb_build_object('from', previous_status, 'to', ${to}::text)
+          || ${sql.json(eventData as never)}::jsonb || event_data
+      from updated
+    )${countScheduleOutcome(sql, to)}${completeChildWaits(sql, to)}
+    select * from updated`
+  return rows.map(({ previousStatus: _, eventData: __, ...run }) => run)
 }

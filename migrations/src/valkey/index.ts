@@ -6,7 +6,16 @@ export {
   publishRunMessage,
   RunChannelMessage,
 } from "./run-channel.ts"
-export { dequeueRun, enqueueRun, enqueueRuns, leaseRuns } from "./run-queue.ts"
+export {
+  dequeueRun,
+  dequeueRuns,
+  enqueueRun,
+  enqueueRuns,
+  type LeasedRuns,
+  leaseRunBatch,
+  leaseRuns,
+  parseRunWake,
+} from "./run-queue.ts"
 export {
   type EntryToken,
   formatEntryToken,

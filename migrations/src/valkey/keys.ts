@@ -29,6 +29,12 @@ export function valkeyKeys(prefix = "helmr") {
      */
     runQueue: `${prefix}:runs:queue`,
     /**
+     * pub/sub channel: runs were put in `runQueue` (message: the earliest score written, epoch
+     * ms). Idle runners wait on it instead of polling; a lost message costs a delay of at most
+     * the runner's safety recheck, never the run.
+     */
+    runWake: `${prefix}:runs:wake`,
+    /**
      * zset: run id → creation time (epoch ms), the queued runs of one concurrency gate
      * (environment, queue, concurrency key) found over its limit. A run leaving `starting` or
      * `running` of that gate moves the oldest back to `runQueue` at once. A hint only: the parked

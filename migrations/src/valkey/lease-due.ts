@@ -2,7 +2,8 @@ import type { Result } from "ioredis"
 import type { Valkey } from "./client.ts"
 import { defineScripts, readLuaScript } from "./scripts.ts"
 
-// One script for both due-time sorted sets: the run queue (runner) and the timers (dispatcher).
+// The timers set (dispatcher); the run queue has its own script, which also answers the next due
+// time (run-queue.ts, lease-runs-1.lua).
 const LEASE_DUE = readLuaScript(import.meta.dirname, "lua/lease-due-1.lua", "helmrLeaseDue")
 
 declare module "ioredis" {

@@ -144,6 +144,10 @@ export function createImageBuilder(options: ImageBuilderOptions): ImageBuilder {
       const { graphTag, tag } = tags
       const entry = bundleEntryPath(request.bundle.entry) ?? ""
       const image = request.graph.name
+      // The start path's common case: the run's image exists. One lookup, not one per layer,
+      // and nothing said (a run of a built deployment has no build events).
+      if (!inFlight.has(tag) && (await imageExists(options.docker, tag)))
+        return { tag, graphTag, builtGraph: false }
       let builtGraph: boolean
       try {
         builtGraph = await ensure(graphTag, image, progress, () => graphContext(request), {
@@ -160,9 +164,7 @@ export function createImageBuilder(options: ImageBuilderOptions): ImageBuilder {
         }
         throw error
       }
-      if (!builtGraph)
-        progress({ level: "info", message: `image ${image}: up to date (${graphTag})` })
-
+      // An image that exists says nothing: a run of a built deployment has no build events.
       await ensure(
         tag,
         `${image} + bundle`,

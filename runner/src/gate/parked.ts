@@ -29,6 +29,7 @@ declare module "ioredis" {
       parked: string,
       now: number,
       count: number,
+      channel: string,
     ): Result<string[], Context>
   }
 }
@@ -61,7 +62,7 @@ export async function wakeParked(
   now = Date.now(),
 ): Promise<string[]> {
   define(valkey)
-  return valkey.helmrWakeParked(keys.runQueue, keys.runGateParked(gate), now, count)
+  return valkey.helmrWakeParked(keys.runQueue, keys.runGateParked(gate), now, count, keys.runWake)
 }
 
 /** A parked run that got its slot (through a recheck) leaves the parked set. */

@@ -23,6 +23,8 @@ import { readWaitpoint, waitAgain, waitResult } from "./wait-calls.ts"
 
 export interface SessionState extends AttemptReport {
   sandbox: Sandbox | null
+  /** The sandbox has its start message: before it, the runtime is to hear nothing else. */
+  startSent: boolean
   lost: boolean
   parked: boolean
   /** The wait call whose waitpoint the parked attempt waits for. */
@@ -70,6 +72,7 @@ export function createAttemptSession(
     sandbox: null,
     lost: false,
     result: null,
+    startSent: false,
     parked: false,
     pendingWait: null,
     timers: [],
@@ -178,7 +181,9 @@ export function createAttemptSession(
   })
   // Tells the runtime its runner is alive: an unattended running task gives up (StartMessage).
   const ping = setInterval(
-    () => state.sandbox?.send({ type: "ping" }),
+    () => {
+      if (state.startSent) state.sandbox?.send({ type: "ping" })
+    },
     Math.max(1_000, Math.floor(deps.leaseMs / 3)),
   )
   const onStop = () => {

@@ -3,14 +3,14 @@ import { transitionRun } from "@helmr/migrations/queries/runs"
 import type { RunRow } from "@helmr/migrations/rows"
 import { publishRunMessage } from "@helmr/migrations/valkey"
 import { NONCE_ENV, PROTOCOL_VERSION } from "@helmr/sdk/runtime/protocol"
-import type { Sandbox, SandboxRecord } from "../sandbox/driver.ts"
+import type { PreparedCode, Sandbox, SandboxRecord } from "../sandbox/driver.ts"
 import { outcomeOf, setupOutcome } from "./attempt-report.ts"
 import { type AttemptSession, createAttemptSession } from "./attempt-session.ts"
 import type { RunnerDeps } from "./deps.ts"
 import { finishAttempt } from "./finish.ts"
 import type { AttemptOutcome } from "./outcome.ts"
 import type { Slot } from "./parking.ts"
-import { loadRunPlan, RunSetupError, resolveSecrets } from "./run-plan.ts"
+import { loadRunPlan, type RunPlan, RunSetupError, resolveSecrets } from "./run-plan.ts"
 
 /**
  * One attempt of a claimed run (status `starting`, owned by this runner): build, start the
@@ -32,51 +32,67 @@ export async function runAttempt(
   let outcome: AttemptOutcome | null = null
   let memory = ""
   try {
-    const plan = await loadRunPlan(deps.sql, run)
-    const secrets = await resolveSecrets(deps.sql, deps.keyring, run, plan.task)
-    const buildStarted = performance.now()
-    const prepared = await deps.driver
-      .prepare(
-        {
-          projectId: plan.projectId,
-          graph: plan.graph,
-          workspace: plan.sandbox.workspace,
-          bundle: plan.bundle,
-          readBlob: plan.readBlob,
-        },
-        (e) =>
-          events.add({
-            type: "build",
-            level: e.level,
-            message: e.message,
-            data: { ...e.data, attempt: run.attempt },
-          }),
-      )
-      .finally(() => metrics.build.observe((performance.now() - buildStarted) / 1000))
+    const [plan, fresh] = await Promise.all([
+      loadRunPlan(deps.sql, run),
+      deps.warm && run.attempt === 1 ? isFirstStart(deps, run) : false,
+    ])
+    // A warm sandbox serves only a run's first start: a later one finds its session's workspace.
+    const warm = fresh ? (deps.warm?.take(run.deploymentId, plan.sandbox.name) ?? null) : null
+    let secrets: Record<string, string>
+    let prepared: PreparedCode
+    try {
+      secrets = await resolveSecrets(deps.sql, deps.keyring, run, plan.task)
+      prepared = warm?.prepared ?? (await prepareCode(deps, run, plan, events))
+    } catch (error) {
+      // A warm sandbox taken and not assigned is nobody's: removed, never offered again.
+      await warm?.remove()
+      throw error
+    }
     const resources = plan.sandbox.resources
     memory = resources?.memory ?? `${deps.defaults.memoryBytes} bytes`
     // The API may have asked to cancel while this attempt was building: do not start the task then.
-    const [pending] = await deps.sql<{ requested: boolean }[]>`
-      select cancel_requested_at is not null as requested from runs where id = ${run.id}`
-    if (pending?.requested) session.requestAbort("canceled", "the run was canceled")
-    if (state.abort || state.lost) throw new AbortedBeforeStart()
-    const nonce = randomBytes(12).toString("hex")
-    const sandbox = await deps.driver.start(
-      {
-        runId: run.id,
-        sessionId: run.sessionId,
-        attempt: run.attempt,
-        prepared,
-        workspace: plan.sandbox.workspace,
-        env: { ...secrets, HOME: "/tmp", [NONCE_ENV]: nonce },
-        resources: {
-          cpu: resources?.cpu ?? deps.defaults.cpu,
-          memoryBytes: resources?.memoryBytes ?? deps.defaults.memoryBytes,
-        },
-        network: plan.sandbox.network,
+    const pending = await deps.sql<{ requested: boolean }[]>`
+      select cancel_requested_at is not null as requested from runs where id = ${run.id}`.catch(
+      async (error: unknown) => {
+        // A warm sandbox taken and not assigned is nobody's: removed, never offered again.
+        await warm?.remove()
+        throw error
       },
+    )
+    if (pending[0]?.requested) session.requestAbort("canceled", "the run was canceled")
+    if (state.abort || state.lost) {
+      await warm?.remove()
+      throw new AbortedBeforeStart()
+    }
+    const nonce = warm?.nonce ?? randomBytes(12).toString("hex")
+    // A warm sandbox is the run's from here: never offered again, removed when the attempt ends.
+    const assigned = warm?.assign(
+      { runId: run.id, sessionId: run.sessionId, attempt: run.attempt },
       session.output(nonce),
     )
+    if (assigned) metrics.warmTaken.inc()
+    // Handled at once: a failure must not surface as an unhandled rejection before it is awaited.
+    const settled = assigned?.settled.catch((error: unknown) =>
+      log.warn({ err: error }, "recording a warm sandbox's run failed"),
+    )
+    const sandbox = assigned
+      ? assigned.sandbox
+      : await deps.driver.start(
+          {
+            runId: run.id,
+            sessionId: run.sessionId,
+            attempt: run.attempt,
+            prepared,
+            workspace: plan.sandbox.workspace,
+            env: { HOME: "/tmp", [NONCE_ENV]: nonce },
+            resources: {
+              cpu: resources?.cpu ?? deps.defaults.cpu,
+              memoryBytes: resources?.memoryBytes ?? deps.defaults.memoryBytes,
+            },
+            network: plan.sandbox.network,
+          },
+          session.output(nonce),
+        )
     state.sandbox = sandbox
     metrics.sandboxes.inc()
     const running = await transitionRun(
@@ -85,7 +101,7 @@ export async function runAttempt(
       ["starting"],
       "running",
       {},
-      { attempt: run.attempt, sandbox: sandbox.id.slice(0, 12) },
+      { attempt: run.attempt, sandbox: sandbox.id.slice(0, 12), ...(warm ? { warm: true } : {}) },
       { runnerId: deps.runnerId, attempt: run.attempt },
     )
     if (!running) {
@@ -102,10 +118,12 @@ export async function runAttempt(
         session: { id: run.sessionId },
         workspace: sandbox.workspace,
         entry: prepared.entry,
+        env: secrets,
         payload: run.payload,
         metadata: run.metadata,
         orphanAfterMs: Math.max(10_000, deps.leaseMs * 2),
       })
+      state.startSent = true
       const pendingAbort = readAbort(session)
       if (pendingAbort) {
         state.abort = null
@@ -113,6 +131,8 @@ export async function runAttempt(
       }
       session.startClock(run.maxDurationSeconds ?? plan.task.maxDuration)
     }
+    // Naming the warm container and binding the session's workspace run while the task starts.
+    await settled
     outcome = await superviseSandbox(session, sandbox, memory)
   } catch (error) {
     outcome =
@@ -124,6 +144,45 @@ export async function runAttempt(
     }
   }
   await endAttempt(deps, run, session, outcome)
+}
+
+/**
+ * Whether this claim is the run's first: attempt 1 may come again after a shutdown interrupted it
+ * (not counted as an attempt), and then its session's workspace already exists.
+ */
+async function isFirstStart(deps: RunnerDeps, run: RunRow): Promise<boolean> {
+  const [row] = await deps.sql<{ n: number }[]>`
+    select count(*)::int as n from run_events
+    where run_id = ${run.id} and type = 'transition' and data->>'to' = 'starting'`
+  return (row?.n ?? 0) <= 1
+}
+
+/** Builds or reuses the run's image (cached: one image lookup). */
+async function prepareCode(
+  deps: RunnerDeps,
+  run: RunRow,
+  plan: RunPlan,
+  events: AttemptSession["events"],
+): Promise<PreparedCode> {
+  const buildStarted = performance.now()
+  return deps.driver
+    .prepare(
+      {
+        projectId: plan.projectId,
+        graph: plan.graph,
+        workspace: plan.sandbox.workspace,
+        bundle: plan.bundle,
+        readBlob: plan.readBlob,
+      },
+      (e) =>
+        events.add({
+          type: "build",
+          level: e.level,
+          message: e.message,
+          data: { ...e.data, attempt: run.attempt },
+        }),
+    )
+    .finally(() => deps.metrics.build.observe((performance.now() - buildStarted) / 1000))
 }
 
 /**
@@ -147,6 +206,7 @@ export async function adoptAttempt(
     return false
   }
   session.state.sandbox = adopted.sandbox
+  session.state.startSent = true
   deps.metrics.sandboxes.inc()
   session.park()
   session.startClock(run.maxDurationSeconds)

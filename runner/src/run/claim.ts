@@ -1,8 +1,9 @@
-import { transitionRun } from "@helmr/migrations/queries/runs"
+import { transitionRun, transitionRuns } from "@helmr/migrations/queries/runs"
 import type { RunRow } from "@helmr/migrations/rows"
 import { FINAL_RUN_STATUSES } from "@helmr/migrations/rows"
 import { dequeueRun, enqueueRun } from "@helmr/migrations/valkey"
 import { claimThroughGate, releaseGate } from "../gate/gate.ts"
+import { gateOf } from "../gate/gate-key.ts"
 import type { RunnerDeps } from "./deps.ts"
 import { recoverStaleRun } from "./recovery.ts"
 import { extendRunLease } from "./run-lease.ts"
@@ -22,6 +23,75 @@ export async function claimLeasedRun(
   runId: string,
 ): Promise<RunRow | "resume" | null> {
   const [run] = await deps.sql<RunRow[]>`select * from runs where id = ${runId}`
+  return claimRow(deps, runId, run)
+}
+
+/**
+ * claimLeasedRun for a batch leased together, in one read and one compare-and-set for the common
+ * case (a plain queued run: no runner, due, not expired, no concurrency limit); the others take
+ * the one-by-one path above with the row already read. Returns the claimed runs and the waiting
+ * runs of this runner to resume; the rest were tidied or left to others, as above.
+ */
+export async function claimLeasedRuns(
+  deps: RunnerDeps,
+  runIds: readonly string[],
+): Promise<{ claimed: RunRow[]; resume: string[] }> {
+  if (runIds.length === 0) return { claimed: [], resume: [] }
+  const rows = await deps.sql<
+    RunRow[]
+  >`select * from runs where id = any(${runIds as string[]}::text[])`
+  const byId = new Map(rows.map((r) => [r.id, r]))
+  const now = Date.now()
+  const plain: RunRow[] = []
+  const others: string[] = []
+  for (const runId of runIds) {
+    const run = byId.get(runId)
+    if (run && isPlainClaim(run, now)) plain.push(run)
+    else others.push(runId)
+  }
+  const claimed = await transitionRuns(
+    deps.sql,
+    plain.map((run) => ({
+      runId: run.id,
+      attempt: run.attempt + 1,
+      runnerId: null,
+      expectAttempt: run.attempt,
+      eventData: { attempt: run.attempt + 1 },
+    })),
+    ["queued"],
+    "starting",
+    { runnerId: deps.runnerId, leaseExpiresAt: new Date(now + deps.leaseMs) },
+    { runnerId: deps.runnerId },
+  )
+  // No lease extension for these: the caller leased them a moment ago, and the heartbeat takes
+  // over well before that lease ends. The one-by-one path extends its own.
+  const resume: string[] = []
+  await Promise.all(
+    others.map(async (runId) => {
+      const result = await claimRow(deps, runId, byId.get(runId))
+      if (result === "resume") resume.push(runId)
+      else if (result) claimed.push(result)
+    }),
+  )
+  return { claimed, resume }
+}
+
+/** A queued run nobody holds, due, alive and of an unlimited queue: claimed by compare-and-set alone. */
+function isPlainClaim(run: RunRow, now: number): boolean {
+  return (
+    run.status === "queued" &&
+    run.runnerId === null &&
+    !(run.expiresAt && run.expiresAt.getTime() <= now) &&
+    run.availableAt.getTime() <= now + 1_000 &&
+    gateOf(run) === null
+  )
+}
+
+async function claimRow(
+  deps: RunnerDeps,
+  runId: string,
+  run: RunRow | undefined,
+): Promise<RunRow | "resume" | null> {
   if (!run || FINAL_RUN_STATUSES.includes(run.status) || run.status === "waiting") {
     await dequeueRun(deps.valkey, deps.keys, runId)
     // It may have been woken for a slot it can no longer use: pass the wake-up on.

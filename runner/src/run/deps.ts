@@ -9,6 +9,7 @@ import type { RetryPolicy } from "./outcome.ts"
 import type { ParkedAttempt } from "./parking.ts"
 import type { PickupSignal } from "./pickup-signal.ts"
 import type { RunnerMetrics } from "./runner-metrics.ts"
+import type { WarmPool } from "./warm-pool.ts"
 
 /** What the run lifecycle needs; built once in main.ts (or a test) and passed down. */
 export interface RunnerDeps {
@@ -42,4 +43,6 @@ export interface RunnerDeps {
   /** How long a finished session's workspace is kept before the sweep removes it (0: at once). */
   workspaceRetentionMs: number
   metrics: RunnerMetrics
+  /** Pre-started sandboxes (null: none kept, e.g. the local driver or a cap of 0). */
+  warm: WarmPool | null
 }

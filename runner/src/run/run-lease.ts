@@ -16,7 +16,11 @@ const EXTEND_RUN_LEASE = readLuaScript(
 
 declare module "ioredis" {
   interface RedisCommander<Context> {
-    helmrExtendRunLease(queue: string, deadline: number, runId: string): Result<number, Context>
+    helmrExtendRunLease(
+      queue: string,
+      deadline: number,
+      ...runIds: string[]
+    ): Result<number, Context>
   }
 }
 

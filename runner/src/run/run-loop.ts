@@ -1,8 +1,10 @@
-import { leaseRuns } from "@helmr/migrations/valkey"
+import { leaseRunBatch } from "@helmr/migrations/valkey"
+import { startDeploymentBuilds } from "../build/deployment-builds.ts"
 import { runAttempt } from "./attempt.ts"
-import { claimLeasedRun } from "./claim.ts"
+import { claimLeasedRuns } from "./claim.ts"
 import type { RunnerDeps } from "./deps.ts"
 import { createSlot, type Slot } from "./parking.ts"
+import { watchRunQueue } from "./queue-wake.ts"
 import { recoverOwnRuns, sweepStaleRuns } from "./recovery.ts"
 import { adoptSandboxes, findResumable, resumeParked } from "./resume.ts"
 import { sweepSandboxes } from "./sandbox-sweep.ts"
@@ -11,12 +13,22 @@ import { sweepWorkspaces } from "./workspace-sweep.ts"
 export interface RunLoopOptions {
   /** Attempts this runner executes at once. */
   concurrency: number
-  /** Idle wait between queue polls. */
+  /**
+   * `push` (default): an idle runner waits for a wake-up on the queue's channel, the next due run
+   * or `recheckMs`, whichever comes first. `poll`: it looks at the queue every `pollMs` (the
+   * behaviour before push pickup, kept as the benchmarks' baseline).
+   */
+  pickup?: "push" | "poll"
+  /** Idle wait between queue polls (poll mode). */
   pollMs: number
+  /** Push mode: the longest idle wait without a wake-up, a safety net for lost messages. */
+  recheckMs?: number
   /** How often runs with a lapsed lease are looked for in Postgres. */
   sweepMs: number
   /** On shutdown, how long running attempts may finish before they are interrupted. */
   drainMs: number
+  /** Idle wait between looks for a deployment to build (deploy-time builds; default 1 s). */
+  buildPollMs?: number
 }
 
 export interface RunLoop {
@@ -28,7 +40,7 @@ export interface RunLoop {
 
 /**
  * The runner's main loop: cleans up after a previous process of the same runner, then leases due
- * runs up to the concurrency limit and runs each attempt. On abort it stops leasing, lets running
+ * runs up to the concurrency limit and runs each attempt; beside it, the deployment build loop. On abort it stops leasing, lets running
  * attempts drain for `drainMs`, then interrupts the rest (they go back to the queue).
  */
 export function startRunLoop(
@@ -43,33 +55,44 @@ export function startRunLoop(
   const interrupt = new AbortController()
   const log = deps.logger
 
+  const push = (options.pickup ?? "push") === "push"
+  const recheckMs = options.recheckMs ?? 5_000
+  if (push) watchRunQueue(deps.valkey, deps.keys, deps.pickup, log, signal)
+
   const hold = (runId: string, slot: Slot) => {
     const held: Promise<void> = slot.released.then(() => {
       if (active.get(runId) === held) active.delete(runId)
+      // A slot came free: a full loop leases at once instead of at its next look.
+      deps.pickup.nudge()
     })
     active.set(runId, held)
   }
 
-  const launch = (runId: string) => {
+  // A leased batch is claimed in one go (claimLeasedRuns); each run holds its slot from the lease.
+  const launch = (runIds: readonly string[]) => {
     const leasedAt = performance.now()
-    const slot = createSlot()
-    hold(runId, slot)
-    const work: Promise<void> = (async () => {
-      const claimed = await claimLeasedRun(deps, runId)
-      if (claimed === "resume") {
-        if (!(await resumeParked(deps, runId, slot))) slot.release()
-      } else if (claimed) {
-        await runAttempt(deps, claimed, interrupt.signal, slot, leasedAt)
-      }
-    })()
-      .catch((error: unknown) =>
-        log.error({ err: error, runId }, "run attempt failed unexpectedly"),
-      )
-      .finally(() => {
-        slot.release()
-        attempts.delete(work)
-      })
-    attempts.add(work)
+    const slots = new Map(runIds.map((runId) => [runId, createSlot()]))
+    for (const [runId, slot] of slots) hold(runId, slot)
+    const claiming = claimLeasedRuns(deps, runIds)
+    for (const [runId, slot] of slots) {
+      const work: Promise<void> = (async () => {
+        const { claimed, resume } = await claiming
+        const run = claimed.find((r) => r.id === runId)
+        if (resume.includes(runId)) {
+          if (!(await resumeParked(deps, runId, slot))) slot.release()
+        } else if (run) {
+          await runAttempt(deps, run, interrupt.signal, slot, leasedAt)
+        }
+      })()
+        .catch((error: unknown) =>
+          log.error({ err: error, runId }, "run attempt failed unexpectedly"),
+        )
+        .finally(() => {
+          slot.release()
+          attempts.delete(work)
+        })
+      attempts.add(work)
+    }
   }
 
   const launchResume = (runId: string) => {
@@ -85,14 +108,31 @@ export function startRunLoop(
       })
   }
 
+  // Push: until the next due run, the next sweep or the safety recheck, unless woken earlier.
+  // A full runner ignores the queue's due times: a freed slot nudges it.
+  const idleWait = (nextDueAt: number | null, lastSweep: number): number => {
+    if (!push) return options.pollMs
+    const now = Date.now()
+    let until = Math.min(now + recheckMs, lastSweep + options.sweepMs)
+    // A parked run's child may end in any service's transaction (child-waits.ts), which queues
+    // the parent in Postgres only: while this runner holds parked runs it looks every pollMs.
+    if (deps.parked.size > 0) until = Math.min(until, now + options.pollMs)
+    if (nextDueAt !== null && active.size < options.concurrency) until = Math.min(until, nextDueAt)
+    return Math.max(0, until - now)
+  }
+
   const loop = async () => {
     const kept = await adoptSandboxes(deps, interrupt.signal)
     const orphans = await deps.driver.removeOrphans(kept)
     const recovered = await recoverOwnRuns(deps)
     log.info({ ...orphans, recovered, adopted: kept.sandboxes.size }, "runner ready")
+    // Started only now: removeOrphans above clears the warm sandboxes of a previous process.
+    const warm = deps.warm?.run(signal)
     let lastSweep = 0
     while (!signal.aborted) {
       let leased: string[] = []
+      // When the next run in the queue comes due (push mode sleeps until then at most).
+      let nextDueAt: number | null = null
       try {
         // Waiting runs of this runner that are due again go first: their sandbox is up.
         const resumable = await findResumable(deps)
@@ -101,9 +141,15 @@ export function startRunLoop(
           if (!active.has(runId)) launchResume(runId)
         }
         const free = options.concurrency - active.size
-        if (free > 0)
-          leased = await leaseRuns(deps.valkey, deps.keys, { leaseMs: deps.leaseMs, limit: free })
-        for (const runId of leased) if (!active.has(runId)) launch(runId)
+        if (free > 0) {
+          const batch = await leaseRunBatch(deps.valkey, deps.keys, {
+            leaseMs: deps.leaseMs,
+            limit: free,
+          })
+          leased = batch.runIds
+          nextDueAt = batch.nextDueAt
+        }
+        launch(leased.filter((runId) => !active.has(runId)))
         if (Date.now() - lastSweep > options.sweepMs) {
           lastSweep = Date.now()
           const swept = await sweepStaleRuns(deps)
@@ -114,10 +160,13 @@ export function startRunLoop(
           if (workspaces > 0) log.info({ workspaces }, "removed workspaces of finished sessions")
         }
       } catch (error) {
-        log.warn({ err: error }, "run loop: polling failed")
+        log.warn({ err: error }, "run loop: leasing failed")
+        // Valkey or Postgres is away: try again soon, not at the recheck.
+        await deps.pickup.wait(options.pollMs, signal)
+        continue
       }
       if (leased.length === 0 || active.size >= options.concurrency)
-        await deps.pickup.wait(options.pollMs, signal)
+        await deps.pickup.wait(idleWait(nextDueAt, lastSweep), signal)
     }
     const all = () => Promise.all(attempts)
     if (attempts.size > 0) {
@@ -135,7 +184,11 @@ export function startRunLoop(
       interrupt.abort()
       await all()
     }
+    // The pool removes its warm sandboxes meanwhile (it stopped with `signal`).
+    await warm
   }
 
-  return { active: () => active.size, stopped: loop() }
+  // Deploy-time builds run beside the runs, one deployment at a time (deployment-builds.ts).
+  const builds = startDeploymentBuilds(deps, { pollMs: options.buildPollMs ?? 1_000 }, signal)
+  return { active: () => active.size, stopped: Promise.all([loop(), builds]).then(() => {}) }
 }

@@ -70,12 +70,17 @@ export async function loadRunPlan(sql: Sql, run: RunRow): Promise<RunPlan> {
     sandbox,
     graph,
     bundle: { digest: deployment.bundleDigest, entry: manifest.entry },
-    async readBlob(digest) {
-      const [blob] = await sql<{ content: Uint8Array }[]>`
-        select content from blobs where project_id = ${projectId} and digest = ${digest}`
-      if (!blob) throw new RunSetupError("BlobNotFoundError", `file ${digest} was never uploaded`)
-      return blob.content
-    },
+    readBlob: blobReader(sql, projectId),
+  }
+}
+
+/** Reads the project's uploaded files by digest (bundle, copied sources). */
+export function blobReader(sql: Sql, projectId: string): (digest: string) => Promise<Uint8Array> {
+  return async (digest) => {
+    const [blob] = await sql<{ content: Uint8Array }[]>`
+      select content from blobs where project_id = ${projectId} and digest = ${digest}`
+    if (!blob) throw new RunSetupError("BlobNotFoundError", `file ${digest} was never uploaded`)
+    return blob.content
   }
 }
 

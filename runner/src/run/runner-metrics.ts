@@ -35,6 +35,14 @@ export function createRunnerMetrics() {
       "helmr_runner_sandboxes_alive",
       "Sandboxes this runner started and has not removed yet.",
     ),
+    warm: new Gauge(
+      "helmr_runner_warm_sandboxes",
+      "Warm sandboxes ready for a run (started, no run assigned), by deployment and sandbox.",
+    ),
+    warmTaken: new Counter(
+      "helmr_runner_warm_sandboxes_taken_total",
+      "Runs started in a warm sandbox (each warm sandbox serves one run).",
+    ),
   })
   // Rendered from the start, so a scrape before the first run sees the series at 0.
   for (const state of HELD_STATES) metrics.runs.set({ state }, 0)

@@ -6,6 +6,7 @@ import {
   createTestValkey,
   type TestDatabase,
   type TestValkey,
+  walkRun,
 } from "@helmr/migrations/testing"
 import { valkeyKeys } from "@helmr/migrations/valkey"
 import { insertDeployment } from "../testing/deployments.ts"
@@ -110,7 +111,8 @@ describe("stream sink", () => {
 
 describe("metadata sink", () => {
   test("stores the latest snapshot with a metadata event, guarded by the attempt", async () => {
-    await db.sql`update runs set status = 'running', attempt = 1 where id = ${runId}`
+    await walkRun(db.sql, runId, ["starting", "running"])
+    await db.sql`update runs set attempt = 1 where id = ${runId}`
     const refused: string[] = []
     const make = (attempt: number) =>
       createMetadataSink({

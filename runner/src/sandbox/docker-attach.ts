@@ -82,10 +82,14 @@ export function attachedSandbox(
     // Output may still be in flight when wait returns; give the stream a moment to drain.
     await Promise.race([ended, Bun.sleep(2_000)])
     for (const name of ["stdout", "stderr"] as OutputStream[]) splitters[name].end()
-    const info = await container.inspect()
+    // Removed meanwhile (a warm sandbox drained from its pool): the wait's code is all there is.
+    const info = await container.inspect().catch((error: unknown) => {
+      if (httpStatus(error) === 404) return null
+      throw error
+    })
     return {
-      exitCode: result.StatusCode ?? info.State.ExitCode ?? null,
-      oomKilled: info.State.OOMKilled === true,
+      exitCode: result.StatusCode ?? info?.State.ExitCode ?? null,
+      oomKilled: info?.State.OOMKilled === true,
     }
   })()
   return {
@@ -112,8 +116,9 @@ export function attachedSandbox(
 }
 
 /**
- * What a container printed between `since` and now, replayed line by line (the Engine keeps it
- * in the container's log while no client is attached).
+ * What a container printed after `since` and up to now, replayed line by line (the Engine keeps
+ * it in the container's log while no client is attached). Lines are kept by the Engine's
+ * timestamp, so a line printed at or before `since` is skipped even if nobody stored it.
  */
 export async function replayLogs(
   container: Docker.Container,

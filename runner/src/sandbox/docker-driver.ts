@@ -10,14 +10,24 @@ import {
   ignoring,
   replayLogs,
 } from "./docker-attach.ts"
+import {
+  removeUnboundPoolVolumes,
+  removeWorkspaceVolume,
+  startWarmContainer,
+} from "./docker-warm.ts"
 import type { SandboxDriver } from "./driver.ts"
-import { type SandboxPolicy, sandboxCreateOptions, workspaceVolumeName } from "./policy.ts"
+import {
+  parseAssignedWarmName,
+  type SandboxPolicy,
+  sandboxCreateOptions,
+  workspaceVolumeName,
+} from "./policy.ts"
 
 /**
  * Sandboxes as hardened Docker containers (policy.ts), one per run attempt, with the session's
  * workspace as a named volume. The runtime's stdin, stdout and stderr travel over one hijacked
  * attach connection. Stdin stays open when the runner dies: a restarted runner (same id) adopts
- * the sandboxes of waiting runs and removes the others.
+ * the sandboxes of waiting runs and removes the others, warm ones included (docker-warm.ts).
  */
 
 export interface DockerDriverOptions extends Omit<SandboxPolicy, "labels"> {
@@ -43,15 +53,14 @@ export function createDockerDriver(options: DockerDriverOptions): SandboxDriver 
     },
 
     async start(launch, onLine) {
-      const volume = workspaceVolumeName(launch.sessionId)
-      await docker.createVolume({
-        Name: volume,
-        Labels: { ...labels, "helmr.kind": "workspace", "helmr.session": launch.sessionId },
-      })
       const create = sandboxCreateOptions(launch, policy)
-      if (create.name)
+      // A container of the same attempt is only left by a crash: removed when the name is taken
+      // (409), not looked for on every start (one round trip less).
+      const container = await docker.createContainer(create).catch(async (error: unknown) => {
+        if (httpStatus(error) !== 409 || !create.name) throw error
         await ignoring([404], () => docker.getContainer(create.name ?? "").remove({ force: true }))
-      const container = await docker.createContainer(create)
+        return docker.createContainer(create)
+      })
       let attached: AttachedStream
       try {
         attached = await attachStream(container, onLine)
@@ -74,13 +83,26 @@ export function createDockerDriver(options: DockerDriverOptions): SandboxDriver 
         all: true,
         filters: { label: [`helmr.owner=${options.ownerId}`, "helmr.kind=sandbox"] },
       })
-      return containers.map((c) => ({
-        id: c.Id,
-        runId: c.Labels["helmr.run"] ?? "",
-        sessionId: c.Labels["helmr.session"] ?? "",
-        attempt: Number(c.Labels["helmr.attempt"] ?? 0),
-        running: c.State === "running",
-      }))
+      return containers.flatMap((c) => {
+        const running = c.State === "running"
+        const run = c.Labels["helmr.run"]
+        if (run) {
+          const sessionId = c.Labels["helmr.session"] ?? ""
+          return [
+            {
+              id: c.Id,
+              runId: run,
+              sessionId,
+              attempt: Number(c.Labels["helmr.attempt"] ?? 0),
+              running,
+            },
+          ]
+        }
+        // A warm container carries its run in its name once assigned; unassigned ones are the
+        // pool's (the sweep and adoption leave them alone; removeOrphans clears a dead pool).
+        const assigned = (c.Names ?? []).map(parseAssignedWarmName).find((a) => a !== null)
+        return assigned ? [{ id: c.Id, ...assigned, running }] : []
+      })
     },
 
     async adopt(record, since, onLineFor) {
@@ -99,15 +121,19 @@ export function createDockerDriver(options: DockerDriverOptions): SandboxDriver 
       const workspace = info.Config.WorkingDir
       if (!nonce || !workspace) return null
       const onLine = onLineFor(nonce)
-      // Attach first, then replay the log up to now: a line may come twice, none is lost.
+      // Attach first, then replay the log after `since` (the newest stored event): a line printed
+      // between the two comes twice. Lines stamped at or before `since` are skipped, so one the
+      // old runner read but had not stored yet, printed before that event, is lost (docs/runtime.md).
       const attached = await attachStream(container, onLine)
       await replayLogs(container, since, onLine)
       return { sandbox: attachedSandbox(container, attached, workspace), nonce }
     },
 
     async removeWorkspace(sessionId) {
-      await ignoring([404, 409], () => docker.getVolume(workspaceVolumeName(sessionId)).remove())
+      await removeWorkspaceVolume(docker, sessionId)
     },
+
+    startWarm: (launch, orphanMs) => startWarmContainer(docker, policy, launch, orphanMs),
 
     async listWorkspaces() {
       // Not only this runner's: a retry may have run elsewhere. The sweep only removes the
@@ -139,7 +165,8 @@ export function createDockerDriver(options: DockerDriverOptions): SandboxDriver 
       for (const c of containers) {
         await ignoring([404, 409], () => docker.getContainer(c.Id).remove({ force: true, v: true }))
       }
-      return { sandboxes: containers.length }
+      const poolVolumes = await removeUnboundPoolVolumes(docker, owner)
+      return { sandboxes: containers.length, poolVolumes }
     },
   }
 }

@@ -16,7 +16,7 @@ export interface SandboxLaunch {
   prepared: PreparedCode
   /** Absolute workspace path inside the sandbox (the sandbox spec's `workspace`). */
   workspace: string
-  /** Declared secrets (env name → value) and the runtime's own variables. */
+  /** The runtime's own variables (secrets travel in the `start` message, never here). */
   env: Record<string, string>
   resources: { cpu: number; memoryBytes: number }
   network: "bridge" | "none"
@@ -56,6 +56,44 @@ export interface Sandbox {
   detach(): void
   /** Resolves when `detach` was called. */
   readonly detached: Promise<void>
+}
+
+/** What a pre-started (warm) sandbox is made of: a run's launch without the run. */
+export interface WarmLaunch {
+  /** The pool it belongs to (`<deployment id>/<sandbox name>`), a label of the container. */
+  pool: string
+  prepared: PreparedCode
+  workspace: string
+  resources: { cpu: number; memoryBytes: number }
+  network: "bridge" | "none"
+}
+
+/**
+ * A hardened container started ahead of any run, waiting in the runtime's bootstrap for its
+ * `start`. It holds no secret and no run identity; `assign` gives it to exactly one run.
+ */
+export interface WarmSandbox {
+  id: string
+  /** Nonce of the frames of the runtime inside it. */
+  nonce: string
+  /** The image and bundle entry it was started from (its deployment's). */
+  prepared: PreparedCode
+  /** Resolves if the container ends (it is then of no use). */
+  readonly exited: Promise<SandboxExit>
+  /** Keeps the waiting runtime from giving up on its runner. */
+  ping(): void
+  /**
+   * Hands the container to one run: its output from now on (and what it printed while waiting)
+   * goes to `onLine`, at once. `settled` resolves once the session's workspace is the container's
+   * volume and the container is named after the run's attempt (adoption and the sandbox sweep
+   * find it by that name); the task may start before, its workspace is already mounted.
+   */
+  assign(
+    run: { runId: string; sessionId: string; attempt: number },
+    onLine: (stream: OutputStream, line: string) => void,
+  ): { sandbox: Sandbox; settled: Promise<void> }
+  /** Removes the unassigned container and its volume. */
+  remove(): Promise<void>
 }
 
 /** A sandbox left by this runner's previous process. */
@@ -105,7 +143,14 @@ export interface SandboxDriver {
    * (`keep`, by id). Workspaces stay: a run retried after the restart keeps its workspace; the
    * workspace sweep removes finished ones.
    */
-  removeOrphans(keep?: { sandboxes: Set<string> }): Promise<{ sandboxes: number }>
+  removeOrphans(keep?: {
+    sandboxes: Set<string>
+  }): Promise<{ sandboxes: number; poolVolumes?: number }>
   /** Removes these sandboxes (by id) if they still exist; the sandbox sweep's tool. */
   removeSandboxes(ids: readonly string[]): Promise<void>
+  /**
+   * Starts a warm sandbox (Docker only; undefined: this driver keeps none). Its runtime exits by
+   * itself when not pinged for `orphanMs` before it is assigned.
+   */
+  startWarm?(launch: WarmLaunch, orphanMs: number): Promise<WarmSandbox>
 }

@@ -1,5 +1,5 @@
 import type { ContainerCreateOptions } from "dockerode"
-import type { SandboxLaunch } from "./driver.ts"
+import type { SandboxLaunch, WarmLaunch } from "./driver.ts"
 
 /**
  * The hardening policy of a sandbox container, as Engine API create options. Pure, so the test
@@ -23,6 +23,54 @@ export function workspaceVolumeName(sessionId: string): string {
 
 export function containerName(runId: string, attempt: number): string {
   return `helmr-sb-${runId}-a${attempt}`
+}
+
+/** Labels of a session's workspace volume (the workspace sweep finds it by them). */
+export function workspaceLabels(policy: SandboxPolicy, sessionId: string): Record<string, string> {
+  return { ...policy.labels, "helmr.kind": "workspace", "helmr.session": sessionId }
+}
+
+/** Name of a pre-started container before it is assigned. */
+export function warmContainerName(id: string): string {
+  return `helmr-warm-${id}`
+}
+
+/** Name of a warm container once assigned: the attempt's name plus its session. */
+export function assignedWarmName(runId: string, attempt: number, sessionId: string): string {
+  return `${containerName(runId, attempt)}.${sessionId}`
+}
+
+/** The run, attempt and session of an assigned warm container's name; null for others. */
+export function parseAssignedWarmName(
+  name: string,
+): { runId: string; attempt: number; sessionId: string } | null {
+  const match = /^\/?helmr-sb-(.+)-a(\d+)\.(.+)$/.exec(name)
+  if (!match?.[1] || !match[2] || !match[3]) return null
+  return { runId: match[1], attempt: Number(match[2]), sessionId: match[3] }
+}
+
+/**
+ * A warm container: the same hardening as a run's (one definition), with no run identity, a pool
+ * label, and a volume of its own as the workspace (it becomes the session's when assigned).
+ */
+export function warmCreateOptions(
+  warm: WarmLaunch,
+  policy: SandboxPolicy,
+  ids: { id: string; volume: string; env: Record<string, string> },
+): ContainerCreateOptions {
+  const base = sandboxCreateOptions(
+    { ...warm, runId: "", sessionId: "", attempt: 0, env: ids.env },
+    policy,
+  )
+  return {
+    ...base,
+    name: warmContainerName(ids.id),
+    Labels: { ...policy.labels, "helmr.kind": "sandbox", "helmr.warm": warm.pool },
+    HostConfig: {
+      ...base.HostConfig,
+      Mounts: [{ Type: "volume", Source: ids.volume, Target: warm.workspace, ReadOnly: false }],
+    },
+  }
 }
 
 export function sandboxCreateOptions(
@@ -74,6 +122,13 @@ export function sandboxCreateOptions(
           Source: workspaceVolumeName(launch.sessionId),
           Target: launch.workspace,
           ReadOnly: false,
+          // The engine creates the session's volume with these labels at container create (no
+          // separate round trip); an existing one (a retry's) is used as it is.
+          VolumeOptions: {
+            NoCopy: false,
+            Labels: workspaceLabels(policy, launch.sessionId),
+            DriverConfig: { Name: "local", Options: {} },
+          },
         },
       ],
       Privileged: false,

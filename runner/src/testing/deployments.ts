@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto"
+import { readFile } from "node:fs/promises"
 import { join } from "node:path"
 import type { Sql } from "@helmr/migrations/db"
 import { newId } from "@helmr/migrations/ids"
@@ -6,6 +7,8 @@ import { insertRun, type NewRun } from "@helmr/migrations/queries/runs"
 import type { RunRow, RunStatus } from "@helmr/migrations/rows"
 import { enqueueRun, type Valkey, type ValkeyKeys } from "@helmr/migrations/valkey"
 import { Manifest } from "@helmr/sdk/contract"
+import type Docker from "dockerode"
+import { workspaceVolumeName } from "../sandbox/policy.ts"
 
 /** Test and benchmark helpers: deployments written straight to the database, runs triggered. */
 
@@ -29,7 +32,11 @@ async function putBlob(sql: Sql, projectId: string, content: Uint8Array): Promis
   return digest
 }
 
-/** Inserts a deployment (blobs, row, files) and returns its id. */
+/**
+ * Inserts a deployment (blobs, row, files) and returns its id. It is written as built (`ready`),
+ * like a deployment older than deploy-time builds: its first run builds what is missing. Pass
+ * `build: "pending"` to have the runner's build loop build it.
+ */
 export async function insertDeployment(
   sql: Sql,
   input: {
@@ -38,6 +45,9 @@ export async function insertDeployment(
     bundle: Uint8Array
     manifest: unknown
     files?: Record<string, Uint8Array>
+    build?: "pending" | "ready"
+    /** Make it the environment's current deployment (as a promotion does, schedules aside). */
+    current?: boolean
   },
 ): Promise<string> {
   const manifest = Manifest.parse(input.manifest)
@@ -46,26 +56,32 @@ export async function insertDeployment(
   for (const [path, content] of Object.entries(input.files ?? {})) {
     files.push([path, await putBlob(sql, input.projectId, content)])
   }
-  const id = newId("dep")
   const contentDigest = digestOf(
     new TextEncoder().encode(JSON.stringify([bundleDigest, manifest, files])),
   )
   const [existing] = await sql<{ id: string }[]>`
     select id from deployments
     where environment_id = ${input.environmentId} and content_digest = ${contentDigest}`
-  if (existing) return existing.id
-  const [{ version } = { version: 1 }] = await sql<{ version: number }[]>`
+  const id = existing?.id ?? (await insertNew())
+  if (input.current)
+    await sql`update environments set current_deployment_id = ${id} where id = ${input.environmentId}`
+  return id
+
+  async function insertNew(): Promise<string> {
+    const id = newId("dep")
+    const [{ version } = { version: 1 }] = await sql<{ version: number }[]>`
     select coalesce(max(version), 0) + 1 as version from deployments
     where environment_id = ${input.environmentId}`
-  await sql`insert into deployments
-    (id, project_id, environment_id, version, content_digest, bundle_digest, manifest)
-    values (${id}, ${input.projectId}, ${input.environmentId}, ${version}, ${contentDigest},
-      ${bundleDigest}, ${sql.json(manifest as never)})`
-  for (const [path, digest] of files) {
-    await sql`insert into deployment_files (deployment_id, project_id, path, digest)
+    await sql`insert into deployments
+      (id, project_id, environment_id, version, content_digest, bundle_digest, manifest, build_status)
+      values (${id}, ${input.projectId}, ${input.environmentId}, ${version}, ${contentDigest},
+        ${bundleDigest}, ${sql.json(manifest as never)}, ${input.build ?? "ready"})`
+    for (const [path, digest] of files) {
+      await sql`insert into deployment_files (deployment_id, project_id, path, digest)
       values (${id}, ${input.projectId}, ${path}, ${digest})`
+    }
+    return id
   }
-  return id
 }
 
 /** Creates a queued run and puts it in the queue, as the API does. */
@@ -110,4 +126,21 @@ export interface EventRow {
 export async function runEvents(sql: Sql, runId: string): Promise<EventRow[]> {
   return sql<EventRow[]>`
     select id, type, level, message, data from run_events where run_id = ${runId} order by id`
+}
+
+/**
+ * A file of a session's workspace volume, read from the host (Docker's data root), or null when
+ * the volume or the file does not exist: what a task left outside its sandbox, for a test to count.
+ */
+export async function readWorkspaceFile(
+  docker: Docker,
+  sessionId: string,
+  name: string,
+): Promise<string | null> {
+  try {
+    const volume = await docker.getVolume(workspaceVolumeName(sessionId)).inspect()
+    return await readFile(join(volume.Mountpoint, name), "utf8")
+  } catch {
+    return null
+  }
 }

@@ -42,6 +42,7 @@ export interface RunnerHarness {
     bundle: Uint8Array
     manifest: unknown
     files?: Record<string, Uint8Array>
+    current?: boolean
   }): Promise<string>
   trigger(input: Omit<NewRun, "environmentId" | "payload"> & { payload?: unknown }): Promise<RunRow>
   setSecret(name: string, value: string): Promise<void>
@@ -76,6 +77,7 @@ export async function startRunnerHarness(
     HELMR_RUNNER_LEASE_MS: "3000",
     HELMR_RUNNER_GRACE_MS: "1500",
     HELMR_RUNNER_POLL_MS: "50",
+    HELMR_BUILD_POLL_MS: "200",
     HELMR_RUNNER_SWEEP_MS: "1000",
     HELMR_RETRY_BASE_MS: "100",
     HELMR_RETRY_MAX_MS: "500",
@@ -86,9 +88,12 @@ export async function startRunnerHarness(
   const runner = await composeRunner(config, { sql: db.sql, valkey: vk.valkey, logger })
   const loopOptions = {
     concurrency: config.HELMR_RUNNER_CONCURRENCY,
+    pickup: config.HELMR_RUNNER_PICKUP,
     pollMs: config.HELMR_RUNNER_POLL_MS,
+    recheckMs: config.HELMR_RUNNER_RECHECK_MS,
     sweepMs: config.HELMR_RUNNER_SWEEP_MS,
     drainMs: 1_000,
+    buildPollMs: config.HELMR_BUILD_POLL_MS,
   }
   let controller = new AbortController()
   let loop = startRunLoop(runner.deps, loopOptions, controller.signal)

@@ -234,6 +234,28 @@ describe("task()", () => {
     )
   })
 
+  test("warm(n) is carried in the manifest; a bad n names the field", () => {
+    const warm = describeOf(
+      task({
+        id: uniqueId("warm"),
+        sandbox: sandbox("pooled").image(runtime).warm(3),
+        run: () => 1,
+      }),
+    )
+    expect(warm.sandbox).toMatchObject({ name: "pooled", warm: 3 })
+    expect(
+      describeOf(task({ id: uniqueId("cold"), sandbox: sb, run: () => 1 })).sandbox,
+    ).not.toHaveProperty("warm")
+    for (const bad of [-1, 1.5, 33, Number.NaN, "2" as unknown as number]) {
+      const error = declarationError(() =>
+        task({ id: "wb", sandbox: sandbox("wb").image(runtime).warm(bad), run: () => 1 }),
+      )
+      expect(error.message).toMatch(
+        /^task "wb": sandbox "wb": warm: must be a whole number from 0 to 32, got /,
+      )
+    }
+  })
+
   test("a sandbox without an image is refused", () => {
     const error = declarationError(() =>
       task({ id: "no-img", sandbox: sandbox("bare") as never, run: () => 1 }),

@@ -1,4 +1,4 @@
-import type { ImageGraph, SandboxSpec } from "../contract/manifest.ts"
+import { type ImageGraph, MAX_WARM_SANDBOXES, type SandboxSpec } from "../contract/manifest.ts"
 import { KIND, kindOf, PROBLEMS, problemsOf } from "./brand.ts"
 import { DeclarationError } from "./errors.ts"
 import { describeImage, type Image } from "./image.ts"
@@ -80,6 +80,18 @@ export interface Sandbox<HasImage extends boolean = true> {
    * ```
    */
   network(mode: "bridge" | "none"): Sandbox<HasImage>
+  /**
+   * Keeps `n` hardened containers of this sandbox started ahead of runs (0 to 32, default 0), so a
+   * run starts without waiting for a container. Each serves exactly one run and is then destroyed;
+   * secrets and the run's identity reach it only when a run is assigned. A runner's own cap
+   * (`HELMR_RUNNER_WARM_MAX`) may grant fewer. Only the current deployment's sandboxes are kept warm.
+   *
+   * @example
+   * ```ts
+   * sandbox("review").image(runtime).warm(2)
+   * ```
+   */
+  warm(n: number): Sandbox<HasImage>
 }
 
 interface SandboxState {
@@ -88,6 +100,7 @@ interface SandboxState {
   workspace: string
   resources: SandboxSpec["resources"]
   network: "bridge" | "none"
+  warm: number
   problems: readonly Error[]
 }
 
@@ -113,6 +126,7 @@ export function sandbox(name: string): Sandbox<false> {
     workspace: "/workspace",
     resources: undefined,
     network: "bridge",
+    warm: 0,
     problems: problem ? [new DeclarationError("name", problem, undefined, subjectOf(name))] : [],
   }) as Sandbox<false>
 }
@@ -166,6 +180,12 @@ function makeSandbox(state: SandboxState): Sandbox<boolean> {
           ? undefined
           : `${describe(mode)}: use "bridge" or "none"`,
       ]),
+    warm: (n: number) =>
+      next({ warm: n }, "warm", [
+        Number.isInteger(n) && n >= 0 && n <= MAX_WARM_SANDBOXES
+          ? undefined
+          : `must be a whole number from 0 to ${MAX_WARM_SANDBOXES}, got ${describe(n)}`,
+      ]),
     [KIND]: "sandbox",
     [PROBLEMS]: state.problems,
   }
@@ -196,6 +216,7 @@ export function describeSandbox(sb: Sandbox): { sandbox: SandboxSpec; image: Ima
       workspace: state.workspace,
       ...(state.resources ? { resources: state.resources } : {}),
       network: state.network,
+      ...(state.warm > 0 ? { warm: state.warm } : {}),
     },
     image,
   }

@@ -9,6 +9,7 @@ import {
 } from "../contract/deployments.ts"
 import { Manifest } from "../contract/manifest.ts"
 import { callApi } from "./api.ts"
+import { buildFailedError, followBuild } from "./build-follow.ts"
 import { BUNDLE_ENTRY, bundleProject } from "./bundle.ts"
 import type { CliConfig } from "./config.ts"
 import { checkEnvironment } from "./environment.ts"
@@ -25,7 +26,14 @@ export interface DeployOptions {
   entry: string | undefined
   promote: boolean
   json: boolean
+  /** Promote even if its tasks declare secrets the environment lacks. */
+  allowMissingSecrets?: boolean
+  /** How long to wait for the build (default 30 min). */
+  buildTimeoutMs?: number
 }
+
+/** Default wait for a deploy-time build. */
+export const BUILD_TIMEOUT_MS = 30 * 60_000
 
 /** Builds the upload body of a task project: bundle, manifest, copied files. */
 export async function buildDeployment(
@@ -103,20 +111,44 @@ export async function deploy(
       ? `created deployment ${deployment.id} (version ${deployment.version}) in ${options.env}`
       : `unchanged: deployment ${deployment.id} (version ${deployment.version}) already has this content`,
   )
+  if (deployment.missingSecrets.length > 0) {
+    const names = deployment.missingSecrets.join(", ")
+    out.progress(
+      `missing secrets in ${options.env}: ${names} (declared by its tasks; set them with 'helmr secrets set <name> --env ${options.env}'; promotion refuses them without --allow-missing-secrets)`,
+    )
+  }
+  // A runner builds the deployment's images now; its log is printed as it goes (an unchanged
+  // deployment built before is not printed again).
+  const finished = deployment.build.status === "ready" || deployment.build.status === "failed"
+  const build = await followBuild(config, deployment.id, out, {
+    timeoutMs: options.buildTimeoutMs ?? BUILD_TIMEOUT_MS,
+    print: status === 201 || !finished,
+  })
+  const built = { ...deployment, build }
+  if (build.status === "failed") {
+    if (options.json) out.result(JSON.stringify(built, null, 2))
+    else out.result(deployment.id)
+    throw buildFailedError(deployment.id, build)
+  }
+  out.progress(`build of ${deployment.id} is ready`)
   let promoted: PromoteDeploymentResponse | undefined
   if (options.promote) {
     promoted = (
       await callApi(
         config,
-        { method: "POST", path: `/deployments/${deployment.id}/promote` },
+        {
+          method: "POST",
+          path: `/deployments/${deployment.id}/promote`,
+          body: { allowMissingSecrets: options.allowMissingSecrets === true },
+        },
         PromoteDeploymentResponse,
       )
     ).body
     for (const line of describePromotion(promoted, options.env)) out.progress(line)
   }
-  if (options.json) out.result(JSON.stringify(promoted ?? deployment, null, 2))
+  if (options.json) out.result(JSON.stringify(promoted ?? built, null, 2))
   else out.result(deployment.id)
-  return { deployment, changed: status === 201, ...(promoted ? { promoted } : {}) }
+  return { deployment: built, changed: status === 201, ...(promoted ? { promoted } : {}) }
 }
 
 function formatBytes(bytes: number): string {

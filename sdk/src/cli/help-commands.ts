@@ -100,10 +100,10 @@ ${ENVIRONMENT}
 export const DEV_HELP = `helmr dev — deploy on every change and stream the logs of the runs
 
 Usage:
-  helmr dev [--env dev] [--dir <project>] [--entry <file>] [--json]
+  helmr dev [--env dev] [--dir <project>] [--entry <file>] [--allow-missing-secrets] [--json]
 
-Deploys the project and promotes it, then watches the project folder (node_modules, .git and
-dist aside): each change deploys and promotes again. Meanwhile it streams the events of every
+Deploys the project, waits for its build (printing the build log) and promotes it, then watches
+the project folder (node_modules, .git and dist aside): each change deploys and promotes again. Meanwhile it streams the events of every
 run started in the environment, each line prefixed with the task and run. A failed deploy is
 reported and the watch goes on. Stop with Ctrl-C. --json prints one JSON object per line
 ({ type: "deployed" | "deploy_failed" | "event", … }).
@@ -112,6 +112,8 @@ Options:
   -e, --env <env>     Environment to deploy to (default: dev); must be HELMR_API_KEY's
   -d, --dir <path>    Task project directory (default: .)
       --entry <file>  Module exporting the tasks
+      --allow-missing-secrets
+                      Promote even if secrets the tasks declare are not set
       --json          One JSON object per line
   -h, --help          Show this help
 

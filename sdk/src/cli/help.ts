@@ -44,19 +44,29 @@ Examples:
 export const DEPLOY_HELP = `helmr deploy — bundle a task project and upload it as a deployment
 
 Usage:
-  helmr deploy --env <env> [--promote] [--dir <project>] [--entry <file>] [--json]
+  helmr deploy --env <env> [--promote] [--allow-missing-secrets] [--build-timeout <s>]
+               [--dir <project>] [--entry <file>] [--json]
 
 Bundles the project's entry with Bun's bundler (all imports inlined into one module), loads it
 to read the tasks it exports, uploads the bundle, the manifest (tasks, payload JSON schemas,
 sandboxes, image graphs, schedules) and every file that source.file()/source.dir() refers to.
 Deploying the same content again returns the existing deployment. Prints the deployment id.
 
+Then a runner builds the deployment's images; deploy prints the build log as it goes and waits
+for the end. A failed build exits 1 naming the failing step, with its output. Secrets its tasks
+declare that the environment lacks are named. With --promote, a built deployment is promoted;
+promotion refuses missing secrets unless --allow-missing-secrets.
+
 The entry is --entry, else package.json "main", else the first of index.ts, src/index.ts,
 index.js, src/index.js in the project directory.
 
 Options:
   -e, --env <env>     Environment to deploy to; must be the environment of HELMR_API_KEY
-  -p, --promote       Promote the deployment once uploaded
+  -p, --promote       Promote the deployment once built
+      --allow-missing-secrets
+                      Promote even if secrets its tasks declare are not set
+      --build-timeout <s>
+                      How long to wait for the build (default: 1800)
   -d, --dir <path>    Task project directory, holding its package.json (default: .)
       --entry <file>  Module exporting the tasks, relative to the project
       --json          Print the API's JSON answer instead of the id
@@ -73,15 +83,22 @@ Examples:
 export const PROMOTE_HELP = `helmr promote — make a deployment current in its environment
 
 Usage:
-  helmr promote <deployment> --env <env> [--json]
+  helmr promote <deployment> --env <env> [--allow-missing-secrets] [--build-timeout <s>] [--json]
 
-Makes the deployment current, so new runs use it, and reconciles its declarative schedules
+Waits for the deployment's build (printing its log) and refuses a failed one, naming the step.
+Refuses a deployment whose tasks declare secrets the environment lacks, unless
+--allow-missing-secrets. Then makes the deployment current, so new runs use it, and reconciles
+its declarative schedules
 (schedules.task) into the environment: new ones are created, changed ones updated, removed ones
 deleted. Promoting an older deployment rolls back to it, schedules included. Promoting the
 current deployment again changes nothing.
 
 Options:
   -e, --env <env>  Environment of the deployment; must be the environment of HELMR_API_KEY
+      --allow-missing-secrets
+                   Promote even if secrets its tasks declare are not set
+      --build-timeout <s>
+                   How long to wait for the build (default: 1800)
       --json       Print the API's JSON answer
   -h, --help       Show this help
 

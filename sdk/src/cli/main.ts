@@ -12,7 +12,7 @@ import { runsCommand } from "./commands/runs.ts"
 import { schedulesCommand } from "./commands/schedules.ts"
 import { secretsCommand } from "./commands/secrets.ts"
 import { readConfig } from "./config.ts"
-import { deploy } from "./deploy.ts"
+import { BUILD_TIMEOUT_MS, deploy } from "./deploy.ts"
 import { CliError, usageError } from "./errors.ts"
 import { DEPLOY_HELP, DEPLOYMENTS_HELP, MAIN_HELP, PROMOTE_HELP } from "./help.ts"
 import { type Output, processOutput } from "./output.ts"
@@ -74,6 +74,8 @@ export async function runCli(
             help: HELP,
             env: ENV,
             promote: { type: "boolean", short: "p" },
+            "allow-missing-secrets": { type: "boolean" },
+            "build-timeout": { type: "string" },
             dir: { type: "string", short: "d" },
             entry: { type: "string" },
             json: JSON_FLAG,
@@ -92,6 +94,8 @@ export async function runCli(
             entry: args.strings.entry,
             promote: args.booleans.promote === true,
             json: args.booleans.json === true,
+            allowMissingSecrets: args.booleans["allow-missing-secrets"] === true,
+            buildTimeoutMs: buildTimeout(args.strings["build-timeout"], hint),
           },
           out,
         )
@@ -99,7 +103,17 @@ export async function runCli(
       }
       case "promote": {
         const hint = "Run 'helmr promote --help' for usage."
-        const args = parseArgs(rest, { help: HELP, env: ENV, json: JSON_FLAG }, hint)
+        const args = parseArgs(
+          rest,
+          {
+            help: HELP,
+            env: ENV,
+            json: JSON_FLAG,
+            "allow-missing-secrets": { type: "boolean" },
+            "build-timeout": { type: "string" },
+          },
+          hint,
+        )
         if (args.booleans.help) return printed(out, PROMOTE_HELP)
         const [deployment, extra] = args.positionals
         if (!deployment) throw usageError("missing the deployment id to promote", hint)
@@ -108,6 +122,8 @@ export async function runCli(
           deployment,
           env: requireEnv(args.strings.env, hint),
           json: args.booleans.json === true,
+          allowMissingSecrets: args.booleans["allow-missing-secrets"] === true,
+          buildTimeoutMs: buildTimeout(args.strings["build-timeout"], hint),
         }
         await promote(readConfig(env), options, out)
         return 0
@@ -174,4 +190,14 @@ if (import.meta.main) {
   process.on("SIGTERM", () => controller.abort())
   const io = { readStdin: () => readProcessStdin(), signal: controller.signal }
   process.exit(await runCli(process.argv.slice(2), process.env, processOutput(), io))
+}
+
+/** `--build-timeout <seconds>`: how long deploy and promote wait for the build. */
+function buildTimeout(value: string | undefined, hint: string): number {
+  if (value === undefined) return BUILD_TIMEOUT_MS
+  const seconds = Number(value)
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 86_400) {
+    throw usageError("--build-timeout must be a whole number of seconds from 1 to 86400", hint)
+  }
+  return seconds * 1000
 }

@@ -1,14 +1,24 @@
 import { DeploymentList, PromoteDeploymentResponse } from "../contract/deployments.ts"
 import { callApi } from "./api.ts"
+import { buildFailedError, followBuild } from "./build-follow.ts"
 import type { CliConfig } from "./config.ts"
 import { checkEnvironment } from "./environment.ts"
 import { usageError } from "./errors.ts"
 import type { Output } from "./output.ts"
 
-/** `helmr promote <deployment> --env <env>`. */
+/**
+ * `helmr promote <deployment> --env <env>`: waits for the deployment's build (printing its log),
+ * refuses a failed one with the failing step and its output, then promotes.
+ */
 export async function promote(
   config: CliConfig,
-  options: { deployment: string; env: string; json: boolean },
+  options: {
+    deployment: string
+    env: string
+    json: boolean
+    allowMissingSecrets: boolean
+    buildTimeoutMs: number
+  },
   out: Output,
 ): Promise<void> {
   if (!/^dep_[0-9a-z]+$/.test(options.deployment)) {
@@ -18,9 +28,18 @@ export async function promote(
     )
   }
   await checkEnvironment(config, options.env)
+  const build = await followBuild(config, options.deployment, out, {
+    timeoutMs: options.buildTimeoutMs,
+    print: true,
+  })
+  if (build.status === "failed") throw buildFailedError(options.deployment, build)
   const { body } = await callApi(
     config,
-    { method: "POST", path: `/deployments/${options.deployment}/promote` },
+    {
+      method: "POST",
+      path: `/deployments/${options.deployment}/promote`,
+      body: { allowMissingSecrets: options.allowMissingSecrets },
+    },
     PromoteDeploymentResponse,
   )
   if (options.json) out.result(JSON.stringify(body, null, 2))
@@ -77,13 +96,14 @@ export async function listDeployments(
     out.result(`no deployments in ${options.env} yet: run 'helmr deploy --env ${options.env}'`)
     return
   }
-  out.result(["VERSION", "ID", "CURRENT", "CREATED", "TASKS"].join("\t"))
+  out.result(["VERSION", "ID", "CURRENT", "BUILD", "CREATED", "TASKS"].join("\t"))
   for (const d of body.data) {
     out.result(
       [
         String(d.version),
         d.id,
         d.current ? "yes" : "",
+        d.build.status,
         d.createdAt,
         d.tasks.map((t) => t.id).join(","),
       ].join("\t"),

@@ -76,6 +76,33 @@ export const DeploymentTaskSummary = z.object({
 export type DeploymentTaskSummary = z.infer<typeof DeploymentTaskSummary>
 
 /**
+ * Where a deployment's deploy-time build stands. After upload a runner builds the deployment's
+ * images (`pending` → `building` → `ready` | `failed`); promotion needs `ready`. `error` names the
+ * failing image and step and carries the step's output (its last lines).
+ *
+ * @example
+ * ```ts
+ * if (deployment.build.status === "failed") console.error(deployment.build.error?.step)
+ * ```
+ */
+export const DeploymentBuild = z.object({
+  status: z.enum(["pending", "building", "ready", "failed"]),
+  /** Claims of the build so far (a runner that dies mid-build makes another claim it). */
+  attempts: z.number().int().nonnegative(),
+  startedAt: z.iso.datetime().nullable(),
+  finishedAt: z.iso.datetime().nullable(),
+  error: z
+    .object({
+      message: z.string(),
+      image: z.string().optional(),
+      step: z.string().optional(),
+      output: z.string().optional(),
+    })
+    .nullable(),
+})
+export type DeploymentBuild = z.infer<typeof DeploymentBuild>
+
+/**
  * A deployment as lists show it. 201 on create when new, 200 when the same content exists.
  *
  * @example
@@ -97,8 +124,59 @@ export const Deployment = z.object({
   /** Last time it was made current; null if never. */
   promotedAt: z.iso.datetime().nullable(),
   tasks: z.array(DeploymentTaskSummary),
+  build: DeploymentBuild,
+  /** Secrets its tasks declare that its environment does not have (promotion refuses them). */
+  missingSecrets: z.array(z.string()),
 })
 export type Deployment = z.infer<typeof Deployment>
+
+/**
+ * One line of a deployment's build log. `id` orders the lines; pass the last one as `after`.
+ *
+ * @example
+ * ```ts
+ * for (const e of log.events) console.log(e.level === "error" ? `! ${e.message}` : e.message)
+ * ```
+ */
+export const DeploymentBuildEvent = z.object({
+  id: z.string(),
+  attempt: z.number().int(),
+  level: z.enum(["info", "error"]),
+  message: z.string(),
+  data: z.record(z.string(), z.unknown()).nullable(),
+  createdAt: z.iso.datetime(),
+})
+export type DeploymentBuildEvent = z.infer<typeof DeploymentBuildEvent>
+
+/**
+ * `GET /api/v1/deployments/{id}/build?after=<event id>`: the build's state and its log lines after
+ * `after` (at most 500; `next` is the cursor for the following call).
+ *
+ * @example
+ * ```ts
+ * let after = "0"; const page = DeploymentBuildLog.parse(json); after = page.next
+ * ```
+ */
+export const DeploymentBuildLog = z.object({
+  build: DeploymentBuild,
+  events: z.array(DeploymentBuildEvent),
+  next: z.string(),
+})
+export type DeploymentBuildLog = z.infer<typeof DeploymentBuildLog>
+
+/**
+ * `POST /api/v1/deployments/{id}/promote` body (optional). Promotion refuses a deployment whose
+ * tasks declare secrets the environment lacks, unless `allowMissingSecrets` is true.
+ *
+ * @example
+ * ```ts
+ * await fetch(`${url}/api/v1/deployments/${id}/promote`, { method: "POST", headers, body: JSON.stringify({ allowMissingSecrets: true }) })
+ * ```
+ */
+export const PromoteDeploymentBody = z.object({
+  allowMissingSecrets: z.boolean().default(false),
+})
+export type PromoteDeploymentBody = z.infer<typeof PromoteDeploymentBody>
 
 /**
  * `GET /api/v1/deployments/{id}`: with its manifest and files.

@@ -14,6 +14,9 @@ export const ErrorCode = z.enum([
   "unsupported_media_type",
   "rate_limited",
   "declarative_schedule",
+  "build_failed",
+  "build_not_ready",
+  "missing_secrets",
   "internal",
   "unavailable",
 ])

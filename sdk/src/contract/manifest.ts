@@ -97,7 +97,18 @@ export const ImageGraph = z.object({
 export type ImageGraph = z.infer<typeof ImageGraph>
 
 /**
- * A sandbox: its image (by name), workspace, limits and network.
+ * Most pre-started containers one sandbox may ask for (`sandbox(…).warm(n)`); a runner's own cap
+ * (`HELMR_RUNNER_WARM_MAX`) may grant fewer.
+ *
+ * @example
+ * ```ts
+ * if (n > MAX_WARM_SANDBOXES) throw new Error("too many warm sandboxes")
+ * ```
+ */
+export const MAX_WARM_SANDBOXES = 32
+
+/**
+ * A sandbox: its image (by name), workspace, limits, network and warm pool size.
  *
  * @example
  * ```ts
@@ -118,6 +129,8 @@ export const SandboxSpec = z.object({
     })
     .optional(),
   network: z.enum(["bridge", "none"]).default("bridge"),
+  /** Pre-started containers a runner keeps for this sandbox (`sandbox(…).warm(n)`); absent: none. */
+  warm: z.number().int().min(0).max(MAX_WARM_SANDBOXES).optional(),
 })
 export type SandboxSpec = z.infer<typeof SandboxSpec>
 

@@ -12,6 +12,7 @@ import {
   type SerializedError,
   type StartMessage,
   serializeError,
+  WARM_ORPHAN_ENV,
 } from "./protocol.ts"
 import { installRuntimeChannel } from "./rpc.ts"
 import { createRunHost } from "./run-host.ts"
@@ -98,6 +99,8 @@ function failure(name: string, message: string, extra: Partial<SerializedError> 
 }
 
 async function runTask(start: StartMessage, signal: AbortSignal): Promise<SandboxMessage> {
+  // Secrets arrive with the assignment, before any task code (module scope included) runs.
+  if (start.env) Object.assign(process.env, start.env)
   let mod: Record<string, unknown>
   try {
     mod = await import(start.entry)
@@ -170,14 +173,39 @@ function abortReason(message: Extract<RunnerMessage, { type: "abort" }>): DOMExc
   )
 }
 
+/**
+ * The first `start` on stdin; null when stdin ended first. A warm sandbox waits here for its
+ * assignment and gives up when its runner stopped pinging (WARM_ORPHAN_ENV).
+ */
+async function awaitStart(messages: AsyncGenerator<unknown>): Promise<StartMessage | null> {
+  const orphanMs = Number(process.env[WARM_ORPHAN_ENV] ?? 0)
+  let lastHeard = Date.now()
+  const watch =
+    orphanMs > 0
+      ? setInterval(() => {
+          if (Date.now() - lastHeard > orphanMs) process.exit(EXIT_RUNNER_LOST)
+        }, 1_000)
+      : undefined
+  try {
+    for (;;) {
+      const next = await messages.next()
+      if (next.done) return null
+      lastHeard = Date.now()
+      const message = next.value as RunnerMessage
+      if (message.type === "start") return message
+    }
+  } finally {
+    clearInterval(watch)
+  }
+}
+
 async function main(): Promise<void> {
   captureConsole()
   await send({ type: "ready", protocol: PROTOCOL_VERSION, at: Date.now() })
   const controller = new AbortController()
   const messages = readMessages()
-  const first = await messages.next()
-  if (first.done) process.exit(EXIT_RUNNER_LOST)
-  const start = first.value as StartMessage
+  const start = await awaitStart(messages)
+  if (!start) process.exit(EXIT_RUNNER_LOST)
   const channel = installRuntimeChannel((call) => void send(call))
   let lastHeard = Date.now()
   const orphanAfterMs = start.orphanAfterMs

@@ -4,6 +4,8 @@
  *
  * - The runner starts `bun /helmr/runtime.js` with `HELMR_RUNTIME_NONCE` set and keeps the
  *   process's stdin open. It writes JSON lines: first one `start`, later at most one `abort`.
+ *   A warm (pre-started) sandbox may get `ping`s before its `start`; it holds no secret and no
+ *   run identity until `start` brings them.
  *   Closing stdin means the runner is gone: the runtime aborts the task and exits.
  * - The runtime answers on stdout with framed lines: `FRAME_PREFIX + nonce + " " + JSON + "\n"`.
  *   Anything else on stdout or stderr is plain task output (recorded as log lines). The nonce keeps
@@ -50,6 +52,18 @@ export const FRAME_PREFIX = "\u001ehelmr:"
 export const NONCE_ENV = "HELMR_RUNTIME_NONCE"
 
 /**
+ * Environment variable set on a pre-started (warm) sandbox: while no `start` came, the runtime
+ * exits 70 when it heard no `ping` for this many milliseconds (its runner died). A warm sandbox
+ * holds no secret and no run identity: both come with `start`.
+ *
+ * @example
+ * ```ts
+ * const waitMs = Number(process.env[WARM_ORPHAN_ENV] ?? 0)
+ * ```
+ */
+export const WARM_ORPHAN_ENV = "HELMR_RUNTIME_WARM_ORPHAN_MS"
+
+/**
  * Exit code of a runtime whose runner went away (stdin closed) before the task finished.
  *
  * @example
@@ -90,6 +104,11 @@ export interface StartMessage {
   /** Absolute path of the bundle's entry module. */
   entry: string
   payload: unknown
+  /**
+   * Variables set in `process.env` before the bundle is imported: the task's declared secrets.
+   * They travel here, never in the container's environment, so `docker inspect` shows none.
+   */
+  env?: Record<string, string>
   /** The run's metadata as stored (kept across attempts); absent means `{}`. */
   metadata?: Record<string, unknown>
   /**

@@ -10,6 +10,8 @@ export const SCREENSHOTS = new URL("../../../../docs/screenshots/", import.meta.
 export interface AxeViolation {
   page: string
   scheme: string
+  /** The viewport width the page was checked at (1280 or 390). */
+  width: number
   id: string
   impact: string | null
   help: string
@@ -24,11 +26,12 @@ export interface DashboardBrowser {
   violations: AxeViolation[]
   /** Pages captured so far (axe-checked and screenshotted). */
   captured: string[]
-  /** axe-core runs that completed (two per captured page: light and dark). */
+  /** axe-core runs that completed (three per captured page: 1280 px light and dark, 390 px). */
   axeRuns: number
   /**
-   * Checks the current page with axe-core in light and dark schemes and writes screenshots:
-   * `<name>-1280-light.png`, `<name>-1280-dark.png`, `<name>-390-light.png`.
+   * Checks the current page with axe-core at 1280 px in light and dark schemes and at 390 px
+   * (a phone, light), and writes screenshots: `<name>-1280-light.png`, `<name>-1280-dark.png`,
+   * `<name>-390-light.png`.
    */
   capture(name: string): Promise<void>
   close(): Promise<void>
@@ -57,7 +60,7 @@ export async function launchDashboardBrowser(): Promise<DashboardBrowser> {
   const captured: string[] = []
   const state = { axeRuns: 0 }
 
-  const axe = async (name: string, scheme: string) => {
+  const axe = async (name: string, scheme: string, width: number) => {
     await page.addScriptTag({ content: axeSource })
     const result = (await page.evaluate(async () => {
       const run = (globalThis as unknown as { axe: { run(o: unknown): Promise<unknown> } }).axe
@@ -77,6 +80,7 @@ export async function launchDashboardBrowser(): Promise<DashboardBrowser> {
       violations.push({
         page: name,
         scheme,
+        width,
         id: v.id,
         impact: v.impact,
         help: v.help,
@@ -97,13 +101,14 @@ export async function launchDashboardBrowser(): Promise<DashboardBrowser> {
     async capture(name) {
       captured.push(name)
       await page.emulateMedia({ colorScheme: "light" })
-      await axe(name, "light")
+      await axe(name, "light", 1280)
       await page.screenshot({ path: `${SCREENSHOTS}${name}-1280-light.png`, fullPage: true })
       await page.emulateMedia({ colorScheme: "dark" })
-      await axe(name, "dark")
+      await axe(name, "dark", 1280)
       await page.screenshot({ path: `${SCREENSHOTS}${name}-1280-dark.png`, fullPage: true })
       await page.emulateMedia({ colorScheme: "light" })
       await page.setViewportSize({ width: 390, height: 844 })
+      await axe(name, "light", 390)
       await page.screenshot({ path: `${SCREENSHOTS}${name}-390-light.png`, fullPage: true })
       await page.setViewportSize({ width: 1280, height: 900 })
     },

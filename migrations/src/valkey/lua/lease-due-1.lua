@@ -1,4 +1,5 @@
--- Leases due members of a sorted set scored by due time (the run queue, the timers set).
+-- Leases due members of a sorted set scored by due time (the timers set; the run queue uses
+-- lease-runs-1.lua, which also returns the next due time).
 -- KEYS[1] the zset
 -- ARGV[1] now (epoch ms), ARGV[2] lease length (ms), ARGV[3] most members to lease
 -- Returns the members leased: their score becomes the lease deadline (now + lease), so the

@@ -1,7 +1,8 @@
 -- Wakes parked runs of a gate, oldest first: each is moved to the front of the run queue. A parked
 -- run no longer in the run queue (canceled, expired) is dropped and does not use up a wake-up.
+-- Every runner waiting on the queue is told (the wake channel), not only the one that freed the slot.
 -- KEYS[1] the run queue zset, KEYS[2] the gate's parked zset
--- ARGV[1] now (epoch ms), ARGV[2] how many to wake
+-- ARGV[1] now (epoch ms), ARGV[2] how many to wake, ARGV[3] the run queue's wake channel
 -- Returns the run ids woken.
 local woken = {}
 while #woken < tonumber(ARGV[2]) do
@@ -12,4 +13,5 @@ while #woken < tonumber(ARGV[2]) do
     woken[#woken + 1] = top[1]
   end
 end
+if #woken > 0 then redis.call('PUBLISH', ARGV[3], ARGV[1]) end
 return woken

@@ -34,6 +34,7 @@ export async function devCommand(argv: string[], ctx: CliContext): Promise<numbe
   const inv = parseCommand("dev", argv, {
     dir: { type: "string", short: "d" },
     entry: { type: "string" },
+    "allow-missing-secrets": { type: "boolean" },
   })
   if (inv.args.booleans.help) {
     ctx.out.result(DEV_HELP.trimEnd())
@@ -45,7 +46,13 @@ export async function devCommand(argv: string[], ctx: CliContext): Promise<numbe
   const config = readConfig(ctx.env)
   return dev(
     config,
-    { env, dir: inv.args.strings.dir, entry: inv.args.strings.entry, json: inv.json },
+    {
+      env,
+      dir: inv.args.strings.dir,
+      entry: inv.args.strings.entry,
+      json: inv.json,
+      allowMissingSecrets: inv.args.booleans["allow-missing-secrets"] === true,
+    },
     ctx,
   )
 }

@@ -15,6 +15,8 @@ export interface DevOptions {
   dir: string | undefined
   entry: string | undefined
   json: boolean
+  /** Promote even if the tasks declare secrets the environment lacks. */
+  allowMissingSecrets?: boolean
   /** Quiet time after a change before redeploying (ms). */
   debounceMs?: number
   /** How often new runs are looked for (ms). */
@@ -58,7 +60,14 @@ export async function dev(
       const started = performance.now()
       const result = await deploy(
         config,
-        { env: options.env, dir: project.dir, entry: options.entry, promote: true, json: true },
+        {
+          env: options.env,
+          dir: project.dir,
+          entry: options.entry,
+          promote: true,
+          json: true,
+          allowMissingSecrets: options.allowMissingSecrets === true,
+        },
         deployOut,
       )
       const ms = Math.round(performance.now() - started)

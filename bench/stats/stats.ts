@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs"
 
-/** Percentiles and the lines the benchmark prints. */
+/** Percentiles and the load line every benchmark prints: one home, imported as `@helmr/bench-stats`. */
 
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN

@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import type { Sql } from "@helmr/migrations/db"
+import { waitForRun } from "../src/testing/deployments.ts"
+import { basicBundle, basicManifest } from "../src/testing/fixtures.ts"
+import { type RunnerHarness, startRunnerHarness } from "../src/testing/harness.ts"
+
+// Push pickup: with the safety recheck and the sweep ten minutes apart, an idle runner only
+// leases what it is woken for (the enqueue's wake-up, or the queue's next due time).
+
+let h: RunnerHarness
+let deploymentId: string
+
+beforeAll(async () => {
+  h = await startRunnerHarness("pickuppush", {
+    HELMR_SANDBOX_DRIVER: "local",
+    HELMR_RUNNER_RECHECK_MS: "600000",
+    HELMR_RUNNER_SWEEP_MS: "600000",
+  })
+  deploymentId = await h.deploy({ bundle: await basicBundle(), manifest: basicManifest() })
+  // Idle: the loop finished its first look and sleeps.
+  await Bun.sleep(500)
+}, 60_000)
+afterAll(() => h?.stop(), 60_000)
+
+/** queued → starting, from the two transition events' commit times. */
+async function pickupMs(sql: Sql, runId: string): Promise<number> {
+  const [row] = await sql<{ ms: number }[]>`
+    select extract(epoch from (s.created_at - q.created_at)) * 1000 as ms
+    from run_events q join run_events s on s.run_id = q.run_id
+    where q.run_id = ${runId} and q.type = 'transition' and q.data->>'to' = 'queued'
+      and s.type = 'transition' and s.data->>'to' = 'starting'`
+  return Number(row?.ms)
+}
+
+describe("push pickup", () => {
+  test("a run triggered on an idle runner starts without waiting for a poll", async () => {
+    const picked: number[] = []
+    for (let i = 0; i < 3; i++) {
+      await Bun.sleep(300)
+      const run = await h.trigger({ deploymentId, taskId: "hello", payload: { name: `p${i}` } })
+      const done = await waitForRun(h.db.sql, run.id, ["succeeded", "failed"], 20_000)
+      expect(done.status).toBe("succeeded")
+      picked.push(await pickupMs(h.db.sql, run.id))
+    }
+    // Far below the 10-minute recheck; generous for a loaded 2-core machine.
+    for (const ms of picked) expect(ms).toBeLessThan(1_000)
+  }, 60_000)
+
+  test("a delayed run starts at its time, not at the recheck", async () => {
+    const availableAt = new Date(Date.now() + 1_500)
+    const run = await h.trigger({
+      deploymentId,
+      taskId: "hello",
+      payload: { name: "later" },
+      availableAt,
+    })
+    const done = await waitForRun(h.db.sql, run.id, ["succeeded", "failed"], 20_000)
+    expect(done.status).toBe("succeeded")
+    const [started] = await h.db.sql<{ at: Date }[]>`
+      select created_at as at from run_events
+      where run_id = ${run.id} and type = 'transition' and data->>'to' = 'starting'`
+    const late = (started?.at.getTime() ?? 0) - availableAt.getTime()
+    expect(late).toBeGreaterThanOrEqual(-5)
+    expect(late).toBeLessThan(1_000)
+  }, 60_000)
+
+  test("a run put in the queue while the runner is busy is taken when a slot frees", async () => {
+    const runs = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        h.trigger({ deploymentId, taskId: "hello", payload: { name: `b${i}` } }),
+      ),
+    )
+    // 6 runs on 4 slots: the last two start when a slot frees (the recheck is 10 minutes away).
+    for (const run of runs) {
+      const done = await waitForRun(h.db.sql, run.id, ["succeeded", "failed"], 20_000)
+      expect(done.status).toBe("succeeded")
+    }
+  }, 60_000)
+})
