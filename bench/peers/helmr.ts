@@ -21,7 +21,7 @@ import type { Sizes } from "./run-peer.ts"
 
 /**
  * Helmr in the same scenarios, to the moment the bench/schedules consumer (the runner's own
- * queue and claim code, 100 at once, idle poll 50 ms like the runner) holds a run's lease:
+ * queue, wake-up and claim code, 100 at once, like the runner) holds a run's lease:
  *  - delayed runs: the burst as the peers do it, runs created with `availableAt` = the due
  *    instant and enqueued (what a trigger with `delay` writes);
  *  - schedules: the burst as schedule instances all due at one instant, and the every-minute
@@ -29,7 +29,7 @@ import type { Sizes } from "./run-peer.ts"
  */
 
 const DISPATCHERS = 2
-const SETTINGS = "runner defaults (claim 100 at once, idle poll 50 ms)"
+const SETTINGS = "runner defaults (push pickup, batched claims, 100 at once)"
 
 interface Ctx {
   db: TestDatabase
