@@ -11,6 +11,7 @@ import {
   replayLogs,
 } from "./docker-attach.ts"
 import type { SandboxDriver } from "./driver.ts"
+import { createEngineHealth, EngineUnavailableError } from "./engine-health.ts"
 import { type SandboxPolicy, sandboxCreateOptions, workspaceVolumeName } from "./policy.ts"
 
 /**
@@ -33,41 +34,54 @@ export function createDockerDriver(options: DockerDriverOptions): SandboxDriver 
   const { docker } = options
   const labels = { ...options.labels, "helmr.owner": options.ownerId }
   const policy: SandboxPolicy = { ...options, labels }
+  const health = createEngineHealth(() => docker.ping())
+  const answered = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work()
+    } catch (error) {
+      throw health.failed(error) ? new EngineUnavailableError(error) : error
+    }
+  }
+
+  const startSandbox: SandboxDriver["start"] = async (launch, onLine) => {
+    const volume = workspaceVolumeName(launch.sessionId)
+    await docker.createVolume({
+      Name: volume,
+      Labels: { ...labels, "helmr.kind": "workspace", "helmr.session": launch.sessionId },
+    })
+    const create = sandboxCreateOptions(launch, policy)
+    if (create.name)
+      await ignoring([404], () => docker.getContainer(create.name ?? "").remove({ force: true }))
+    const container = await docker.createContainer(create)
+    let attached: AttachedStream
+    try {
+      attached = await attachStream(container, onLine)
+    } catch (error) {
+      await ignoring([404], () => container.remove({ force: true, v: true }))
+      throw error
+    }
+    try {
+      await container.start()
+    } catch (error) {
+      attached.stream.destroy()
+      await ignoring([404], () => container.remove({ force: true, v: true }))
+      throw error
+    }
+    return attachedSandbox(container, attached, launch.workspace)
+  }
 
   return {
     kind: "docker",
 
-    async prepare(request, progress) {
-      const image = await options.builder.ensureSandboxImage(request, progress)
-      return { ref: image.tag, entry: `/helmr/app/${bundleEntryPath(request.bundle.entry)}` }
-    },
+    ready: () => health.ready(),
 
-    async start(launch, onLine) {
-      const volume = workspaceVolumeName(launch.sessionId)
-      await docker.createVolume({
-        Name: volume,
-        Labels: { ...labels, "helmr.kind": "workspace", "helmr.session": launch.sessionId },
-      })
-      const create = sandboxCreateOptions(launch, policy)
-      if (create.name)
-        await ignoring([404], () => docker.getContainer(create.name ?? "").remove({ force: true }))
-      const container = await docker.createContainer(create)
-      let attached: AttachedStream
-      try {
-        attached = await attachStream(container, onLine)
-      } catch (error) {
-        await ignoring([404], () => container.remove({ force: true, v: true }))
-        throw error
-      }
-      try {
-        await container.start()
-      } catch (error) {
-        attached.stream.destroy()
-        await ignoring([404], () => container.remove({ force: true, v: true }))
-        throw error
-      }
-      return attachedSandbox(container, attached, launch.workspace)
-    },
+    prepare: (request, progress) =>
+      answered(async () => {
+        const image = await options.builder.ensureSandboxImage(request, progress)
+        return { ref: image.tag, entry: `/helmr/app/${bundleEntryPath(request.bundle.entry)}` }
+      }),
+
+    start: (launch, onLine) => answered(() => startSandbox(launch, onLine)),
 
     async listSandboxes() {
       const containers = await docker.listContainers({
