@@ -82,12 +82,20 @@ export function attachedSandbox(
     // Output may still be in flight when wait returns; give the stream a moment to drain.
     await Promise.race([ended, Bun.sleep(2_000)])
     for (const name of ["stdout", "stderr"] as OutputStream[]) splitters[name].end()
-    const info = await container.inspect()
+    // Already removed (the attempt ended on an error and removed it, or a sweep did): the wait's
+    // status code is all there is to know.
+    const info = await container.inspect().catch((error: unknown) => {
+      if (httpStatus(error) === 404) return null
+      throw error
+    })
     return {
-      exitCode: result.StatusCode ?? info.State.ExitCode ?? null,
-      oomKilled: info.State.OOMKilled === true,
+      exitCode: result.StatusCode ?? info?.State.ExitCode ?? null,
+      oomKilled: info?.State.OOMKilled === true,
     }
   })()
+  // Nobody awaits `exited` when the attempt ended before supervising the sandbox (a failed
+  // write after the start): its rejection must not be unhandled, which would end the runner.
+  exited.catch(() => {})
   return {
     id: container.id,
     workspace,
