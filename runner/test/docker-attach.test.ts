@@ -53,4 +53,25 @@ describe("attached sandbox", () => {
     await expect(sandbox.exited).rejects.toMatchObject({ statusCode: 404 })
     expect(await docker.listContainers({ all: true, filters: { label: [label] } })).toEqual([])
   }, 60_000)
+
+  test("its attach stream gone and the container still up: killed after the grace, the attempt ends", async () => {
+    const { container, attached } = await started()
+    const sandbox = attachedSandbox(container, attached, "/workspace", { streamLostGraceMs: 1_000 })
+    // As when the engine restarts under a running sandbox: the channel breaks, no end is reported.
+    attached.stream.destroy()
+    const exit = await sandbox.exited
+    expect(exit).toEqual({ exitCode: null, oomKilled: false })
+    expect((await container.inspect()).State.Running).toBe(false)
+    await container.remove({ force: true })
+  }, 60_000)
+
+  test("detached (left for the next runner process): never counted as lost", async () => {
+    const { container, attached } = await started()
+    const sandbox = attachedSandbox(container, attached, "/workspace", { streamLostGraceMs: 500 })
+    sandbox.detach()
+    const settled = await Promise.race([sandbox.exited.then(() => "ended"), Bun.sleep(2_000)])
+    expect(settled).toBeUndefined()
+    expect((await container.inspect()).State.Running).toBe(true)
+    await container.remove({ force: true })
+  }, 60_000)
 })
