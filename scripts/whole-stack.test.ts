@@ -36,6 +36,8 @@ import { explainUnsucceeded, type FaultWindow, type RunTrail } from "./whole-sta
 const FULL = process.env.HELMR_WHOLE_STACK_FULL === "1"
 const ROUNDS = FULL ? 20 : 4
 const SCHEDULES = FULL ? 200 : 10
+// Full size queues 200 sandboxes a minute: a probe waits behind that backlog on a small machine.
+const RECOVERY_LIMIT_MS = FULL ? 600_000 : 180_000
 const ROOT = join(import.meta.dir, "..")
 const tag = randomBytes(3).toString("hex")
 const logDir = mkdtempSync(join(tmpdir(), "helmr-whole-stack-"))
@@ -120,7 +122,9 @@ async function recovered(label: string, since: number): Promise<number> {
     )
     if (row[0]?.status === "succeeded") return Date.now() - since
     if (crashes.length > 0) throw new Error(`${label}: ${crashes.join("; ")}`)
-    if (Date.now() - since > 180_000) throw new Error(`${label}: no run succeeded in 180 s`)
+    if (Date.now() - since > RECOVERY_LIMIT_MS) {
+      throw new Error(`${label}: no run succeeded in ${RECOVERY_LIMIT_MS / 1000} s`)
+    }
     await Bun.sleep(100)
   }
 }
@@ -153,7 +157,9 @@ beforeAll(async () => {
     HELMR_RUNNER_PORT: String(freePort()),
     HELMR_RUNNER_ID: `ws-${tag}`,
     HELMR_RUNNER_ROOT: join(logDir, "runner"),
-    HELMR_RUNNER_CONCURRENCY: "6",
+    // 200 every-minute schedules are 200 sandboxes a minute on top of the triggers: at 6 slots
+    // the runner falls behind on this 2-core machine and recovery would measure the backlog.
+    HELMR_RUNNER_CONCURRENCY: FULL ? "24" : "6",
     HELMR_RUNNER_LEASE_MS: "4000",
     HELMR_RUNNER_SWEEP_MS: "1000",
     HELMR_RETRY_BASE_MS: "200",
@@ -203,9 +209,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const service of procs.keys()) await kill9(service)
-  await engine?.stop({ wipe: true })
-  await vk?.stop()
-  await pg?.destroy()
+  // Each one goes even if another could not (a private Postgres left behind is a leak).
+  const steps = [() => engine?.stop({ wipe: true }), () => vk?.stop(), () => pg?.destroy()]
+  for (const step of steps) await step()?.catch((error: unknown) => console.error(error))
 }, 120_000)
 
 describe("the whole stack under faults", () => {
@@ -304,7 +310,7 @@ describe("the whole stack under faults", () => {
     for (const row of rows) expect(triggered.get(row.idempotencyKey)?.id).toBe(row.id)
 
     // 0 stuck: every run ends (scheduled and waiting ones included), within a bounded time.
-    const deadline = Date.now() + 120_000
+    const deadline = Date.now() + (FULL ? 600_000 : 120_000)
     let open: { id: string; status: string }[] = []
     do {
       open = await pg.sql<{ id: string; status: string }[]>`
