@@ -15,6 +15,9 @@ const project = `helmrci${randomBytes(3).toString("hex")}`
 let port = 0
 let apiKey = ""
 let stagingKey = ""
+let bootstrapOutput = ""
+let setupProject = ""
+let operator = ""
 const env: Record<string, string> = {}
 
 async function sh(cmd: string[], extra: Record<string, string> = {}, timeoutMs = 600_000) {
@@ -120,22 +123,34 @@ beforeAll(async () => {
   await compose("build")
   await compose("up", "-d")
   await waitHealthy()
-  const boot = JSON.parse(
-    await compose(
-      "run",
-      "--rm",
-      "-T",
-      "migrate",
-      "bun",
-      "migrations/src/cli.ts",
-      "bootstrap",
-      "--project",
-      "ci",
-      "--json",
-    ),
-  ) as { environments: { slug: string; apiKey: string }[] }
-  apiKey = boot.environments.find((e) => e.slug === "dev")?.apiKey ?? ""
-  stagingKey = boot.environments.find((e) => e.slug === "staging")?.apiKey ?? ""
+  // The operators' setup exactly as docs/self-hosting.md documents it (docker-compose for
+  // `docker compose`, our project name for `helmr`, -T: no terminal here).
+  const doc = await Bun.file(join(ROOT, "docs/self-hosting.md")).text()
+  const documented = /^\$ docker compose -p helmr run --rm (migrate bun .* bootstrap .*)$/m.exec(
+    doc,
+  )?.[1]
+  if (!documented) throw new Error("docs/self-hosting.md documents no bootstrap command")
+  const args = documented.split(" ")
+  setupProject = args[args.indexOf("--project") + 1] ?? ""
+  operator = args[args.indexOf("--operator") + 1] ?? ""
+  expect({ setupProject, operator }).toEqual({
+    setupProject: expect.stringMatching(/^[a-z]/),
+    operator: expect.stringContaining("@"),
+  })
+  bootstrapOutput = await compose("run", "--rm", "-T", ...args)
+  const shown = bootstrapOutput
+    .replace(/(hk_[a-z]+_\w{4})\S*/g, "$1…")
+    .replace(/(password: \S{4})\S*/, "$1…")
+  console.log(`compose: ${documented}\n${shown}`)
+  const keyOf = (slug: string) =>
+    new RegExp(`^  ${slug} +env_\\w+ +(hk_${slug}_\\S+)$`, "m").exec(bootstrapOutput)?.[1] ?? ""
+  apiKey = keyOf("dev")
+  stagingKey = keyOf("staging")
+  expect({ dev: apiKey, staging: stagingKey, prod: keyOf("prod") }).toEqual({
+    dev: expect.stringMatching(/^hk_dev_/),
+    staging: expect.stringMatching(/^hk_staging_/),
+    prod: expect.stringMatching(/^hk_prod_/),
+  })
   for (const name of ["OPENAI_API_KEY", "API_TOKEN"]) {
     const res = await api(`/secrets/${name}`, {
       method: "PUT",
@@ -168,6 +183,40 @@ afterAll(async () => {
 }, 300_000)
 
 describe("compose", () => {
+  test("the setup command's operator signs in to the dashboard", async () => {
+    const password = /^ {2}password: (\S+) /m.exec(bootstrapOutput)?.[1] ?? ""
+    expect(bootstrapOutput).toContain(`operator ${operator} created; member of dev, staging, prod`)
+    expect(password.length).toBeGreaterThanOrEqual(12)
+    const base = `http://127.0.0.1:${port}`
+    const cookies = new Map<string, string>()
+    const request = async (path: string, init: RequestInit = {}) => {
+      const headers = new Headers(init.headers)
+      headers.set("cookie", [...cookies].map(([k, v]) => `${k}=${v}`).join("; "))
+      const res = await fetch(`${base}${path}`, { ...init, headers, redirect: "manual" })
+      for (const cookie of res.headers.getSetCookie()) {
+        const [pair = ""] = cookie.split(";")
+        const [name = "", value = ""] = pair.split("=")
+        if (/Max-Age=0/i.test(cookie)) cookies.delete(name)
+        else cookies.set(name, value)
+      }
+      return res
+    }
+    const form = await (await request("/sign-in")).text()
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(form)?.[1] ?? ""
+    const signedIn = await request("/sign-in", {
+      method: "POST",
+      body: new URLSearchParams({ _csrf: csrf, email: operator, password, next: "/" }),
+    })
+    expect(signedIn.status).toBe(303)
+    expect(cookies.get("helmr_session")).toBeTruthy()
+    // Signed in, the dashboard shows the project's environments instead of the sign-in form.
+    const home = await request(`/p/${setupProject}/dev/runs`)
+    expect(home.status).toBe(200)
+    const page = await home.text()
+    expect(page).not.toContain('action="/sign-in"')
+    expect(page).toContain(operator)
+  }, 60_000)
+
   test("deploy examples/ from the host and run review-pr end to end", async () => {
     const dir = join(ROOT, ".helmr", `compose-examples-${project}`)
     mkdirSync(dir, { recursive: true })

@@ -4,10 +4,11 @@ import type { RunRow } from "@helmr/migrations/rows"
 import { publishRunMessage } from "@helmr/migrations/valkey"
 import { NONCE_ENV, PROTOCOL_VERSION } from "@helmr/sdk/runtime/protocol"
 import type { PreparedCode, Sandbox, SandboxRecord } from "../sandbox/driver.ts"
+import { EngineUnavailableError } from "../sandbox/engine-health.ts"
 import { outcomeOf, setupOutcome } from "./attempt-report.ts"
 import { type AttemptSession, createAttemptSession } from "./attempt-session.ts"
 import type { RunnerDeps } from "./deps.ts"
-import { finishAttempt } from "./finish.ts"
+import { finishAttempt, type RequeueReason } from "./finish.ts"
 import type { AttemptOutcome } from "./outcome.ts"
 import type { Slot } from "./parking.ts"
 import { loadRunPlan, type RunPlan, RunSetupError, resolveSecrets } from "./run-plan.ts"
@@ -30,6 +31,7 @@ export async function runAttempt(
   const session = createAttemptSession(deps, run, stop, slot)
   const { state, events, log } = session
   let outcome: AttemptOutcome | null = null
+  let requeue: RequeueReason | null = null
   let memory = ""
   try {
     const [plan, fresh] = await Promise.all([
@@ -139,11 +141,13 @@ export async function runAttempt(
       error instanceof AbortedBeforeStart
         ? outcomeOf(state, { result: null, exit: { exitCode: null, oomKilled: false }, memory })
         : setupOutcome(error)
+    // The engine gave no answer before the task ran: not the task's doing, no attempt used.
+    if (error instanceof EngineUnavailableError) requeue = "engine unavailable"
     if (!(error instanceof AbortedBeforeStart) && !(error instanceof RunSetupError)) {
       log.warn({ err: error }, "attempt failed before the task ran")
     }
   }
-  await endAttempt(deps, run, session, outcome)
+  await endAttempt(deps, run, session, outcome, requeue)
 }
 
 /**
@@ -241,6 +245,7 @@ async function endAttempt(
   run: RunRow,
   session: AttemptSession,
   outcome: AttemptOutcome | null,
+  requeue: RequeueReason | null = null,
 ): Promise<void> {
   const { state, events, log } = session
   const detached = outcome === null
@@ -250,10 +255,10 @@ async function endAttempt(
     await session.durable.flush()
     if (state.lost) return void deps.metrics.finished.inc({ status: "lost" })
     if (detached) return
-    const interrupted = state.abort?.kind === "interrupted"
-    await finishAttempt(deps, run, outcome, events, interrupted)
+    const reason = state.abort?.kind === "interrupted" ? "runner shutdown" : requeue
+    await finishAttempt(deps, run, outcome, events, reason)
     deps.metrics.finished.inc({
-      status: interrupted && outcome.status !== "succeeded" ? "interrupted" : outcome.status,
+      status: reason && outcome.status !== "succeeded" ? "interrupted" : outcome.status,
     })
   } finally {
     await events.close()

@@ -9,8 +9,15 @@ import type { EventLog } from "./event-log.ts"
 import { type AttemptOutcome, retryDelayMs, runRetryPolicy, shouldRetry } from "./outcome.ts"
 
 /**
+ * Why an attempt goes back to the queue without using up an attempt: its runner shut down, or its
+ * container engine gave no answer before the task ran.
+ */
+export type RequeueReason = "runner shutdown" | "engine unavailable"
+
+/**
  * Ends an attempt: either back to `queued` with a backoff (a retryable failure with attempts
- * left, or a runner shutdown, which does not use up an attempt), or the final status. Guarded by
+ * left), back to `queued` at once without using up an attempt (a `RequeueReason`), or the final
+ * status. Guarded by
  * runner and attempt, so a runner that lost the run changes nothing. Either way the run's
  * concurrency slot is free: a run parked behind it is woken.
  */
@@ -19,7 +26,7 @@ export async function finishAttempt(
   run: RunRow,
   outcome: AttemptOutcome,
   events: EventLog,
-  interrupted: boolean,
+  requeue: RequeueReason | null,
 ): Promise<void> {
   const guard = { runnerId: deps.runnerId, attempt: run.attempt }
   // A task may end while a wait it started is still pending (it stopped awaiting it): the run is
@@ -27,14 +34,18 @@ export async function finishAttempt(
   const from = (to: RunStatus) =>
     (["starting", "running", "waiting"] as const).filter((s) => canTransitionRun(s, to))
   const brief = outcome.error ? { name: outcome.error.name, message: outcome.error.message } : null
-  if (interrupted && outcome.status !== "succeeded") {
+  if (requeue && outcome.status !== "succeeded") {
     const requeued = await transitionRun(
       deps.sql,
       run.id,
       from("queued"),
       "queued",
       { runnerId: null, leaseExpiresAt: null, attempt: run.attempt - 1, availableAt: new Date() },
-      { reason: "runner shutdown", attempt: run.attempt },
+      {
+        reason: requeue,
+        attempt: run.attempt,
+        ...(requeue === "engine unavailable" ? { error: brief } : {}),
+      },
       guard,
     )
     if (requeued) await enqueueRun(deps.valkey, deps.keys, run.id)

@@ -70,8 +70,15 @@ export async function recoverOwnRuns(deps: RunnerDeps): Promise<number> {
   return recovered
 }
 
-/** Finds runs whose lease lapsed even if their queue entry is gone (Valkey lost it). */
-export async function sweepStaleRuns(deps: RunnerDeps, limit = 100): Promise<number> {
+/**
+ * Finds runs whose lease lapsed even if their queue entry is gone (Valkey lost it). `live`: runs
+ * with an attempt in this very process, which are not lost whatever their lease says.
+ */
+export async function sweepStaleRuns(
+  deps: RunnerDeps,
+  live: ReadonlySet<string> = new Set(),
+  limit = 100,
+): Promise<number> {
   const runs = await deps.sql<RunRow[]>`
     select * from runs
     where status in ('starting', 'running') and lease_expires_at < now()
@@ -79,6 +86,7 @@ export async function sweepStaleRuns(deps: RunnerDeps, limit = 100): Promise<num
     limit ${limit}`
   let recovered = 0
   for (const run of runs) {
+    if (run.runnerId === deps.runnerId && live.has(run.id)) continue
     if (await recoverStaleRun(deps, run, "lease expired")) recovered += 1
   }
   return recovered

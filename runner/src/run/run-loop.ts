@@ -129,6 +129,7 @@ export function startRunLoop(
     // Started only now: removeOrphans above clears the warm sandboxes of a previous process.
     const warm = deps.warm?.run(signal)
     let lastSweep = 0
+    let engineWasUp = true
     while (!signal.aborted) {
       let leased: string[] = []
       // When the next run in the queue comes due (push mode sleeps until then at most).
@@ -141,7 +142,15 @@ export function startRunLoop(
           if (!active.has(runId)) launchResume(runId)
         }
         const free = options.concurrency - active.size
-        if (free > 0) {
+        // While the engine does not answer, runs stay queued (for another runner, or for later)
+        // rather than each failing its attempts here.
+        const engineUp = free > 0 && (await deps.driver.ready())
+        if (free > 0 && engineUp !== engineWasUp) {
+          engineWasUp = engineUp
+          if (engineUp) log.info("the container engine answers again: taking runs")
+          else log.warn("the container engine does not answer: taking no runs until it does")
+        }
+        if (engineUp) {
           const batch = await leaseRunBatch(deps.valkey, deps.keys, {
             leaseMs: deps.leaseMs,
             limit: free,
@@ -152,7 +161,9 @@ export function startRunLoop(
         launch(leased.filter((runId) => !active.has(runId)))
         if (Date.now() - lastSweep > options.sweepMs) {
           lastSweep = Date.now()
-          const swept = await sweepStaleRuns(deps)
+          // Runs this process is still running are alive whatever their lease says (a Postgres
+          // outage longer than the lease stopped the heartbeat): their next beat renews it.
+          const swept = await sweepStaleRuns(deps, new Set(active.keys()))
           if (swept > 0) log.info({ swept }, "recovered runs whose runner stopped")
           const sandboxes = await sweepSandboxes(deps)
           if (sandboxes > 0) log.info({ sandboxes }, "removed sandboxes of attempts that ended")

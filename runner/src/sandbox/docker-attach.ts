@@ -57,12 +57,17 @@ export async function attachStream(
   return { stream, splitters, ended }
 }
 
+/** How long a container may outlive its attach stream before it counts as lost. */
+const STREAM_LOST_GRACE_MS = 15_000
+
 /** The Sandbox of an attached, started container. */
 export function attachedSandbox(
   container: Docker.Container,
   attached: AttachedStream,
   workspace: string,
+  options: { streamLostGraceMs?: number } = {},
 ): Sandbox {
+  const streamLostGraceMs = options.streamLostGraceMs ?? STREAM_LOST_GRACE_MS
   const { stream, splitters, ended } = attached
   let detach = () => {}
   const detached = new Promise<void>((resolve) => {
@@ -73,16 +78,41 @@ export function attachedSandbox(
   const exited = (async (): Promise<SandboxExit> => {
     // Asked after start: `not-running` then means this run's exit, even if it came first.
     let result: { StatusCode?: number }
+    // The attach stream is the runner's only channel to the task: once it ended, a container
+    // that does not end too is out of reach (its engine restarted under it, and a restarted
+    // engine may never report its end). Past the grace it is killed and the attempt ends.
+    let lost: ReturnType<typeof setTimeout> | undefined
+    let settled = false
+    const unreachable = ended.then(
+      () =>
+        new Promise<"lost">((resolve) => {
+          if (!settled) lost = setTimeout(() => resolve("lost"), streamLostGraceMs)
+        }),
+    )
     try {
-      result = (await container.wait({ abortSignal: waiting.signal })) as { StatusCode?: number }
+      const outcome = await Promise.race([
+        container.wait({ abortSignal: waiting.signal }) as Promise<{ StatusCode?: number }>,
+        unreachable,
+      ])
+      if (outcome === "lost") {
+        if (waiting.signal.aborted) return new Promise<SandboxExit>(() => {})
+        waiting.abort()
+        await ignoring([404, 409], () => container.kill({ signal: "SIGKILL" })).catch(() => {})
+        return { exitCode: null, oomKilled: false }
+      }
+      result = outcome
     } catch (error) {
       if (waiting.signal.aborted) return new Promise<SandboxExit>(() => {})
       throw error
+    } finally {
+      settled = true
+      clearTimeout(lost)
     }
     // Output may still be in flight when wait returns; give the stream a moment to drain.
     await Promise.race([ended, Bun.sleep(2_000)])
     for (const name of ["stdout", "stderr"] as OutputStream[]) splitters[name].end()
-    // Removed meanwhile (a warm sandbox drained from its pool): the wait's code is all there is.
+    // Already removed (the attempt ended on an error and removed it, a sweep did, or a warm
+    // sandbox was drained from its pool): the wait's status code is all there is to know.
     const info = await container.inspect().catch((error: unknown) => {
       if (httpStatus(error) === 404) return null
       throw error
@@ -92,6 +122,9 @@ export function attachedSandbox(
       oomKilled: info?.State.OOMKilled === true,
     }
   })()
+  // Nobody awaits `exited` when the attempt ended before supervising the sandbox (a failed
+  // write after the start): its rejection must not be unhandled, which would end the runner.
+  exited.catch(() => {})
   return {
     id: container.id,
     workspace,

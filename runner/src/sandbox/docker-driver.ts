@@ -16,6 +16,7 @@ import {
   startWarmContainer,
 } from "./docker-warm.ts"
 import type { SandboxDriver } from "./driver.ts"
+import { createEngineHealth, EngineUnavailableError } from "./engine-health.ts"
 import {
   parseAssignedWarmName,
   type SandboxPolicy,
@@ -43,40 +44,54 @@ export function createDockerDriver(options: DockerDriverOptions): SandboxDriver 
   const { docker } = options
   const labels = { ...options.labels, "helmr.owner": options.ownerId }
   const policy: SandboxPolicy = { ...options, labels }
+  const health = createEngineHealth(() => docker.ping())
+  /** An engine that stopped answering is reported as such (EngineUnavailableError). */
+  const answered = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work()
+    } catch (error) {
+      throw health.failed(error) ? new EngineUnavailableError(error) : error
+    }
+  }
+
+  const startSandbox: SandboxDriver["start"] = async (launch, onLine) => {
+    const create = sandboxCreateOptions(launch, policy)
+    // A container of the same attempt is only left by a crash: removed when the name is taken
+    // (409), not looked for on every start (one round trip less).
+    const container = await docker.createContainer(create).catch(async (error: unknown) => {
+      if (httpStatus(error) !== 409 || !create.name) throw error
+      await ignoring([404], () => docker.getContainer(create.name ?? "").remove({ force: true }))
+      return docker.createContainer(create)
+    })
+    let attached: AttachedStream
+    try {
+      attached = await attachStream(container, onLine)
+    } catch (error) {
+      await ignoring([404], () => container.remove({ force: true, v: true }))
+      throw error
+    }
+    try {
+      await container.start()
+    } catch (error) {
+      attached.stream.destroy()
+      await ignoring([404], () => container.remove({ force: true, v: true }))
+      throw error
+    }
+    return attachedSandbox(container, attached, launch.workspace)
+  }
 
   return {
     kind: "docker",
 
-    async prepare(request, progress) {
-      const image = await options.builder.ensureSandboxImage(request, progress)
-      return { ref: image.tag, entry: `/helmr/app/${bundleEntryPath(request.bundle.entry)}` }
-    },
+    ready: () => health.ready(),
 
-    async start(launch, onLine) {
-      const create = sandboxCreateOptions(launch, policy)
-      // A container of the same attempt is only left by a crash: removed when the name is taken
-      // (409), not looked for on every start (one round trip less).
-      const container = await docker.createContainer(create).catch(async (error: unknown) => {
-        if (httpStatus(error) !== 409 || !create.name) throw error
-        await ignoring([404], () => docker.getContainer(create.name ?? "").remove({ force: true }))
-        return docker.createContainer(create)
-      })
-      let attached: AttachedStream
-      try {
-        attached = await attachStream(container, onLine)
-      } catch (error) {
-        await ignoring([404], () => container.remove({ force: true, v: true }))
-        throw error
-      }
-      try {
-        await container.start()
-      } catch (error) {
-        attached.stream.destroy()
-        await ignoring([404], () => container.remove({ force: true, v: true }))
-        throw error
-      }
-      return attachedSandbox(container, attached, launch.workspace)
-    },
+    prepare: (request, progress) =>
+      answered(async () => {
+        const image = await options.builder.ensureSandboxImage(request, progress)
+        return { ref: image.tag, entry: `/helmr/app/${bundleEntryPath(request.bundle.entry)}` }
+      }),
+
+    start: (launch, onLine) => answered(() => startSandbox(launch, onLine)),
 
     async listSandboxes() {
       const containers = await docker.listContainers({

@@ -114,7 +114,15 @@ export interface AdoptedSandbox {
 
 export interface SandboxDriver {
   readonly kind: "docker" | "local"
-  /** Builds or reuses what the run's code needs (image, code directory). */
+  /**
+   * False while the engine is known not to answer (a `prepare` or `start` failed with
+   * `EngineUnavailableError` and no ping has been answered since): the runner takes no run then.
+   */
+  ready(): Promise<boolean>
+  /**
+   * Builds or reuses what the run's code needs (image, code directory). `prepare` and `start`
+   * throw `EngineUnavailableError` (engine-health.ts) when the engine gave no answer at all.
+   */
   prepare(request: SandboxImageRequest, progress: BuildProgress): Promise<PreparedCode>
   start(
     launch: SandboxLaunch,

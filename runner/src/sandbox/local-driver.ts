@@ -28,6 +28,9 @@ export function createLocalDriver(options: LocalDriverOptions): SandboxDriver {
   return {
     kind: "local",
 
+    // A child process needs no engine.
+    ready: async () => true,
+
     async prepare(request) {
       const runtime = await options.runtime()
       const entry = request.bundle.entry.replace(/^\.?\/+/, "")

@@ -25,6 +25,37 @@ async function sh(cmd: string): Promise<void> {
   if ((await proc.exited) !== 0) throw new Error(`${cmd}: ${stderr.trim()}`)
 }
 
+/** SIGKILLs every containerd shim started for `socket` and all their descendants, by pid. */
+async function killShims(socket: string): Promise<void> {
+  const ps = Bun.spawn(["ps", "-eo", "pid=,ppid=,args="], { stdout: "pipe" })
+  const rows = (await new Response(ps.stdout).text())
+    .split("\n")
+    .map((line) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line))
+    .flatMap((m) => (m ? [{ pid: Number(m[1]), ppid: Number(m[2]), args: m[3] ?? "" }] : []))
+  const doomed = new Set(
+    rows
+      .filter((r) => r.args.includes("containerd-shim") && r.args.includes(`-address ${socket}`))
+      .map((r) => r.pid),
+  )
+  for (let grew = true; grew; ) {
+    grew = false
+    for (const r of rows) {
+      if (doomed.has(r.ppid) && !doomed.has(r.pid)) {
+        doomed.add(r.pid)
+        grew = true
+      }
+    }
+  }
+  for (const pid of doomed) {
+    try {
+      process.kill(pid, "SIGKILL")
+    } catch {
+      // Already gone.
+    }
+  }
+  if (doomed.size > 0) await Bun.sleep(500)
+}
+
 export async function startPrivateDockerd(
   tag: string,
   images: readonly string[],
@@ -86,6 +117,11 @@ export async function startPrivateDockerd(
       clearTimeout(timer)
     }
     if (options.wipe) {
+      // Containers' shims outlive their engine (a container started as the engine went down,
+      // or the engine stopped under running sandboxes): end them and their processes, found by
+      // this engine's own containerd socket in their command line, or their mounts keep the
+      // exec root busy.
+      await killShims(`${run}/exec/containerd/containerd.sock`)
       // Containers' mounts may outlive the engine by a moment.
       await sh(`umount -R ${data} 2>/dev/null; umount -R ${run}/exec 2>/dev/null; true`)
       rmSync(data, { recursive: true, force: true })
