@@ -10,7 +10,8 @@ import { startApiProcess } from "../src/testing/services.ts"
 // metadata and streams end to end: a real sandbox appends and sets, the API serves what the
 // runner stored, read through the public client.
 
-const CHUNKS = process.env.CI === "true" ? 2_000 : 10_000
+// The issue asks for 10,000 chunks; CI runs the same size.
+const CHUNKS = 10_000
 
 let h: RunnerHarness
 let api: { url: string; proc: Subprocess }
