@@ -18,7 +18,7 @@
  * CI=true only when DOCS is given). CI=true: a tiny burst and no every-minute part (MINUTES=0),
  * a run that proves the bench works in seconds, not a measurement.
  */
-import { readFileSync, writeFileSync } from "node:fs"
+import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { loadLine } from "@helmr/bench-stats"
 import { bullmq } from "./bullmq.ts"
 import { environment } from "./environment.ts"
@@ -113,7 +113,9 @@ if (docsPath) {
     "worker blocks until the next delayed job is due, and `drainDelay` is the wait it would poll",
     "with when idle.",
   ].join("\n")
-  writeFileSync(docsPath, withSection(readFileSync(docsPath, "utf8"), section))
+  // A DOCS path that does not exist yet starts as an empty document.
+  const before = existsSync(docsPath) ? readFileSync(docsPath, "utf8") : "# Benchmarks\n"
+  writeFileSync(docsPath, withSection(before, section))
   console.log(`wrote the bench/peers section of ${docsPath}`)
 }
 process.exit(0)

@@ -14,10 +14,11 @@ import { startRunnerHarness } from "@helmr/runner/testing/harness"
  * bridge: Docker sets up its embedded DNS in every container's namespace at start). Rounds
  * interleave them all, so a change of the machine's load falls on each.
  *
- * "claim → first line" leaves out the queue pickup (the runner's poll interval until pickup is
- * pushed): from the run's `starting` transition (Postgres clock, same machine) to the first line.
+ * "claim → first line" leaves out the queue pickup: from the run's `starting` transition (Postgres
+ * clock, same machine) to the first line.
  *
- *   bun bench/start/main.ts [runs=30]     (POLL_MS=50: the runner's queue poll interval)
+ *   bun bench/start/main.ts [runs=30]     (HELMR_RUNNER_PICKUP=push|poll, default push;
+ *                                          POLL_MS=50: the interval when polling)
  */
 
 const runs = Number(process.argv[2] ?? 30)
@@ -38,6 +39,7 @@ const load = () =>
 const h = await startRunnerHarness("i6bench", {
   HELMR_RUNNER_LEASE_MS: "30000",
   HELMR_RUNNER_POLL_MS: pollMs,
+  HELMR_RUNNER_PICKUP: process.env.HELMR_RUNNER_PICKUP ?? "push",
   HELMR_RUNNER_GRACE_MS: "5000",
   HELMR_RUNNER_WARM_MAX: "2",
   HELMR_RUNNER_WARM_REFRESH_MS: "200",
@@ -158,7 +160,7 @@ try {
   }
 
   console.log(
-    `bench/start: ${runs} rounds (cold, warm, docker run, docker run on the sandbox network, interleaved), cached image ${tag}; runner poll ${pollMs} ms; ${cpus().length} cores, load before ${loadBefore}, load after ${load()}`,
+    `bench/start: ${runs} rounds (cold, warm, docker run, docker run on the sandbox network, interleaved), cached image ${tag}; runner pickup ${h.config.HELMR_RUNNER_PICKUP} (poll ${pollMs} ms when polling); ${cpus().length} cores, load before ${loadBefore}, load after ${load()}`,
   )
   console.log(stats("cold: trigger → first task line", cold.firstLine))
   console.log(stats("warm: trigger → first task line", warm.firstLine))
