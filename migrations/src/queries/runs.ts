@@ -103,6 +103,26 @@ export interface RunGuard {
 }
 
 /**
+ * The SET columns every move to `to` writes, for transitionRun and transitionRuns alike (the
+ * updated row is `r`): the status, its timestamps, and the patch's owner, lease and due time.
+ */
+function movedColumns(
+  sql: Tx,
+  to: RunStatus,
+  patch: Pick<TransitionPatch, "runnerId" | "leaseExpiresAt" | "availableAt">,
+) {
+  const finished = FINAL_RUN_STATUSES.includes(to)
+  return sql`status = ${to},
+    runner_id = case when ${"runnerId" in patch} then ${patch.runnerId ?? null} else r.runner_id end,
+    lease_expires_at = case when ${"leaseExpiresAt" in patch}
+      then ${patch.leaseExpiresAt ?? null}::timestamptz else r.lease_expires_at end,
+    available_at = coalesce(${patch.availableAt ?? null}::timestamptz, r.available_at),
+    started_at = case when ${to === "running"} and r.started_at is null then now() else r.started_at end,
+    finished_at = case when ${finished} then now() else r.finished_at end,
+    updated_at = now()`
+}
+
+/**
  * Compare-and-set of a run's status: moves the run to `to` only if its status is one of `from`
  * (and the guard holds), and records a transition event, in one statement. Returns the updated
  * run, or null when the run was not in an expected state (someone else moved it first). A final
@@ -120,7 +140,6 @@ export async function transitionRun(
   guard: RunGuard = {},
 ): Promise<RunRow | null> {
   assertRunTransitions(from, to)
-  const finished = FINAL_RUN_STATUSES.includes(to)
   const json = (value: unknown) => (value === undefined ? null : sql.json(value as never))
   // FOR UPDATE re-checks the conditions on the newest row version after waiting for a concurrent
   // writer, so of racing transitions exactly one finds the row.
@@ -136,17 +155,10 @@ export async function transitionRun(
       for update
     ), updated as (
       update runs r set
-        status = ${to},
+        ${movedColumns(sql, to, patch)},
         output = case when ${"output" in patch} then ${json(patch.output)}::jsonb else r.output end,
         error = case when ${"error" in patch} then ${json(patch.error)}::jsonb else r.error end,
-        runner_id = case when ${"runnerId" in patch} then ${patch.runnerId ?? null} else r.runner_id end,
-        lease_expires_at = case when ${"leaseExpiresAt" in patch}
-          then ${patch.leaseExpiresAt ?? null}::timestamptz else r.lease_expires_at end,
-        attempt = coalesce(${patch.attempt ?? null}, r.attempt),
-        available_at = coalesce(${patch.availableAt ?? null}::timestamptz, r.available_at),
-        started_at = case when ${to === "running"} and r.started_at is null then now() else r.started_at end,
-        finished_at = case when ${finished} then now() else r.finished_at end,
-        updated_at = now()
+        attempt = coalesce(${patch.attempt ?? null}, r.attempt)
       from before
       where r.id = before.id
       returning r.*, before.status as previous_status
@@ -196,7 +208,6 @@ export async function transitionRuns(
   if ((FAILURE_STATUSES as readonly RunStatus[]).includes(to))
     throw new Error(`transitionRuns cannot move runs to ${to}: use transitionRun per run`)
   if (items.length === 0) return []
-  const finished = FINAL_RUN_STATUSES.includes(to)
   const input = items.map((i) => ({
     id: i.runId,
     attempt: i.attempt ?? null,
@@ -219,16 +230,9 @@ export async function transitionRuns(
       for update of r
     ), updated as (
       update runs r set
-        status = ${to},
+        ${movedColumns(sql, to, patch)},
         output = case when ${"output" in patch} then ${output}::jsonb else r.output end,
-        runner_id = case when ${"runnerId" in patch} then ${patch.runnerId ?? null} else r.runner_id end,
-        lease_expires_at = case when ${"leaseExpiresAt" in patch}
-          then ${patch.leaseExpiresAt ?? null}::timestamptz else r.lease_expires_at end,
-        attempt = coalesce(before.next_attempt, r.attempt),
-        available_at = coalesce(${patch.availableAt ?? null}::timestamptz, r.available_at),
-        started_at = case when ${to === "running"} and r.started_at is null then now() else r.started_at end,
-        finished_at = case when ${finished} then now() else r.finished_at end,
-        updated_at = now()
+        attempt = coalesce(before.next_attempt, r.attempt)
       from before
       where r.id = before.id
       returning r.*, before.status as previous_status, before.data as event_data
