@@ -333,8 +333,10 @@ describe("several dispatchers", () => {
     const seeded = await seedInstances(
       db.sql,
       env,
+      // Hourly, half an hour away from now: the slot after the seeded one cannot come due while
+      // the test runs, whatever real minute boundary it crosses.
       Array.from({ length: 2_000 }, (_, i) => ({
-        cron: "* * * * *",
+        cron: `${(new Date(now).getUTCMinutes() + 30) % 60} * * * *`,
         nextFireAt: new Date(now - 1_000 + (i % 50)),
       })),
     )
