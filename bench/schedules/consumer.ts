@@ -11,8 +11,7 @@
  * HELMR_KEY_PREFIX, HELMR_RUNNER_ID, CONCURRENCY (100), BATCH (CONCURRENCY), PICKUP (push), POLL_MS (50).
  */
 import { createDb } from "@helmr/migrations/db"
-import { transitionRuns } from "@helmr/migrations/queries/runs"
-import type { RunRow } from "@helmr/migrations/rows"
+import { transitionRunIds } from "@helmr/migrations/queries/runs"
 import { createValkey, dequeueRuns, leaseRunBatch, valkeyKeys } from "@helmr/migrations/valkey"
 import { claimLeasedRuns } from "@helmr/runner/run/claim"
 import type { RunnerDeps } from "@helmr/runner/run/deps"
@@ -64,20 +63,16 @@ async function take(runIds: string[]): Promise<void> {
     const { claimed } = await claimLeasedRuns(deps, runIds)
     const at = Date.now()
     for (const run of claimed) out.push(`lease ${run.id} ${at}`)
-    const items = (runs: RunRow[]) =>
-      runs.map((r) => ({ runId: r.id, runnerId, expectAttempt: r.attempt }))
-    // Both moves in one round trip: pipelined in one transaction, run in order.
+    const items = claimed.map((r) => ({ runId: r.id, runnerId, expectAttempt: r.attempt }))
+    // Both moves in one round trip: pipelined in one transaction, run in order; only the ids
+    // come back (nothing here reads the finished rows).
     const [running] = await sql.begin((tx) =>
       Promise.all([
-        transitionRuns(tx, items(claimed), ["starting"], "running"),
-        transitionRuns(tx, items(claimed), ["running"], "succeeded", { output: null }),
+        transitionRunIds(tx, items, ["starting"], "running"),
+        transitionRunIds(tx, items, ["running"], "succeeded", { output: null }),
       ]),
     )
-    await dequeueRuns(
-      valkey,
-      keys,
-      running.map((r) => r.id),
-    )
+    await dequeueRuns(valkey, keys, running)
   } finally {
     active -= runIds.length
     pickup.nudge()
