@@ -7,9 +7,11 @@
  * (the runner's HELMR_RUNNER_PICKUP=poll baseline); BATCH caps the runs claimed per round trip.
  *
  * Prints `lease <runId> <epoch ms>` when it holds a run's lease (the claim committed) and
- * `ready` once it waits on the queue. Env: HELMR_DATABASE_URL, HELMR_VALKEY_URL,
+ * `ready` once it waits on the queue; on SIGTERM, once drained, `cpu <ms> <ms>`: the CPU time it
+ * used and that its Postgres backends used (-1 when unreadable). Env: HELMR_DATABASE_URL, HELMR_VALKEY_URL,
  * HELMR_KEY_PREFIX, HELMR_RUNNER_ID, CONCURRENCY (100), BATCH (CONCURRENCY), PICKUP (push), POLL_MS (50).
  */
+import { readFileSync } from "node:fs"
 import { createDb } from "@helmr/migrations/db"
 import { transitionRunIds } from "@helmr/migrations/queries/runs"
 import { createValkey, dequeueRuns, leaseRunBatch, valkeyKeys } from "@helmr/migrations/valkey"
@@ -79,6 +81,31 @@ async function take(runIds: string[]): Promise<void> {
   }
 }
 
+/**
+ * CPU time (ms) of a process of this machine, from /proc (`self`: this process, through
+ * process.cpuUsage); -1 when it cannot be read (Postgres on another host).
+ */
+function cpuMs(pid: number, self = false): number {
+  if (self) {
+    const usage = process.cpuUsage()
+    return Math.round((usage.user + usage.system) / 1000)
+  }
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? []
+    return (Number(fields[11]) + Number(fields[12])) * (1000 / 100)
+  } catch {
+    return -1
+  }
+}
+
+/** CPU time (ms) of the Postgres backends serving this process (its application name). */
+async function postgresCpuMs(): Promise<number> {
+  const backends = await sql<{ pid: number }[]>`
+    select pid from pg_stat_activity where application_name = 'bench-consumer'`
+  const each = backends.map((b) => cpuMs(b.pid))
+  return each.some((ms) => ms < 0) ? -1 : each.reduce((a, b) => a + b, 0)
+}
+
 process.stdout.write("ready\n")
 const timer = setInterval(flush, 100)
 while (!stop.signal.aborted) {
@@ -111,6 +138,7 @@ while (!stop.signal.aborted) {
 while (active > 0) await Bun.sleep(10)
 clearInterval(timer)
 flush()
+process.stdout.write(`cpu ${cpuMs(process.pid, true)} ${await postgresCpuMs()}\n`)
 await sql.end({ timeout: 2 })
 valkey.disconnect()
 process.exit(0)

@@ -7,6 +7,8 @@ import type { Subprocess } from "bun"
 export interface Consumer {
   /** Epoch ms at which the consumer held each run's lease, by run id. */
   leases: Map<string, number>
+  /** After stop: CPU ms the consumer used, and its Postgres backends (null when unreadable). */
+  cpu: { consumerMs: number; postgresMs: number | null } | null
   stop(): Promise<void>
 }
 
@@ -21,6 +23,15 @@ export async function startConsumer(env: Record<string, string>): Promise<Consum
     },
   )
   const leases = new Map<string, number>()
+  const consumer: Consumer = {
+    leases,
+    cpu: null,
+    async stop() {
+      proc.kill("SIGTERM")
+      await proc.exited
+      await reading
+    },
+  }
   let ready: () => void = () => {}
   const isReady = new Promise<void>((resolve) => {
     ready = resolve
@@ -38,6 +49,13 @@ export async function startConsumer(env: Record<string, string>): Promise<Consum
         if (line === "ready") ready()
         const [word, runId, at] = line.split(" ")
         if (word === "lease" && runId && at) leases.set(runId, Number(at))
+        if (word === "cpu" && runId && at) {
+          const postgresMs = Number(at)
+          consumer.cpu = {
+            consumerMs: Number(runId),
+            postgresMs: postgresMs < 0 ? null : postgresMs,
+          }
+        }
       }
     }
   })()
@@ -47,14 +65,7 @@ export async function startConsumer(env: Record<string, string>): Promise<Consum
       throw new Error(`consumer exited with ${code}`)
     }),
   ])
-  return {
-    leases,
-    async stop() {
-      proc.kill("SIGTERM")
-      await proc.exited
-      await reading
-    },
-  }
+  return consumer
 }
 
 /** Waits until `ids` all have a lease (or `timeoutMs` passed). */
