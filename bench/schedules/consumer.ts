@@ -91,6 +91,8 @@ function cpuMs(pid: number, self = false): number {
     return Math.round((usage.user + usage.system) / 1000)
   }
   try {
+    // A backend pid of another PID namespace (Postgres in a container) names no postgres here.
+    if (!readFileSync(`/proc/${pid}/comm`, "utf8").startsWith("postgres")) return -1
     const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? []
     return (Number(fields[11]) + Number(fields[12])) * (1000 / 100)
   } catch {
