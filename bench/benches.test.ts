@@ -99,58 +99,6 @@ describe("benches at a tiny size", () => {
     expect(Number(cpu?.[1])).toBeGreaterThan(0)
     expect(cpu?.[2]).toBeDefined()
   }, 120_000)
-
-  test("bench/pickup prints push beside poll for the runner and the claim path, with the load", async () => {
-    const out = await runBench(["bench/pickup/main.ts"], { RUNS: "2", IDLE: "5", BURST: "50" })
-    expect(out).toMatch(LOAD)
-    for (const label of [
-      "runner, push:",
-      "runner, poll:",
-      "claim path, push, idle:",
-      "claim path, poll, idle:",
-    ]) {
-      const line = new RegExp(`${label} +median +[\\d.]+ ms +p99 +[\\d.]+ ms .* n=(\\d+)`).exec(out)
-      expect(Number(line?.[1])).toBeGreaterThan(0)
-    }
-    for (const mode of ["push", "poll"]) {
-      const burst = new RegExp(
-        `claim path, ${mode}, burst: +(\\d+)/(\\d+) claimed, last after [\\d.]+ ms +\\d+ runs/s`,
-      ).exec(out)
-      expect(burst?.[1]).toBe("50")
-      expect(burst?.[2]).toBe("50")
-    }
-  }, 300_000)
-
-  test("bench/schedules fires, leases and audits both scenarios", async () => {
-    const out = await runBench(["bench/schedules/main.ts"], {
-      BURST: "100",
-      EVERY_MINUTE: "20",
-      MINUTES: "1",
-    })
-    expect(out).toMatch(LOAD)
-    for (const label of ["staged", "not staged", "every minute"]) {
-      const line = new RegExp(
-        `to the runner lease \\(${label}\\): (\\d+)/(\\d+) leased; p50 [\\d.]+ ms +p90 [\\d.]+ ms +p99 [\\d.]+ ms`,
-      ).exec(out)
-      expect(line?.[1]).toBe(line?.[2])
-      expect(Number(line?.[1])).toBeGreaterThan(0)
-    }
-    const oracles = [...out.matchAll(/duplicates (\d+), lost (\d+), unexpected (\d+)/g)]
-    expect(oracles).toHaveLength(3)
-    for (const o of oracles) expect([o[1], o[2], o[3]]).toEqual(["0", "0", "0"])
-  }, 300_000)
-  test("bench/schedules/drain leases every run and prints the CPU per run", async () => {
-    const out = await runBench(["bench/schedules/drain.ts"], { DRAIN: "150" })
-    expect(out).toMatch(LOAD)
-    const line =
-      /to the runner lease: (\d+)\/(\d+) leased; p50 [\d.]+ ms +p99 [\d.]+ ms +last/.exec(out)
-    expect(line?.[1]).toBe("150")
-    expect(line?.[2]).toBe("150")
-    // Postgres runs on this machine in CI, so its backends' CPU is readable.
-    const cpu = /CPU per run: consumer (\d+) µs, its Postgres backends (\d+) µs/.exec(out)
-    expect(Number(cpu?.[1])).toBeGreaterThan(0)
-    expect(Number(cpu?.[2])).toBeGreaterThan(0)
-  }, 120_000)
   test("bench/peers prints figures for Helmr and every peer under both settings", async () => {
     const docs = join(mkdtempSync(join(tmpdir(), "peers-docs-")), "benchmarks.md")
     writeFileSync(docs, "# Benchmarks\n\n## bench/trigger\n\nkept\n\n## How to rerun\n\nkept too\n")

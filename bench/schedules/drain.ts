@@ -12,9 +12,9 @@
 import { loadLine, ms, summarize } from "@helmr/bench-stats"
 import { seedEnvironment } from "@helmr/dispatcher/testing/seed"
 import { insertRuns } from "@helmr/migrations/queries/insert-runs"
-import { createTestDatabase, createTestValkey, TEST_VALKEY_URL } from "@helmr/migrations/testing"
+import { createTestDatabase, createTestValkey } from "@helmr/migrations/testing"
 import { enqueueRuns } from "@helmr/migrations/valkey"
-import { startConsumer, waitLeased } from "./leases.ts"
+import { consumerEnv, startConsumer, waitLeased } from "./leases.ts"
 
 const DRAIN = Number(process.env.DRAIN ?? (process.env.CI === "true" ? 200 : 10_000))
 const CHUNK = 1_000
@@ -39,16 +39,7 @@ try {
     )
     ids.push(...inserted.map((r) => r.id))
   }
-  const consumer = await startConsumer({
-    HELMR_DATABASE_URL: db.url,
-    HELMR_VALKEY_URL: TEST_VALKEY_URL,
-    HELMR_KEY_PREFIX: t.prefix,
-    HELMR_RUNNER_ID: `h14-drain-${process.pid}`,
-    CONCURRENCY: "100",
-    POLL_MS: process.env.POLL_MS ?? "50",
-    PICKUP: process.env.PICKUP ?? "push",
-    BATCH: process.env.BATCH ?? "100",
-  })
+  const consumer = await startConsumer(consumerEnv(db.url, t.prefix, `h14-drain-${process.pid}`))
   for (let start = 0; start < ids.length; start += CHUNK) {
     await enqueueRuns(
       t.valkey,

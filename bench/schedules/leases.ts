@@ -1,3 +1,4 @@
+import { TEST_VALKEY_URL } from "@helmr/migrations/testing"
 import type { Subprocess } from "bun"
 
 /**
@@ -10,6 +11,28 @@ export interface Consumer {
   /** After stop: CPU ms the consumer used, and its Postgres backends (null when unreadable). */
   cpu: { consumerMs: number; postgresMs: number | null } | null
   stop(): Promise<void>
+}
+
+/**
+ * The consumer's environment for a bench: its database, key prefix and runner id (it must start
+ * with h14); the pickup settings from the bench's own PICKUP, POLL_MS and BATCH (push, the
+ * runner's 50 ms, 100: every run it holds at once).
+ */
+export function consumerEnv(
+  databaseUrl: string,
+  keyPrefix: string,
+  runnerId: string,
+): Record<string, string> {
+  return {
+    HELMR_DATABASE_URL: databaseUrl,
+    HELMR_VALKEY_URL: TEST_VALKEY_URL,
+    HELMR_KEY_PREFIX: keyPrefix,
+    HELMR_RUNNER_ID: runnerId,
+    CONCURRENCY: "100",
+    POLL_MS: process.env.POLL_MS ?? "50",
+    PICKUP: process.env.PICKUP ?? "push",
+    BATCH: process.env.BATCH ?? "100",
+  }
 }
 
 export async function startConsumer(env: Record<string, string>): Promise<Consumer> {

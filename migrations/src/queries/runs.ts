@@ -218,12 +218,7 @@ export async function transitionRuns(
  * moved run's whole row.
  */
 export async function transitionRunIds(
-  sql: Tx,
-  items: readonly RunTransitionItem[],
-  from: readonly RunStatus[],
-  to: RunStatus,
-  patch: Omit<TransitionPatch, "attempt" | "error"> = {},
-  eventData: Record<string, unknown> = {},
+  ...[sql, items, from, to, patch = {}, eventData = {}]: Parameters<typeof transitionRuns>
 ): Promise<string[]> {
   const rows = await moveRuns<{ id: string }>(sql, { items, from, to, patch, eventData }, sql`id`)
   return rows.map((r) => r.id)
