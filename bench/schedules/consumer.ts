@@ -7,12 +7,13 @@
  * (the runner's HELMR_RUNNER_PICKUP=poll baseline); BATCH caps the runs claimed per round trip.
  *
  * Prints `lease <runId> <epoch ms>` when it holds a run's lease (the claim committed) and
- * `ready` once it waits on the queue. Env: HELMR_DATABASE_URL, HELMR_VALKEY_URL,
+ * `ready` once it waits on the queue; on SIGTERM, once drained, `cpu <ms> <ms>`: the CPU time it
+ * used and that its Postgres backends used (-1 when unreadable). Env: HELMR_DATABASE_URL, HELMR_VALKEY_URL,
  * HELMR_KEY_PREFIX, HELMR_RUNNER_ID, CONCURRENCY (100), BATCH (CONCURRENCY), PICKUP (push), POLL_MS (50).
  */
+import { readFileSync } from "node:fs"
 import { createDb } from "@helmr/migrations/db"
-import { transitionRuns } from "@helmr/migrations/queries/runs"
-import type { RunRow } from "@helmr/migrations/rows"
+import { transitionRunIds } from "@helmr/migrations/queries/runs"
 import { createValkey, dequeueRuns, leaseRunBatch, valkeyKeys } from "@helmr/migrations/valkey"
 import { claimLeasedRuns } from "@helmr/runner/run/claim"
 import type { RunnerDeps } from "@helmr/runner/run/deps"
@@ -64,24 +65,47 @@ async function take(runIds: string[]): Promise<void> {
     const { claimed } = await claimLeasedRuns(deps, runIds)
     const at = Date.now()
     for (const run of claimed) out.push(`lease ${run.id} ${at}`)
-    const items = (runs: RunRow[]) =>
-      runs.map((r) => ({ runId: r.id, runnerId, expectAttempt: r.attempt }))
-    // Both moves in one round trip: pipelined in one transaction, run in order.
+    const items = claimed.map((r) => ({ runId: r.id, runnerId, expectAttempt: r.attempt }))
+    // Both moves in one round trip: pipelined in one transaction, run in order; only the ids
+    // come back (nothing here reads the finished rows).
     const [running] = await sql.begin((tx) =>
       Promise.all([
-        transitionRuns(tx, items(claimed), ["starting"], "running"),
-        transitionRuns(tx, items(claimed), ["running"], "succeeded", { output: null }),
+        transitionRunIds(tx, items, ["starting"], "running"),
+        transitionRunIds(tx, items, ["running"], "succeeded", { output: null }),
       ]),
     )
-    await dequeueRuns(
-      valkey,
-      keys,
-      running.map((r) => r.id),
-    )
+    await dequeueRuns(valkey, keys, running)
   } finally {
     active -= runIds.length
     pickup.nudge()
   }
+}
+
+/**
+ * CPU time (ms) of a process of this machine, from /proc (`self`: this process, through
+ * process.cpuUsage); -1 when it cannot be read (Postgres on another host).
+ */
+function cpuMs(pid: number, self = false): number {
+  if (self) {
+    const usage = process.cpuUsage()
+    return Math.round((usage.user + usage.system) / 1000)
+  }
+  try {
+    // A backend pid of another PID namespace (Postgres in a container) names no postgres here.
+    if (!readFileSync(`/proc/${pid}/comm`, "utf8").startsWith("postgres")) return -1
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? []
+    return (Number(fields[11]) + Number(fields[12])) * (1000 / 100)
+  } catch {
+    return -1
+  }
+}
+
+/** CPU time (ms) of the Postgres backends serving this process (its application name). */
+async function postgresCpuMs(): Promise<number> {
+  const backends = await sql<{ pid: number }[]>`
+    select pid from pg_stat_activity where application_name = 'bench-consumer'`
+  const each = backends.map((b) => cpuMs(b.pid))
+  return each.some((ms) => ms < 0) ? -1 : each.reduce((a, b) => a + b, 0)
 }
 
 process.stdout.write("ready\n")
@@ -116,6 +140,7 @@ while (!stop.signal.aborted) {
 while (active > 0) await Bun.sleep(10)
 clearInterval(timer)
 flush()
+process.stdout.write(`cpu ${cpuMs(process.pid, true)} ${await postgresCpuMs()}\n`)
 await sql.end({ timeout: 2 })
 valkey.disconnect()
 process.exit(0)

@@ -1,3 +1,4 @@
+import { TEST_VALKEY_URL } from "@helmr/migrations/testing"
 import type { Subprocess } from "bun"
 
 /**
@@ -7,7 +8,31 @@ import type { Subprocess } from "bun"
 export interface Consumer {
   /** Epoch ms at which the consumer held each run's lease, by run id. */
   leases: Map<string, number>
+  /** After stop: CPU ms the consumer used, and its Postgres backends (null when unreadable). */
+  cpu: { consumerMs: number; postgresMs: number | null } | null
   stop(): Promise<void>
+}
+
+/**
+ * The consumer's environment for a bench: its database, key prefix and runner id (it must start
+ * with h14); the pickup settings from the bench's own PICKUP, POLL_MS and BATCH (push, the
+ * runner's 50 ms, 100: every run it holds at once).
+ */
+export function consumerEnv(
+  databaseUrl: string,
+  keyPrefix: string,
+  runnerId: string,
+): Record<string, string> {
+  return {
+    HELMR_DATABASE_URL: databaseUrl,
+    HELMR_VALKEY_URL: TEST_VALKEY_URL,
+    HELMR_KEY_PREFIX: keyPrefix,
+    HELMR_RUNNER_ID: runnerId,
+    CONCURRENCY: "100",
+    POLL_MS: process.env.POLL_MS ?? "50",
+    PICKUP: process.env.PICKUP ?? "push",
+    BATCH: process.env.BATCH ?? "100",
+  }
 }
 
 export async function startConsumer(env: Record<string, string>): Promise<Consumer> {
@@ -21,6 +46,15 @@ export async function startConsumer(env: Record<string, string>): Promise<Consum
     },
   )
   const leases = new Map<string, number>()
+  const consumer: Consumer = {
+    leases,
+    cpu: null,
+    async stop() {
+      proc.kill("SIGTERM")
+      await proc.exited
+      await reading
+    },
+  }
   let ready: () => void = () => {}
   const isReady = new Promise<void>((resolve) => {
     ready = resolve
@@ -38,6 +72,13 @@ export async function startConsumer(env: Record<string, string>): Promise<Consum
         if (line === "ready") ready()
         const [word, runId, at] = line.split(" ")
         if (word === "lease" && runId && at) leases.set(runId, Number(at))
+        if (word === "cpu" && runId && at) {
+          const postgresMs = Number(at)
+          consumer.cpu = {
+            consumerMs: Number(runId),
+            postgresMs: postgresMs < 0 ? null : postgresMs,
+          }
+        }
       }
     }
   })()
@@ -47,14 +88,7 @@ export async function startConsumer(env: Record<string, string>): Promise<Consum
       throw new Error(`consumer exited with ${code}`)
     }),
   ])
-  return {
-    leases,
-    async stop() {
-      proc.kill("SIGTERM")
-      await proc.exited
-      await reading
-    },
-  }
+  return consumer
 }
 
 /** Waits until `ids` all have a lease (or `timeoutMs` passed). */

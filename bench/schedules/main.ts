@@ -37,7 +37,7 @@ import {
 import { insertRun } from "@helmr/migrations/queries/runs"
 import { createTestDatabase, createTestValkey, TEST_VALKEY_URL } from "@helmr/migrations/testing"
 import { removeScheduleEntry } from "@helmr/migrations/valkey"
-import { type Consumer, startConsumer, waitLeased } from "./leases.ts"
+import { type Consumer, consumerEnv, startConsumer, waitLeased } from "./leases.ts"
 
 const CI = process.env.CI === "true"
 const BURST = Number(process.env.BURST ?? (CI ? 200 : 10_000))
@@ -58,16 +58,7 @@ let consumer: Consumer | undefined
 
 /** The consumer for a part: a fresh process, like the dispatchers. */
 async function startLeasing(): Promise<Consumer> {
-  consumer = await startConsumer({
-    HELMR_DATABASE_URL: db.url,
-    HELMR_VALKEY_URL: TEST_VALKEY_URL,
-    HELMR_KEY_PREFIX: t.prefix,
-    HELMR_RUNNER_ID: `h14-bench-${process.pid}`,
-    CONCURRENCY: "100",
-    POLL_MS: process.env.POLL_MS ?? "50",
-    PICKUP: process.env.PICKUP ?? "push",
-    BATCH: process.env.BATCH ?? "100",
-  })
+  consumer = await startConsumer(consumerEnv(db.url, t.prefix, `h14-bench-${process.pid}`))
   return consumer
 }
 

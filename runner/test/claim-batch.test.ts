@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import type { RunRow } from "@helmr/migrations/rows"
-import { leaseRuns } from "@helmr/migrations/valkey"
+import { walkRun } from "@helmr/migrations/testing"
+import { enqueueRun, leaseRuns } from "@helmr/migrations/valkey"
 import { claimLeasedRuns } from "../src/run/claim.ts"
 import type { RunnerDeps } from "../src/run/deps.ts"
 import { basicBundle, basicManifest } from "../src/testing/fixtures.ts"
@@ -117,5 +118,22 @@ describe("batched claim", () => {
     expect(claimed.map((r) => r.id)).toEqual([now.id])
     const score = await a.valkey.zscore(a.keys.runQueue, later.id)
     expect(Number(score)).toBe(later.availableAt.getTime())
+  }, 60_000)
+
+  test("claimed runs come back whole; a finished run and an unknown id in the batch leave the queue", async () => {
+    await a.valkey.del(a.keys.runQueue)
+    const plain = await h.trigger({ deploymentId, taskId: "hello", payload: { name: "whole" } })
+    const finished = await h.trigger({ deploymentId, taskId: "hello" })
+    await walkRun(h.db.sql, finished.id, ["starting", "running", "succeeded"])
+    await enqueueRun(a.valkey, a.keys, "run_missing")
+    const leased = await leaseRuns(a.valkey, a.keys, { leaseMs: a.leaseMs, limit: 10 })
+    expect(leased.sort()).toEqual([plain.id, finished.id, "run_missing"].sort())
+    const { claimed, resume } = await claimLeasedRuns(a, leased)
+    expect(resume).toEqual([])
+    // The plain check reads a few columns only; what the claim hands to the attempt is the row.
+    const [row] = await h.db.sql<RunRow[]>`select * from runs where id = ${plain.id}`
+    expect(claimed).toEqual([row as RunRow])
+    expect(claimed[0]).toMatchObject({ payload: { name: "whole" }, status: "starting", attempt: 1 })
+    expect(await a.valkey.zrange(a.keys.runQueue, 0, -1)).toEqual([plain.id])
   }, 60_000)
 })

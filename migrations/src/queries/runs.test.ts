@@ -5,7 +5,7 @@ import type { RunRow } from "../rows.ts"
 import { createTestDatabase, type TestDatabase, walkRun } from "../testing.ts"
 import { insertRuns } from "./insert-runs.ts"
 import { RunTransitionError } from "./run-transitions.ts"
-import { insertRun, transitionRun, transitionRuns } from "./runs.ts"
+import { insertRun, transitionRun, transitionRunIds, transitionRuns } from "./runs.ts"
 
 let db: TestDatabase
 let environmentId: string
@@ -401,5 +401,45 @@ describe("transitionRuns", () => {
     const [row] = await db.sql<RunRow[]>`select * from runs where id = ${run.id}`
     expect(row?.status).toBe("queued")
     expect(await transitionRuns(db.sql, [], ["queued"], "starting")).toEqual([])
+  })
+})
+
+describe("transitionRunIds", () => {
+  test("the same compare-and-set and events as transitionRuns, returning only the moved ids", async () => {
+    const runs = await Promise.all(Array.from({ length: 3 }, () => insertRun(db.sql, base())))
+    const [a, b, c] = runs.map((r) => r.run) as [RunRow, RunRow, RunRow]
+    const items = [a, b, c].map((r) => ({ runId: r.id, runnerId: null }))
+    await transitionRuns(db.sql, items.slice(0, 2), ["queued"], "starting", { runnerId: "r1" })
+    const guarded = [a, b, c].map((r) => ({ runId: r.id, runnerId: "r1" }))
+    // Pipelined in one transaction, in order: c is still queued, so it moves in neither.
+    const [running, done] = await db.sql.begin((tx) =>
+      Promise.all([
+        transitionRunIds(tx, guarded, ["starting"], "running"),
+        transitionRunIds(tx, guarded, ["running"], "succeeded", { output: null }),
+      ]),
+    )
+    expect(running.sort()).toEqual([a.id, b.id].sort())
+    expect(done.sort()).toEqual([a.id, b.id].sort())
+    const rows = await db.sql<RunRow[]>`
+      select * from runs where id = any(${[a.id, b.id, c.id]}::text[]) order by id`
+    const byId = new Map(rows.map((r) => [r.id, r]))
+    expect(byId.get(c.id)?.status).toBe("queued")
+    for (const id of [a.id, b.id]) {
+      const row = byId.get(id)
+      expect(row?.status).toBe("succeeded")
+      expect(row?.startedAt).toBeInstanceOf(Date)
+      expect(row?.finishedAt).toBeInstanceOf(Date)
+    }
+    const events = await db.sql<{ runId: string; data: { from: string; to: string } }[]>`
+      select run_id, data from run_events
+      where run_id = any(${[a.id, b.id, c.id]}::text[]) order by id`
+    expect(
+      events.filter((e) => e.runId === a.id).map((e) => `${e.data.from}>${e.data.to}`),
+    ).toEqual(["null>queued", "queued>starting", "starting>running", "running>succeeded"])
+    expect(events.filter((e) => e.runId === c.id)).toHaveLength(1)
+    expect(await transitionRunIds(db.sql, [], ["queued"], "starting")).toEqual([])
+    await expect(
+      transitionRunIds(db.sql, [{ runId: c.id }], ["running"], "failed"),
+    ).rejects.toThrow(/transitionRun per run/)
   })
 })

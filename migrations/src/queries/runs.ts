@@ -204,6 +204,40 @@ export async function transitionRuns(
   patch: Omit<TransitionPatch, "attempt" | "error"> = {},
   eventData: Record<string, unknown> = {},
 ): Promise<RunRow[]> {
+  const rows = await moveRuns<RunRow & { previousStatus: RunStatus; eventData: unknown }>(
+    sql,
+    { items, from, to, patch, eventData },
+    sql`*`,
+  )
+  return rows.map(({ previousStatus: _, eventData: __, ...run }) => run)
+}
+
+/**
+ * transitionRuns that returns only the ids of the runs it moved: for a caller that needs no row
+ * back (a batch of no-op runs completed at once), the same statement without parsing every
+ * moved run's whole row.
+ */
+export async function transitionRunIds(
+  ...[sql, items, from, to, patch = {}, eventData = {}]: Parameters<typeof transitionRuns>
+): Promise<string[]> {
+  const rows = await moveRuns<{ id: string }>(sql, { items, from, to, patch, eventData }, sql`id`)
+  return rows.map((r) => r.id)
+}
+
+interface RunsMove {
+  items: readonly RunTransitionItem[]
+  from: readonly RunStatus[]
+  to: RunStatus
+  patch: Omit<TransitionPatch, "attempt" | "error">
+  eventData: Record<string, unknown>
+}
+
+/** The statement of transitionRuns and transitionRunIds; `columns` of the moved runs come back. */
+async function moveRuns<Row extends object>(
+  sql: Tx,
+  { items, from, to, patch, eventData }: RunsMove,
+  columns: ReturnType<Tx>,
+): Promise<Row[]> {
   assertRunTransitions(from, to)
   if ((FAILURE_STATUSES as readonly RunStatus[]).includes(to))
     throw new Error(`transitionRuns cannot move runs to ${to}: use transitionRun per run`)
@@ -217,13 +251,13 @@ export async function transitionRuns(
     data: i.eventData ?? {},
   }))
   const output = "output" in patch ? sql.json((patch.output ?? null) as never) : null
-  const rows = await sql<(RunRow & { previousStatus: RunStatus; eventData: unknown })[]>`
+  return sql<Row[]>`
     with input as (
       select * from jsonb_to_recordset(${sql.json(input as never)}::jsonb) as v(
         id text, attempt int, check_runner boolean, runner_id text, expect_attempt int, data jsonb)
     ), before as (
       select r.id, r.status, i.attempt as next_attempt, i.data from runs r join input i on i.id = r.id
-      where r.status in ${sql(from as RunStatus[])}
+      where r.id = any(${input.map((i) => i.id)}::text[]) and r.status in ${sql(from as RunStatus[])}
         and (not i.check_runner or r.runner_id is not distinct from i.runner_id)
         and (i.expect_attempt is null or r.attempt = i.expect_attempt)
       order by r.id
@@ -243,6 +277,5 @@ export async function transitionRuns(
           || ${sql.json(eventData as never)}::jsonb || event_data
       from updated
     )${countScheduleOutcome(sql, to)}${completeChildWaits(sql, to)}
-    select * from updated`
-  return rows.map(({ previousStatus: _, eventData: __, ...run }) => run)
+    select ${columns} from updated`
 }

@@ -3,7 +3,7 @@ import type { RunRow } from "@helmr/migrations/rows"
 import { FINAL_RUN_STATUSES } from "@helmr/migrations/rows"
 import { dequeueRun, enqueueRun } from "@helmr/migrations/valkey"
 import { claimThroughGate, releaseGate } from "../gate/gate.ts"
-import { gateOf } from "../gate/gate-key.ts"
+import { type GatedRun, gateOf } from "../gate/gate-key.ts"
 import type { RunnerDeps } from "./deps.ts"
 import { recoverStaleRun } from "./recovery.ts"
 import { extendRunLease } from "./run-lease.ts"
@@ -37,12 +37,15 @@ export async function claimLeasedRuns(
   runIds: readonly string[],
 ): Promise<{ claimed: RunRow[]; resume: string[] }> {
   if (runIds.length === 0) return { claimed: [], resume: [] }
-  const rows = await deps.sql<
-    RunRow[]
-  >`select * from runs where id = any(${runIds as string[]}::text[])`
+  // Only the columns the plain check reads: the claim returns the whole row of each run it moves,
+  // so the common case never reads (and parses) a full row twice.
+  const rows = await deps.sql<PlainClaimFields[]>`
+    select id, status, runner_id, expires_at, available_at, attempt, environment_id, queue,
+      task_id, concurrency_key, concurrency_limit
+    from runs where id = any(${runIds as string[]}::text[])`
   const byId = new Map(rows.map((r) => [r.id, r]))
   const now = Date.now()
-  const plain: RunRow[] = []
+  const plain: PlainClaimFields[] = []
   const others: string[] = []
   for (const runId of runIds) {
     const run = byId.get(runId)
@@ -66,9 +69,14 @@ export async function claimLeasedRuns(
   // No lease extension for these: the caller leased them a moment ago, and the heartbeat takes
   // over well before that lease ends. The one-by-one path extends its own.
   const resume: string[] = []
+  const full =
+    others.length === 0
+      ? []
+      : await deps.sql<RunRow[]>`select * from runs where id = any(${others}::text[])`
+  const fullById = new Map(full.map((r) => [r.id, r]))
   await Promise.all(
     others.map(async (runId) => {
-      const result = await claimRow(deps, runId, byId.get(runId))
+      const result = await claimRow(deps, runId, fullById.get(runId))
       if (result === "resume") resume.push(runId)
       else if (result) claimed.push(result)
     }),
@@ -76,8 +84,15 @@ export async function claimLeasedRuns(
   return { claimed, resume }
 }
 
+/** What isPlainClaim reads of a run (and the claim's compare-and-set expects). */
+type PlainClaimFields = Pick<
+  RunRow,
+  "id" | "status" | "runnerId" | "expiresAt" | "availableAt" | "attempt"
+> &
+  GatedRun
+
 /** A queued run nobody holds, due, alive and of an unlimited queue: claimed by compare-and-set alone. */
-function isPlainClaim(run: RunRow, now: number): boolean {
+function isPlainClaim(run: PlainClaimFields, now: number): boolean {
   return (
     run.status === "queued" &&
     run.runnerId === null &&
