@@ -1,5 +1,5 @@
+import { spawnLines } from "@helmr/bench-stats/lines"
 import { TEST_VALKEY_URL } from "@helmr/migrations/testing"
-import type { Subprocess } from "bun"
 
 /**
  * The bench's consumer process (consumer.ts) and the lease times it reports: one line
@@ -36,58 +36,22 @@ export function consumerEnv(
 }
 
 export async function startConsumer(env: Record<string, string>): Promise<Consumer> {
-  const proc: Subprocess<"ignore", "pipe", "inherit"> = Bun.spawn(
-    ["bun", new URL("./consumer.ts", import.meta.url).pathname],
-    {
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "inherit",
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
+  const leases = new Map<string, number>()
+  const consumer: Consumer = { leases, cpu: null, stop: async () => {} }
+  const proc = await spawnLines(
+    "consumer",
+    new URL("./consumer.ts", import.meta.url).pathname,
+    env,
+    (line) => {
+      const [word, runId, at] = line.split(" ")
+      if (word === "lease" && runId && at) leases.set(runId, Number(at))
+      if (word === "cpu" && runId && at) {
+        const postgresMs = Number(at)
+        consumer.cpu = { consumerMs: Number(runId), postgresMs: postgresMs < 0 ? null : postgresMs }
+      }
     },
   )
-  const leases = new Map<string, number>()
-  const consumer: Consumer = {
-    leases,
-    cpu: null,
-    async stop() {
-      proc.kill("SIGTERM")
-      await proc.exited
-      await reading
-    },
-  }
-  let ready: () => void = () => {}
-  const isReady = new Promise<void>((resolve) => {
-    ready = resolve
-  })
-  const reading = (async () => {
-    const decoder = new TextDecoder()
-    let rest = ""
-    const reader = proc.stdout.getReader()
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) break
-      const lines = (rest + decoder.decode(value, { stream: true })).split("\n")
-      rest = lines.pop() ?? ""
-      for (const line of lines) {
-        if (line === "ready") ready()
-        const [word, runId, at] = line.split(" ")
-        if (word === "lease" && runId && at) leases.set(runId, Number(at))
-        if (word === "cpu" && runId && at) {
-          const postgresMs = Number(at)
-          consumer.cpu = {
-            consumerMs: Number(runId),
-            postgresMs: postgresMs < 0 ? null : postgresMs,
-          }
-        }
-      }
-    }
-  })()
-  await Promise.race([
-    isReady,
-    proc.exited.then((code) => {
-      throw new Error(`consumer exited with ${code}`)
-    }),
-  ])
+  consumer.stop = () => proc.stop()
   return consumer
 }
 
