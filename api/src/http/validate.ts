@@ -71,8 +71,12 @@ function parseSyncFirst<T extends z.ZodType>(schema: T, value: unknown) {
 
 const validate = <K extends Target, T extends z.ZodType>(target: K, schema: T) =>
   zValidator(target, guarded(schema), onInvalid, {
+    // Safe input (nearly all of it) goes to `schema` itself: what the guarded pipe would do
+    // after its check passed, without the pipe's own cost on every request. Unsafe input takes
+    // the guarded schema, which names the offending path.
     // The declared result type is conditional on the (generic) schema; the value is zod's own.
-    validationFunction: (piped, value) => parseSyncFirst(piped, value) as never,
+    validationFunction: (piped, value) =>
+      parseSyncFirst(findUnsafeJson(value) === null ? schema : piped, value) as never,
   })
 
 /**
