@@ -1,25 +1,29 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { insertRuns } from "@helmr/migrations/queries/insert-runs"
+import type { NewRun } from "@helmr/migrations/queries/runs"
 import { insertTestDeployment, startTestApi, type TestApi, testManifest } from "../testing.ts"
 import { listRuns } from "./list-runs.ts"
 
 let api: TestApi
-let environmentId: string
-let deploymentId: string
+let environmentId = ""
+/** An untagged or tagged run of the environment's current deployment. */
+let run: (tags: string[]) => NewRun
 beforeAll(async () => {
   api = await startTestApi("listruns")
-  environmentId = api.project.environments[0]!.id
-  deploymentId = await insertTestDeployment(api.db.sql, {
+  environmentId = api.project.environments[0]?.id ?? ""
+  const manifest = testManifest([{ id: "t" }])
+  const { projectId } = api.project
+  const deploymentId = await insertTestDeployment(api.db.sql, {
     environmentId,
-    projectId: api.project.projectId,
-    manifest: testManifest([{ id: "t" }]),
+    projectId,
+    manifest,
   })
+  run = (tags) => ({ environmentId, deploymentId, taskId: "t", tags })
 })
 afterAll(() => api.close())
 
 describe("listRuns by tag", () => {
   test("finds the runs holding every tag asked for, untagged runs never", async () => {
-    const run = (tags: string[]) => ({ environmentId, deploymentId, taskId: "t", tags })
     const [a, b] = await insertRuns(api.db.sql, [run(["x", "y"]), run(["x"]), run([]), run(["y"])])
     const ids = async (tag: string[]) =>
       (await listRuns(api.db.sql, environmentId, { tag, limit: 100 })).rows.map((r) => r.id).sort()
