@@ -18,7 +18,7 @@ beforeAll(async () => {
     projectId,
     manifest,
   })
-  run = (tags) => ({ environmentId, deploymentId, taskId: "t", tags })
+  run = (tags) => ({ environmentId, deploymentId, taskId: "t", payload: null, tags })
 })
 afterAll(() => api.close())
 
