@@ -71,38 +71,40 @@ function parseSyncFirst<T extends z.ZodType>(schema: T, value: unknown) {
 
 const validate = <K extends Target, T extends z.ZodType>(target: K, schema: T) =>
   zValidator(target, guarded(schema), onInvalid, {
+    // Safe input (nearly all of it) goes to `schema` itself: what the guarded pipe would do
+    // after its check passed, without the pipe's own cost on every request. Unsafe input takes
+    // the guarded schema, which names the offending path.
     // The declared result type is conditional on the (generic) schema; the value is zod's own.
-    validationFunction: (piped, value) => parseSyncFirst(piped, value) as never,
+    validationFunction: (piped, value) =>
+      parseSyncFirst(findUnsafeJson(value) === null ? schema : piped, value) as never,
   })
 
 /**
- * The JSON body checked by `schema`, as `c.req.valid("json")`. The body is read once, here: an
- * empty body is `{}` (for routes whose fields are all optional); a body in another content type
- * is 415 (no content type at all included: the validator would silently read it as `{}`);
- * unparsable JSON is 400 `invalid_json`. Only then does the validator see it.
+ * The JSON body checked by `schema`, as `c.req.valid("json")`. The body is read and parsed once,
+ * here: an empty body is `{}` (for routes whose fields are all optional); a body in another
+ * content type is 415 (no content type at all included); unparsable JSON is 400
+ * `invalid_json`; then the value is checked like every other target (`validate`).
  */
 export function validJson<T extends z.ZodType>(schema: T) {
-  const validator = validate("json", schema)
-  const readThenValidate: typeof validator = async (c, next) => {
-    await readJsonText(c.req)
-    return validator(c, next)
+  const piped = guarded(schema)
+  const validateJson: ReturnType<typeof validate<"json", T>> = async (c, next) => {
+    const value = await readJson(c.req)
+    const result = await parseSyncFirst(findUnsafeJson(value) === null ? schema : piped, value)
+    if (!result.success) throw validationFailed(toFieldIssues(result.error, undefined, ROOTS.json))
+    c.req.addValidatedData("json", result.data as object)
+    await next()
   }
-  return readThenValidate
+  return validateJson
 }
 
-async function readJsonText(req: HonoRequest): Promise<void> {
+async function readJson(req: HonoRequest): Promise<unknown> {
   const text = await req.text()
-  if (text.trim() === "") {
-    // What the validator reads next (it reads JSON content types only; any other is `{}` too).
-    // The cache holds promises, though its declared type says strings.
-    Object.assign(req.bodyCache, { text: Promise.resolve("{}") })
-    return
-  }
+  if (text.trim() === "") return {}
   if (!isJson(req.header("content-type"))) {
     throw new ApiError(415, "unsupported_media_type", "send the body as application/json")
   }
   try {
-    JSON.parse(text)
+    return JSON.parse(text)
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error)
     throw new ApiError(400, "invalid_json", `malformed JSON body: ${reason}`)

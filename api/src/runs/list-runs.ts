@@ -20,7 +20,10 @@ export async function listRuns(
   if (query.status?.length) conditions.push(sql`status in ${sql(query.status)}`)
   if (query.task) conditions.push(sql`task_id = ${query.task}`)
   if (query.schedule) conditions.push(sql`schedule_id = ${query.schedule}`)
-  if (query.tag?.length) conditions.push(sql`tags @> ${query.tag}::text[]`)
+  // Implied by a non-empty tag filter; stated so the planner can use the index of tagged runs
+  // (runs_tagged_idx, migrations/sql/0145_runs_tagged_index.sql).
+  if (query.tag?.length)
+    conditions.push(sql`tags @> ${query.tag}::text[] and cardinality(tags) > 0`)
   if (query.from) conditions.push(sql`created_at >= ${new Date(query.from)}`)
   if (query.to) conditions.push(sql`created_at < ${new Date(query.to)}`)
   if (query.cursor) {

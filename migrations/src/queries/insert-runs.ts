@@ -69,52 +69,9 @@ export async function insertRuns(
     retry: r.retry ?? null,
     guard_key_id: guards[ord]?.apiKeyId ?? null,
   }))
-  // The outer query reads `runs` as it was before the statement: `prior` finds keys that had a
-  // run already, `sibling` an item whose key an earlier item of this batch took.
-  const found = await sql<{ ord: number; id: string | null; created: boolean; guardOk: boolean }[]>`
-    with raw as (
-      select * from jsonb_to_recordset(${sql.json(rows as never)}) as t(ord int,
-        id text, session_id text, environment_id text, deployment_id text, task_id text,
-        payload jsonb, metadata jsonb, tags text[], idempotency_key text, max_attempts int,
-        max_duration_seconds int, available_at timestamptz, expires_at timestamptz,
-        replay_of text, queue text, concurrency_key text, concurrency_limit int, retry jsonb,
-        guard_key_id text)
-    ), input as (
-      select raw.*, raw.guard_key_id is null or (
-        exists (select 1 from api_keys k where k.id = raw.guard_key_id and k.revoked_at is null)
-        and exists (select 1 from environments e where e.id = raw.environment_id
-          and e.current_deployment_id = raw.deployment_id)) as guard_ok
-      from raw
-    ), created as (
-      insert into runs (id, environment_id, deployment_id, task_id, session_id, payload, metadata,
-        tags, idempotency_key, max_attempts, max_duration_seconds, available_at, expires_at,
-        replay_of, queue, concurrency_key, concurrency_limit, retry)
-      select id, environment_id, deployment_id, task_id, session_id, payload, metadata, tags,
-        idempotency_key, max_attempts, max_duration_seconds, available_at, expires_at,
-        replay_of, queue, concurrency_key, concurrency_limit, retry
-      from input where guard_ok order by ord
-      on conflict (environment_id, idempotency_key) do nothing
-      returning id, environment_id, task_id, session_id, idempotency_key
-    ), sessions_made as (
-      insert into sessions (id, environment_id, task_id)
-      select session_id, environment_id, task_id from created
-    ), events as (
-      insert into run_events (run_id, type, data)
-      select id, 'transition', '{"from": null, "to": "queued"}'::jsonb from created
-    )
-    select i.ord, coalesce(c.id, prior.id, sibling.id) as id, c.id is not null as created,
-      i.guard_ok
-    from input i
-    left join created c on c.id = i.id
-    left join lateral (
-      select r.id from runs r
-      where c.id is null and i.idempotency_key is not null
-        and r.environment_id = i.environment_id and r.idempotency_key = i.idempotency_key
-      limit 1
-    ) prior on true
-    left join created sibling on c.id is null and prior.id is null
-      and sibling.environment_id = i.environment_id and sibling.idempotency_key = i.idempotency_key
-    order by i.ord`
+  const found = rows.some((r) => r.idempotency_key !== null)
+    ? await insertKeyed(sql, rows)
+    : await insertUnkeyed(sql, rows)
   const results: (InsertedRun | RunGuardRefusal)[] = []
   for (const row of found) {
     const guard = guards[row.ord]
@@ -142,6 +99,78 @@ export async function insertRuns(
     }
   }
   return results
+}
+
+type Row = Record<string, unknown> & { idempotency_key: string | null }
+type Found = { ord: number; id: string | null; created: boolean; guardOk: boolean }
+
+/**
+ * The batch's rows (`input`, each with its guard) and their inserts: runs (`created`), their
+ * sessions and first events. Without `onConflict` (no item has a key, and a null key never
+ * conflicts) the runs are inserted without the speculative insertion `on conflict` costs.
+ */
+function insertCtes(sql: Tx, rows: Row[], onConflict: boolean) {
+  return sql`
+    input as (
+      select t.*, t.guard_key_id is null or (
+        exists (select 1 from api_keys k where k.id = t.guard_key_id and k.revoked_at is null)
+        and exists (select 1 from environments e where e.id = t.environment_id
+          and e.current_deployment_id = t.deployment_id)) as guard_ok
+      from jsonb_to_recordset(${sql.json(rows as never)}) as t(ord int,
+        id text, session_id text, environment_id text, deployment_id text, task_id text,
+        payload jsonb, metadata jsonb, tags text[], idempotency_key text, max_attempts int,
+        max_duration_seconds int, available_at timestamptz, expires_at timestamptz,
+        replay_of text, queue text, concurrency_key text, concurrency_limit int, retry jsonb,
+        guard_key_id text)
+    ), created as (
+      insert into runs (id, environment_id, deployment_id, task_id, session_id, payload, metadata,
+        tags, idempotency_key, max_attempts, max_duration_seconds, available_at, expires_at,
+        replay_of, queue, concurrency_key, concurrency_limit, retry)
+      select id, environment_id, deployment_id, task_id, session_id, payload, metadata, tags,
+        idempotency_key, max_attempts, max_duration_seconds, available_at, expires_at,
+        replay_of, queue, concurrency_key, concurrency_limit, retry
+      from input where guard_ok order by ord
+      ${onConflict ? sql`on conflict (environment_id, idempotency_key) do nothing` : sql``}
+      returning id, environment_id, task_id, session_id, idempotency_key
+    ), sessions_made as (
+      insert into sessions (id, environment_id, task_id)
+      select session_id, environment_id, task_id from created
+    ), events as (
+      insert into run_events (run_id, type, data)
+      select id, 'transition', '{"from": null, "to": "queued"}'::jsonb from created
+    )`
+}
+
+/** A batch where some item has an idempotency key: each key decides, against runs and siblings. */
+function insertKeyed(sql: Tx, rows: Row[]): Promise<Found[]> {
+  // The outer query reads `runs` as it was before the statement: `prior` finds keys that had a
+  // run already, `sibling` an item whose key an earlier item of this batch took.
+  return sql<Found[]>`
+    with ${insertCtes(sql, rows, true)}
+    select i.ord, coalesce(c.id, prior.id, sibling.id) as id, c.id is not null as created,
+      i.guard_ok
+    from input i
+    left join created c on c.id = i.id
+    left join lateral (
+      select r.id from runs r
+      where c.id is null and i.idempotency_key is not null
+        and r.environment_id = i.environment_id and r.idempotency_key = i.idempotency_key
+      limit 1
+    ) prior on true
+    left join created sibling on c.id is null and prior.id is null
+      and sibling.environment_id = i.environment_id and sibling.idempotency_key = i.idempotency_key
+    order by i.ord`
+}
+
+/**
+ * A batch where no item has an idempotency key (most triggers): nothing can conflict, so every
+ * item whose guard holds was inserted; no lookup of prior runs, fewer plan nodes.
+ */
+function insertUnkeyed(sql: Tx, rows: Row[]): Promise<Found[]> {
+  return sql<Found[]>`
+    with ${insertCtes(sql, rows, false)}
+    select ord, case when guard_ok then id end as id, guard_ok as created, guard_ok
+    from input order by ord`
 }
 
 /** Which part of a failed guard fails (read again: the statement's own view is gone). */
