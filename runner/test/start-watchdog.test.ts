@@ -45,23 +45,23 @@ const watchdogLogs = async (runId: string) =>
     (e) => e.type === "log" && e.message?.startsWith("no `started` from sandbox"),
   )
 
+/** A `hello` run whose first `drops` start messages are swallowed, once it ended. */
+async function runSwallowing(name: string, drops: number, maxAttempts: number) {
+  swallow.set(name, drops)
+  const run = await h.trigger({ deploymentId, taskId: "hello", payload: { name }, maxAttempts })
+  return waitForRun(h.db.sql, run.id, ["succeeded", "failed", "crashed"], 30_000)
+}
+
 describe("start watchdog", () => {
   test("a start nobody answers loses the attempt; the next attempt runs the task", async () => {
-    swallow.set("late", 1)
-    const run = await h.trigger({
-      deploymentId,
-      taskId: "hello",
-      payload: { name: "late" },
-      maxAttempts: 3,
-    })
-    const done = await waitForRun(h.db.sql, run.id, ["succeeded", "failed", "crashed"], 30_000)
+    const done = await runSwallowing("late", 1, 3)
     expect(done.status).toBe("succeeded")
     expect(done.attempt).toBe(2)
-    const events = await runEvents(h.db.sql, run.id)
+    const events = await runEvents(h.db.sql, done.id)
     const retry = events.find((e) => e.type === "transition" && e.data?.reason === "retry")
     expect(retry?.data?.outcome).toBe("crashed")
     expect(retry?.data?.error).toMatchObject({ name: "StartTimeoutError" })
-    const logs = await watchdogLogs(run.id)
+    const logs = await watchdogLogs(done.id)
     expect(logs.map((e) => e.data?.attempt)).toEqual([1])
     expect(logs[0]?.message).toMatch(
       /^no `started` from sandbox \S+ within 1\.5 s of the start message \(its runtime printed `ready` .*\); killed, the attempt is lost$/,
@@ -69,17 +69,10 @@ describe("start watchdog", () => {
   }, 40_000)
 
   test("a sandbox that never starts its task uses up the attempts and ends crashed", async () => {
-    swallow.set("never", 99)
-    const run = await h.trigger({
-      deploymentId,
-      taskId: "hello",
-      payload: { name: "never" },
-      maxAttempts: 2,
-    })
-    const done = await waitForRun(h.db.sql, run.id, ["succeeded", "failed", "crashed"], 30_000)
+    const done = await runSwallowing("never", 99, 2)
     expect(done.status).toBe("crashed")
     expect(done.attempt).toBe(2)
     expect(done.error).toMatchObject({ name: "StartTimeoutError" })
-    expect((await watchdogLogs(run.id)).map((e) => e.data?.attempt)).toEqual([1, 2])
+    expect((await watchdogLogs(done.id)).map((e) => e.data?.attempt)).toEqual([1, 2])
   }, 40_000)
 })
