@@ -64,7 +64,7 @@ describe("start watchdog", () => {
     const logs = await watchdogLogs(done.id)
     expect(logs.map((e) => e.data?.attempt)).toEqual([1])
     expect(logs[0]?.message).toMatch(
-      /^no `started` from sandbox \S+ within 1\.5 s of the start message \(its runtime printed `ready` .*\); killed, the attempt is lost$/,
+      /^no `started` from sandbox \S+ within 1\.5 s of the start message \(HELMR_RUNNER_START_TIMEOUT_MS; its runtime printed `ready` .*\); killed, the attempt is lost$/,
     )
   }, 40_000)
 

@@ -222,7 +222,8 @@ export function createAttemptSession(
               : `its runtime printed \`ready\` ${((state.readyAt - sentAt) / 1000).toFixed(1)} s after the start message`
         state.stalled =
           `no \`started\` from sandbox ${sandbox.id.slice(0, 12)} within ` +
-          `${(deps.startTimeoutMs / 1000).toFixed(1)} s of the start message (${ready}); ` +
+          `${(deps.startTimeoutMs / 1000).toFixed(1)} s of the start message ` +
+          `(HELMR_RUNNER_START_TIMEOUT_MS; ${ready}); ` +
           "killed, the attempt is lost"
         log.warn({ sandbox: sandbox.id }, state.stalled)
         events.add({
