@@ -111,6 +111,7 @@ export async function composeRunner(
     runnerId: config.HELMR_RUNNER_ID,
     leaseMs: config.HELMR_RUNNER_LEASE_MS,
     graceMs: config.HELMR_RUNNER_GRACE_MS,
+    startTimeoutMs: config.HELMR_RUNNER_START_TIMEOUT_MS,
     retry: { baseMs: config.HELMR_RETRY_BASE_MS, maxMs: config.HELMR_RETRY_MAX_MS },
     gateRecheckMs: config.HELMR_RUNNER_GATE_RECHECK_MS,
     pickup: createPickupSignal(),

@@ -67,6 +67,11 @@ export const RunnerConfig = z.object({
   HELMR_BUILD_POLL_MS: milliseconds(1_000),
   HELMR_RUNNER_GRACE_MS: milliseconds(10_000),
   /**
+   * From the start message to the runtime's `started`: a sandbox silent that long is killed and
+   * its attempt counts as lost (retried if attempts are left).
+   */
+  HELMR_RUNNER_START_TIMEOUT_MS: milliseconds(30_000),
+  /**
    * `push`: an idle runner waits on the run queue's wake-up channel (no polling); `poll`: it looks
    * at the queue every HELMR_RUNNER_POLL_MS (the old behaviour, a benchmark baseline).
    */

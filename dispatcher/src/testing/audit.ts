@@ -24,6 +24,11 @@ export interface AuditedInstance {
    * each but are not owed: fired before the edit, or superseded by it.
    */
   alsoAllowed?: readonly Date[]
+  /**
+   * The cursor to audit up to, for an instance deactivated before the audit (deactivation clears
+   * `next_fire_at`); default: the instance's current cursor.
+   */
+  until?: Date
 }
 
 export interface AuditResult {
@@ -98,7 +103,8 @@ export async function auditSlots(
   }
   for (const instance of instances) {
     const first = instance.firstSlot.getTime()
-    const cursor = cursorOf.get(instance.instanceId)?.getTime() ?? first
+    const cursor =
+      instance.until?.getTime() ?? cursorOf.get(instance.instanceId)?.getTime() ?? first
     const owed = [first]
     if (cursor - first > 2 * 86_400_000) {
       // The oracle walks minute by minute: audits are for tests and benchmarks of minutes.

@@ -14,6 +14,12 @@ export type AbortKind = "canceled" | "timed_out" | "interrupted"
 export interface AttemptReport {
   abort: { kind: AbortKind; message: string } | null
   result: AttemptFacts["result"]
+  /** When (runner clock) the runtime printed `ready`; null before. */
+  readyAt: number | null
+  /** The runtime printed `started`: the task's `run` was called. */
+  started: boolean
+  /** Why the attempt was given up as lost before its task started (the start watchdog). */
+  stalled: string | null
 }
 
 /** An attempt that failed before its task ran: deployment, secrets, image build, Docker. */
@@ -63,8 +69,10 @@ export function onSandboxOutput(
     }
     switch (message.type) {
       case "ready":
+        state.readyAt = Date.now()
         return
       case "started":
+        state.started = true
         events.add({ type: "started", data: { attempt, at: message.at } })
         return
       case "log": {
@@ -107,6 +115,14 @@ export function outcomeOf(
   facts: Omit<AttemptFacts, "abort">,
 ): AttemptOutcome {
   const abort = state.abort
+  if (state.stalled && !abort && !facts.result) {
+    // Killed by the start watchdog: lost like an attempt whose runner died, retried if it may be.
+    return {
+      status: "crashed",
+      error: { name: "StartTimeoutError", message: state.stalled },
+      retryable: true,
+    }
+  }
   if (abort?.kind === "interrupted") {
     // A shutdown is not the task's doing: keep a result it managed to return, else retry.
     const outcome = decideOutcome({ ...facts, abort: null })

@@ -42,6 +42,11 @@ export interface AttemptSession {
   output(nonce: string): (stream: OutputStream, line: string) => void
   requestAbort(kind: AbortKind, message: string): void
   onCall(call: CallMessage): void
+  /**
+   * Arms the start watchdog once `start` is sent: no `started` from the runtime within
+   * `deps.startTimeoutMs` and the attempt is lost (sandbox killed; outcomeOf retries it).
+   */
+  watchStart(): void
   /** Starts the maxDuration clock with what is left of it. */
   startClock(maxDurationSeconds: number | null | undefined): void
   /** The attempt starts parked (an adopted sandbox of a waiting run). */
@@ -72,6 +77,9 @@ export function createAttemptSession(
     sandbox: null,
     lost: false,
     result: null,
+    readyAt: null,
+    started: false,
+    stalled: null,
     startSent: false,
     parked: false,
     pendingWait: null,
@@ -201,6 +209,33 @@ export function createAttemptSession(
     output: (nonce) => onSandboxOutput(events, state, nonce, run.attempt, onCall, durable),
     requestAbort,
     onCall,
+    watchStart() {
+      const sentAt = Date.now()
+      const timer = setTimeout(() => {
+        const sandbox = state.sandbox
+        if (state.started || state.result || state.abort || state.lost || !sandbox) return
+        const ready =
+          state.readyAt === null
+            ? "its runtime never printed `ready`"
+            : state.readyAt <= sentAt
+              ? "its runtime printed `ready` before the start message"
+              : `its runtime printed \`ready\` ${((state.readyAt - sentAt) / 1000).toFixed(1)} s after the start message`
+        state.stalled =
+          `no \`started\` from sandbox ${sandbox.id.slice(0, 12)} within ` +
+          `${(deps.startTimeoutMs / 1000).toFixed(1)} s of the start message ` +
+          `(HELMR_RUNNER_START_TIMEOUT_MS; ${ready}); ` +
+          "killed, the attempt is lost"
+        log.warn({ sandbox: sandbox.id }, state.stalled)
+        events.add({
+          type: "log",
+          level: "warn",
+          message: state.stalled,
+          data: { attempt: run.attempt },
+        })
+        void sandbox.kill().catch((error: unknown) => log.warn({ err: error }, "kill failed"))
+      }, deps.startTimeoutMs)
+      state.timers.push(timer)
+    },
     startClock(maxDurationSeconds) {
       if (!maxDurationSeconds) return
       limitMs = maxDurationSeconds * 1000

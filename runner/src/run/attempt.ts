@@ -126,6 +126,7 @@ export async function runAttempt(
         orphanAfterMs: Math.max(10_000, deps.leaseMs * 2),
       })
       state.startSent = true
+      session.watchStart()
       const pendingAbort = readAbort(session)
       if (pendingAbort) {
         state.abort = null
@@ -211,6 +212,8 @@ export async function adoptAttempt(
   }
   session.state.sandbox = adopted.sandbox
   session.state.startSent = true
+  // Adopted while waiting: its task started long ago (no start watchdog).
+  session.state.started = true
   deps.metrics.sandboxes.inc()
   session.park()
   session.startClock(run.maxDurationSeconds)

@@ -25,6 +25,8 @@ export interface RunnerDeps {
   leaseMs: number
   /** Time between aborting `ctx.signal` and killing the sandbox. */
   graceMs: number
+  /** From the start message until the runtime's `started`: past it the attempt is lost. */
+  startTimeoutMs: number
   retry: RetryPolicy
   /** A run parked behind a full concurrency gate is looked at again after this, woken or not. */
   gateRecheckMs: number
