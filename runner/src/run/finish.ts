@@ -101,13 +101,22 @@ export async function finishAttempt(
     },
     guard,
   )
-  await dequeueRun(deps.valkey, deps.keys, run.id)
+  // The queue entry is this attempt's only while the run ended here. A run the guard refused was
+  // taken from this runner (a sweep requeued it, another runner holds it): its entry is the
+  // next attempt's, and taking it out would leave the run queued where no runner leases it.
+  if (done || (await hasEnded(deps, run.id))) await dequeueRun(deps.valkey, deps.keys, run.id)
   await releaseGate(deps, run)
   await publish(deps, run.id)
   // With a retention the workspace sweep removes it later (workspace-sweep.ts).
   if (done && !deps.keepWorkspaces && deps.workspaceRetentionMs === 0) {
     await removeIdleWorkspace(deps, run.sessionId)
   }
+}
+
+/** Whether the run is in a final status (ended elsewhere: canceled, expired) or gone. */
+async function hasEnded(deps: RunnerDeps, runId: string): Promise<boolean> {
+  const [row] = await deps.sql<{ status: RunStatus }[]>`select status from runs where id = ${runId}`
+  return row === undefined || FINAL_RUN_STATUSES.includes(row.status)
 }
 
 async function publish(deps: RunnerDeps, runId: string): Promise<void> {
