@@ -44,8 +44,6 @@ export function bearerToken(c: Context): string | undefined {
   return (header ? /^Bearer\s+(\S+)$/i.exec(header) : null)?.[1]
 }
 
-const hexHash = hashApiKeyHex
-
 /** Key → caller: fresh (one query for every key asked for meanwhile) or from a small cache. */
 export class KeyResolver {
   readonly #lookUp: (hash: string) => Promise<Caller | null>
@@ -70,7 +68,7 @@ export class KeyResolver {
   /** The key's caller as the database has it now; null when unknown or revoked. */
   async resolve(key: string): Promise<Caller | null> {
     if (key.length > 200) return null
-    const hash = hexHash(key)
+    const hash = hashApiKeyHex(key)
     const caller = await this.#lookUp(hash)
     if (caller) this.#remember(hash, caller)
     else this.#cache.delete(hash)
@@ -81,7 +79,7 @@ export class KeyResolver {
   /** The key's caller, from the cache when seen lately (for guarded writes only). */
   async resolveCached(key: string): Promise<Caller | null> {
     if (key.length > 200) return null
-    const entry = this.#cache.get(hexHash(key))
+    const entry = this.#cache.get(hashApiKeyHex(key))
     if (entry && performance.now() - entry.at < (this.options.maxAgeMs ?? 60_000)) {
       return { ...entry.caller }
     }
@@ -90,7 +88,7 @@ export class KeyResolver {
 
   /** Drops a key from the cache (its guarded write was refused). */
   forget(key: string): void {
-    this.#cache.delete(hexHash(key))
+    this.#cache.delete(hashApiKeyHex(key))
   }
 
   #remember(hash: string, caller: Caller): void {

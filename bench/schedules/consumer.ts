@@ -81,15 +81,17 @@ async function take(runIds: string[]): Promise<void> {
   }
 }
 
+/** CPU time (ms) this process used. */
+function ownCpuMs(): number {
+  const usage = process.cpuUsage()
+  return Math.round((usage.user + usage.system) / 1000)
+}
+
 /**
- * CPU time (ms) of a process of this machine, from /proc (`self`: this process, through
- * process.cpuUsage); -1 when it cannot be read (Postgres on another host).
+ * CPU time (ms) of a Postgres backend of this machine, from /proc; -1 when it cannot be read
+ * (Postgres on another host).
  */
-function cpuMs(pid: number, self = false): number {
-  if (self) {
-    const usage = process.cpuUsage()
-    return Math.round((usage.user + usage.system) / 1000)
-  }
+function backendCpuMs(pid: number): number {
   try {
     // A backend pid of another PID namespace (Postgres in a container) names no postgres here.
     if (!readFileSync(`/proc/${pid}/comm`, "utf8").startsWith("postgres")) return -1
@@ -104,7 +106,7 @@ function cpuMs(pid: number, self = false): number {
 async function postgresCpuMs(): Promise<number> {
   const backends = await sql<{ pid: number }[]>`
     select pid from pg_stat_activity where application_name = 'bench-consumer'`
-  const each = backends.map((b) => cpuMs(b.pid))
+  const each = backends.map((b) => backendCpuMs(b.pid))
   return each.some((ms) => ms < 0) ? -1 : each.reduce((a, b) => a + b, 0)
 }
 
@@ -140,7 +142,7 @@ while (!stop.signal.aborted) {
 while (active > 0) await Bun.sleep(10)
 clearInterval(timer)
 flush()
-process.stdout.write(`cpu ${cpuMs(process.pid, true)} ${await postgresCpuMs()}\n`)
+process.stdout.write(`cpu ${ownCpuMs()} ${await postgresCpuMs()}\n`)
 await sql.end({ timeout: 2 })
 valkey.disconnect()
 process.exit(0)

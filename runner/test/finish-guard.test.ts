@@ -42,26 +42,32 @@ async function claimOne(): Promise<RunRow> {
 }
 
 const queued = async (runId: string) => (await a.valkey.zscore(a.keys.runQueue, runId)) !== null
-const events = (runId: string) => createEventLog({ ...a, runId })
+const rowOf = async (runId: string) =>
+  (await h.db.sql<RunRow[]>`select * from runs where id = ${runId}`)[0] as RunRow
+
+/** `claimed`'s attempt ends as its task succeeded with `output`, whoever holds the run now. */
+const succeed = (claimed: RunRow, output: number) =>
+  finishAttempt(
+    a,
+    claimed,
+    { status: "succeeded", output, retryable: false },
+    createEventLog({ ...a, runId: claimed.id }),
+    null,
+  )
 
 test("an attempt ending after a sweep requeued its run leaves the run and its queue entry alone", async () => {
   const claimed = await claimOne()
   // A sweep that saw the lease lapse (as after an outage) gives the run to its next attempt.
   await h.db
     .sql`update runs set lease_expires_at = now() - interval '1 second' where id = ${claimed.id}`
-  const [lapsed] = await h.db.sql<RunRow[]>`select * from runs where id = ${claimed.id}`
-  expect(await recoverStaleRun(h.runner.deps, lapsed as RunRow, "lease expired")).toBe("retried")
+  expect(await recoverStaleRun(h.runner.deps, await rowOf(claimed.id), "lease expired")).toBe(
+    "retried",
+  )
   expect(await queued(claimed.id)).toBe(true)
   // The first attempt still ends, as if its task had finished meanwhile.
-  await finishAttempt(
-    a,
-    claimed,
-    { status: "succeeded", output: 1, retryable: false },
-    events(claimed.id),
-    null,
-  )
-  const [row] = await h.db.sql<RunRow[]>`select * from runs where id = ${claimed.id}`
-  expect({ status: row?.status, runnerId: row?.runnerId }).toEqual({
+  await succeed(claimed, 1)
+  const row = await rowOf(claimed.id)
+  expect({ status: row.status, runnerId: row.runnerId }).toEqual({
     status: "queued",
     runnerId: null,
   })
@@ -80,13 +86,7 @@ test("an attempt ending after its run was canceled elsewhere takes the run out o
     { reason: "test" },
   )
   expect(canceled?.status).toBe("canceled")
-  await finishAttempt(
-    a,
-    claimed,
-    { status: "succeeded", output: 1, retryable: false },
-    events(claimed.id),
-    null,
-  )
+  await succeed(claimed, 1)
   expect(await queued(claimed.id)).toBe(false)
 })
 
@@ -101,14 +101,8 @@ test("an attempt that ends its run takes the run out of the queue", async () => 
     {},
     { runnerId: a.runnerId, attempt: claimed.attempt },
   )
-  await finishAttempt(
-    a,
-    claimed,
-    { status: "succeeded", output: 2, retryable: false },
-    events(claimed.id),
-    null,
-  )
-  const [row] = await h.db.sql<RunRow[]>`select * from runs where id = ${claimed.id}`
-  expect({ status: row?.status, output: row?.output }).toEqual({ status: "succeeded", output: 2 })
+  await succeed(claimed, 2)
+  const row = await rowOf(claimed.id)
+  expect({ status: row.status, output: row.output }).toEqual({ status: "succeeded", output: 2 })
   expect(await queued(claimed.id)).toBe(false)
 })

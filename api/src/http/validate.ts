@@ -69,14 +69,23 @@ function parseSyncFirst<T extends z.ZodType>(schema: T, value: unknown) {
   }
 }
 
+/**
+ * Checks `value`: safe input (nearly all of it) goes to `schema` itself, what the guarded pipe
+ * would do after its check passed, without the pipe's own cost on every request. Unsafe input
+ * takes `piped` (`guarded(schema)`), which names the offending path.
+ */
+function check<T extends z.ZodType>(
+  schema: T,
+  piped: ReturnType<typeof guarded<T>>,
+  value: unknown,
+) {
+  return parseSyncFirst(findUnsafeJson(value) === null ? schema : piped, value)
+}
+
 const validate = <K extends Target, T extends z.ZodType>(target: K, schema: T) =>
   zValidator(target, guarded(schema), onInvalid, {
-    // Safe input (nearly all of it) goes to `schema` itself: what the guarded pipe would do
-    // after its check passed, without the pipe's own cost on every request. Unsafe input takes
-    // the guarded schema, which names the offending path.
     // The declared result type is conditional on the (generic) schema; the value is zod's own.
-    validationFunction: (piped, value) =>
-      parseSyncFirst(findUnsafeJson(value) === null ? schema : piped, value) as never,
+    validationFunction: (piped, value) => check(schema, piped, value) as never,
   })
 
 /**
@@ -89,7 +98,7 @@ export function validJson<T extends z.ZodType>(schema: T) {
   const piped = guarded(schema)
   const validateJson: ReturnType<typeof validate<"json", T>> = async (c, next) => {
     const value = await readJson(c.req)
-    const result = await parseSyncFirst(findUnsafeJson(value) === null ? schema : piped, value)
+    const result = await check(schema, piped, value)
     if (!result.success) throw validationFailed(toFieldIssues(result.error, undefined, ROOTS.json))
     c.req.addValidatedData("json", result.data as object)
     await next()
