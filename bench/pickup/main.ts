@@ -95,7 +95,6 @@ async function claimPart(mode: Mode): Promise<void> {
     HELMR_KEY_PREFIX: t.prefix,
     HELMR_RUNNER_ID: `h14-pickup-${process.pid}`,
     CONCURRENCY: "100",
-    BATCH: "100",
     PICKUP: mode,
     POLL_MS: "50",
   })

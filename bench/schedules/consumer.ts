@@ -4,18 +4,19 @@
  * `claimLeasedRuns`, `watchRunQueue`), holding up to CONCURRENCY runs at once, and completes each
  * claimed run as a no-op (starting → running → succeeded, a batch per statement). Starts no
  * container. PICKUP=poll makes it look at the queue every POLL_MS instead of waiting for wake-ups
- * (the runner's HELMR_RUNNER_PICKUP=poll baseline); BATCH caps the runs claimed per round trip.
+ * (the runner's HELMR_RUNNER_PICKUP=poll baseline); BATCH caps the runs claimed per round trip
+ * (default: the runner's own CLAIM_BATCH).
  *
  * Prints `lease <runId> <epoch ms>` when it holds a run's lease (the claim committed) and
  * `ready` once it waits on the queue; on SIGTERM, once drained, `cpu <ms> <ms>`: the CPU time it
  * used and that its Postgres backends used (-1 when unreadable). Env: HELMR_DATABASE_URL, HELMR_VALKEY_URL,
- * HELMR_KEY_PREFIX, HELMR_RUNNER_ID, CONCURRENCY (100), BATCH (CONCURRENCY), PICKUP (push), POLL_MS (50).
+ * HELMR_KEY_PREFIX, HELMR_RUNNER_ID, CONCURRENCY (100), BATCH (CLAIM_BATCH), PICKUP (push), POLL_MS (50).
  */
 import { readFileSync } from "node:fs"
 import { createDb } from "@helmr/migrations/db"
 import { transitionRunIds } from "@helmr/migrations/queries/runs"
 import { createValkey, dequeueRuns, leaseRunBatch, valkeyKeys } from "@helmr/migrations/valkey"
-import { claimLeasedRuns } from "@helmr/runner/run/claim"
+import { CLAIM_BATCH, claimLeasedRuns } from "@helmr/runner/run/claim"
 import type { RunnerDeps } from "@helmr/runner/run/deps"
 import { createPickupSignal } from "@helmr/runner/run/pickup-signal"
 import { watchRunQueue } from "@helmr/runner/run/queue-wake"
@@ -27,7 +28,7 @@ const env = (name: string, fallback?: string) => {
   return value
 }
 const concurrency = Number(env("CONCURRENCY", "100"))
-const batchMax = Number(env("BATCH", String(concurrency)))
+const batchMax = Number(env("BATCH", String(Math.min(concurrency, CLAIM_BATCH))))
 const push = env("PICKUP", "push") === "push"
 const pollMs = Number(env("POLL_MS", "50"))
 const sql = createDb(env("HELMR_DATABASE_URL"), { max: 10, applicationName: "bench-consumer" })

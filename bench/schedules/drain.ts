@@ -14,6 +14,7 @@ import { seedEnvironment } from "@helmr/dispatcher/testing/seed"
 import { insertRuns } from "@helmr/migrations/queries/insert-runs"
 import { createTestDatabase, createTestValkey } from "@helmr/migrations/testing"
 import { enqueueRuns } from "@helmr/migrations/valkey"
+import { CLAIM_BATCH } from "@helmr/runner/run/claim"
 import { consumerEnv, startConsumer, waitLeased } from "./leases.ts"
 
 const DRAIN = Number(process.env.DRAIN ?? (process.env.CI === "true" ? 200 : 10_000))
@@ -61,7 +62,7 @@ try {
   const perRun = (total: number | null | undefined) =>
     total === null || total === undefined ? "n/a" : `${((total * 1000) / DRAIN).toFixed(0)} µs`
   console.log(
-    `\n# ${DRAIN} queued runs due at one instant, the consumer alone (BATCH ${process.env.BATCH ?? "100"})`,
+    `\n# ${DRAIN} queued runs due at one instant, the consumer alone (BATCH ${process.env.BATCH ?? CLAIM_BATCH})`,
   )
   console.log(
     `  to the runner lease: ${late.count}/${DRAIN} leased; p50 ${ms(late.p50)}  p99 ${ms(late.p99)}  last ${ms(late.max)} — ${loadLine()}`,

@@ -16,7 +16,7 @@ export interface Consumer {
 /**
  * The consumer's environment for a bench: its database, key prefix and runner id (it must start
  * with h14); the pickup settings from the bench's own PICKUP, POLL_MS and BATCH (push, the
- * runner's 50 ms, 100: every run it holds at once).
+ * runner's 50 ms, the runner's CLAIM_BATCH).
  */
 export function consumerEnv(
   databaseUrl: string,
@@ -31,7 +31,7 @@ export function consumerEnv(
     CONCURRENCY: "100",
     POLL_MS: process.env.POLL_MS ?? "50",
     PICKUP: process.env.PICKUP ?? "push",
-    BATCH: process.env.BATCH ?? "100",
+    ...(process.env.BATCH ? { BATCH: process.env.BATCH } : {}),
   }
 }
 

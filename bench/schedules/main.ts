@@ -20,8 +20,8 @@
  * runner's own queue and claim code, 100 runs at once, no-op runs, no container), which is what
  * the peers' "due → handler start" compares with. Environment: BURST, EVERY_MINUTE, MINUTES,
  * DISPATCHERS (default 2), PICKUP (the consumer's pickup: push, default, or poll every POLL_MS,
- * default the runner's 50), BATCH (most runs claimed per round trip, default 100: all the runs
- * held at once; smaller batches overlap round trips but cost more statements per run).
+ * default the runner's 50), BATCH (most runs claimed per round trip, default the runner's
+ * CLAIM_BATCH, 50: two batches overlap; smaller ones cost more statements per run).
  * With CI=true the sizes default small (a run that proves the bench works, not a measurement).
  */
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import type { Sql } from "@helmr/migrations/db"
+import { startRunLoop } from "../src/run/run-loop.ts"
 import { waitForRun } from "../src/testing/deployments.ts"
 import { basicBundle, basicManifest } from "../src/testing/fixtures.ts"
 import { type RunnerHarness, startRunnerHarness } from "../src/testing/harness.ts"
@@ -75,5 +76,40 @@ describe("push pickup", () => {
       const done = await waitForRun(h.db.sql, run.id, ["succeeded", "failed"], 20_000)
       expect(done.status).toBe("succeeded")
     }
+  }, 60_000)
+
+  test("more free slots than a claim batch: the runs are claimed in several batches, each once", async () => {
+    // Last in this file: the harness's loop gives way to one with 6 slots and batches of 2.
+    await h.stopLoop()
+    const runs = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        h.trigger({ deploymentId, taskId: "hello", payload: { name: `m${i}` } }),
+      ),
+    )
+    const stop = new AbortController()
+    const loop = startRunLoop(
+      h.runner.deps,
+      { concurrency: 6, claimBatch: 2, pollMs: 50, sweepMs: 600_000, drainMs: 1_000 },
+      stop.signal,
+    )
+    try {
+      for (const run of runs) {
+        const done = await waitForRun(h.db.sql, run.id, ["succeeded", "failed"], 20_000)
+        expect(done.status).toBe("succeeded")
+        expect(done.attempt).toBe(1)
+      }
+    } finally {
+      stop.abort()
+      await loop.stopped
+    }
+    // One claim statement, one transaction time: its runs' `starting` events share created_at.
+    const claims = await h.db.sql<{ n: number }[]>`
+      select count(*)::int as n from run_events
+      where run_id = any(${runs.map((r) => r.id)}::text[]) and type = 'transition'
+        and data->>'to' = 'starting'
+      group by created_at`
+    expect(claims.reduce((sum, c) => sum + c.n, 0)).toBe(6)
+    expect(Math.max(...claims.map((c) => c.n))).toBeLessThanOrEqual(2)
+    expect(claims.length).toBeGreaterThanOrEqual(3)
   }, 60_000)
 })

@@ -1,7 +1,7 @@
 import { leaseRunBatch } from "@helmr/migrations/valkey"
 import { startDeploymentBuilds } from "../build/deployment-builds.ts"
 import { runAttempt } from "./attempt.ts"
-import { claimLeasedRuns } from "./claim.ts"
+import { CLAIM_BATCH, claimLeasedRuns } from "./claim.ts"
 import type { RunnerDeps } from "./deps.ts"
 import { createSlot, type Slot } from "./parking.ts"
 import { watchRunQueue } from "./queue-wake.ts"
@@ -13,6 +13,8 @@ import { sweepWorkspaces } from "./workspace-sweep.ts"
 export interface RunLoopOptions {
   /** Attempts this runner executes at once. */
   concurrency: number
+  /** The most runs leased and claimed in one round trip (default CLAIM_BATCH). */
+  claimBatch?: number
   /**
    * `push` (default): an idle runner waits for a wake-up on the queue's channel, the next due run
    * or `recheckMs`, whichever comes first. `poll`: it looks at the queue every `pollMs` (the
@@ -153,7 +155,8 @@ export function startRunLoop(
         if (engineUp) {
           const batch = await leaseRunBatch(deps.valkey, deps.keys, {
             leaseMs: deps.leaseMs,
-            limit: free,
+            // More free slots than a batch: the loop comes straight back for the next one.
+            limit: Math.min(free, options.claimBatch ?? CLAIM_BATCH),
           })
           leased = batch.runIds
           nextDueAt = batch.nextDueAt
