@@ -2,11 +2,12 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import type { Sql } from "@helmr/migrations/db"
 import { startRunLoop } from "../src/run/run-loop.ts"
 import { waitForRun } from "../src/testing/deployments.ts"
-import { basicBundle, basicManifest } from "../src/testing/fixtures.ts"
+import { basicBundle, basicManifest, waitsBundle, waitsManifest } from "../src/testing/fixtures.ts"
 import { type RunnerHarness, startRunnerHarness } from "../src/testing/harness.ts"
 
-// Push pickup: with the safety recheck and the sweep ten minutes apart, an idle runner only
-// leases what it is woken for (the enqueue's wake-up, or the queue's next due time).
+// Push pickup: with the safety recheck, the sweep and the poll ten minutes apart, an idle runner
+// only leases what it is woken for (the enqueue's wake-up, or the queue's next due time), and a
+// waiting run resumes only when told (a child's end notifies its commit).
 
 let h: RunnerHarness
 let deploymentId: string
@@ -16,6 +17,7 @@ beforeAll(async () => {
     HELMR_SANDBOX_DRIVER: "local",
     HELMR_RUNNER_RECHECK_MS: "600000",
     HELMR_RUNNER_SWEEP_MS: "600000",
+    HELMR_RUNNER_POLL_MS: "600000",
   })
   deploymentId = await h.deploy({ bundle: await basicBundle(), manifest: basicManifest() })
   // Idle: the loop finished its first look and sleeps.
@@ -76,6 +78,32 @@ describe("push pickup", () => {
       const done = await waitForRun(h.db.sql, run.id, ["succeeded", "failed"], 20_000)
       expect(done.status).toBe("succeeded")
     }
+  }, 60_000)
+
+  test("a parent waiting for its child resumes when the child ends, not at a poll", async () => {
+    const waits = await h.deploy({
+      bundle: await waitsBundle(),
+      manifest: waitsManifest(),
+      current: true,
+    })
+    const parent = await h.trigger({
+      deploymentId: waits,
+      taskId: "parent",
+      payload: { n: 21, cron: "15 4 * * *" },
+    })
+    const done = await waitForRun(h.db.sql, parent.id, ["succeeded", "failed"], 30_000)
+    expect(done.status).toBe("succeeded")
+    const childId = (done.output as { child: { id: string } }).child.id
+    // The child's end (whose statement woke the parent) → the parent running again.
+    const [gap] = await h.db.sql<{ ms: number }[]>`
+      select extract(epoch from (r.created_at - c.created_at)) * 1000 as ms
+      from run_events c, run_events r
+      where c.run_id = ${childId} and c.type = 'transition' and c.data->>'to' = 'succeeded'
+        and r.run_id = ${parent.id} and r.type = 'transition' and r.data->>'to' = 'running'
+        and r.data->>'reason' = 'resumed'`
+    expect(gap).toBeDefined()
+    // The poll and the recheck are ten minutes away; generous for a loaded 2-core machine.
+    expect(Number(gap?.ms)).toBeLessThan(1_000)
   }, 60_000)
 
   test("more free slots than a claim batch: the runs are claimed in several batches, each once", async () => {

@@ -6,12 +6,20 @@ import { assertRunTransitions } from "./run-transitions.ts"
 assertRunTransitions(["waiting"], "queued")
 
 /**
+ * The Postgres NOTIFY channel on which a parent woken by its child's end is announced (payload:
+ * the parent's run id). Delivered at the commit that woke it, never for a rolled-back one; the
+ * runner holding the parent's sandbox listens (runner/src/run/queue-wake.ts).
+ */
+export const RUN_WOKEN_CHANNEL = "helmr_run_woken"
+
+/**
  * `runs.triggerAndWait`, completed where the child reaches its final status: a CTE of
  * transitionRun's own statement (`updated` is the run it moved), so whichever service ends the
  * child (runner, API cancel, dispatcher expiry, recovery), its parent's `run` waitpoints complete
  * and the parent moves `waiting → queued` (with its transition event) atomically with the child's
  * end, and never twice. The waitpoint carries `{ ok, id, status, output | error }`. The runner
- * holding the parent's sandbox sees it queued and resumes it (docs/ARCHITECTURE.md, waits).
+ * holding the parent's sandbox hears of it on RUN_WOKEN_CHANNEL and resumes it
+ * (docs/ARCHITECTURE.md, waits).
  * Returns an empty fragment for a move to a status that is not final.
  */
 export function completeChildWaits(sql: Sql | TransactionSql, to: RunStatus) {
@@ -38,6 +46,6 @@ export function completeChildWaits(sql: Sql | TransactionSql, to: RunStatus) {
     insert into run_events (run_id, type, data)
     select id, 'transition', jsonb_build_object('from', 'waiting', 'to', 'queued',
       'reason', 'child run', 'waitpointId', waitpoint_id, 'childRunId', child_run_id)
-    from woken
+    from woken, pg_notify(${RUN_WOKEN_CHANNEL}, woken.id)
   )`
 }

@@ -4,7 +4,7 @@ import { runAttempt } from "./attempt.ts"
 import { CLAIM_BATCH, claimLeasedRuns } from "./claim.ts"
 import type { RunnerDeps } from "./deps.ts"
 import { createSlot, type Slot } from "./parking.ts"
-import { watchRunQueue } from "./queue-wake.ts"
+import { watchRunQueue, watchWokenRuns } from "./queue-wake.ts"
 import { recoverOwnRuns, sweepStaleRuns } from "./recovery.ts"
 import { adoptSandboxes, findResumable, resumeParked } from "./resume.ts"
 import { sweepSandboxes } from "./sandbox-sweep.ts"
@@ -59,7 +59,10 @@ export function startRunLoop(
 
   const push = (options.pickup ?? "push") === "push"
   const recheckMs = options.recheckMs ?? 5_000
-  if (push) watchRunQueue(deps.valkey, deps.keys, deps.pickup, log, signal)
+  if (push) {
+    watchRunQueue(deps.valkey, deps.keys, deps.pickup, log, signal)
+    watchWokenRuns(deps.sql, deps.parked, deps.pickup, log, signal)
+  }
 
   const hold = (runId: string, slot: Slot) => {
     const held: Promise<void> = slot.released.then(() => {
@@ -115,10 +118,9 @@ export function startRunLoop(
   const idleWait = (nextDueAt: number | null, lastSweep: number): number => {
     if (!push) return options.pollMs
     const now = Date.now()
+    // Parked runs need no poll: a wait's completer enqueues its run or, for a child's end,
+    // notifies its commit (watchWokenRuns).
     let until = Math.min(now + recheckMs, lastSweep + options.sweepMs)
-    // A parked run's child may end in any service's transaction (child-waits.ts), which queues
-    // the parent in Postgres only: while this runner holds parked runs it looks every pollMs.
-    if (deps.parked.size > 0) until = Math.min(until, now + options.pollMs)
     if (nextDueAt !== null && active.size < options.concurrency) until = Math.min(until, nextDueAt)
     return Math.max(0, until - now)
   }
