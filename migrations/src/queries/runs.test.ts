@@ -5,7 +5,13 @@ import type { RunRow } from "../rows.ts"
 import { createTestDatabase, type TestDatabase, walkRun } from "../testing.ts"
 import { insertRuns } from "./insert-runs.ts"
 import { RunTransitionError } from "./run-transitions.ts"
-import { insertRun, transitionRun, transitionRunIds, transitionRuns } from "./runs.ts"
+import {
+  claimQueuedRuns,
+  insertRun,
+  transitionRun,
+  transitionRunIds,
+  transitionRuns,
+} from "./runs.ts"
 
 let db: TestDatabase
 let environmentId: string
@@ -401,6 +407,87 @@ describe("transitionRuns", () => {
     const [row] = await db.sql<RunRow[]>`select * from runs where id = ${run.id}`
     expect(row?.status).toBe("queued")
     expect(await transitionRuns(db.sql, [], ["queued"], "starting")).toEqual([])
+  })
+})
+
+describe("claimQueuedRuns", () => {
+  test("claims only what compare-and-set alone may take, each at its next attempt", async () => {
+    const now = Date.now()
+    const make = (extra: object = {}) =>
+      insertRun(db.sql, { ...base(), ...extra }).then((r) => r.run)
+    const plain = await make()
+    const retried = await make({ maxAttempts: 3 })
+    await db.sql`update runs set attempt = 2 where id = ${retried.id}`
+    const soon = await make({ availableAt: new Date(now + 500) })
+    const later = await make({ availableAt: new Date(now + 60_000) })
+    const expired = await make({ expiresAt: new Date(now - 1_000) })
+    const limited = await make({ queue: "q", concurrencyLimit: 2 })
+    const held = await make()
+    // A waiting run coming back: queued again, still naming the runner with its sandbox.
+    await db.sql`update runs set runner_id = 'r0' where id = ${held.id}`
+    const taken = await make()
+    await transitionRun(db.sql, taken.id, ["queued"], "starting", { runnerId: "other", attempt: 1 })
+    const ids = [plain, retried, soon, later, expired, limited, held, taken].map((r) => r.id)
+    const lease = new Date(now + 30_000)
+    const claimed = await claimQueuedRuns(db.sql, [...ids, "run_unknown"], {
+      runnerId: "r1",
+      leaseExpiresAt: lease,
+      dueBy: new Date(now + 1_000),
+      now: new Date(now),
+    })
+    expect(claimed.map((r) => r.id).sort()).toEqual([plain.id, retried.id, soon.id].sort())
+    const byId = new Map(claimed.map((r) => [r.id, r]))
+    expect(byId.get(plain.id)).toMatchObject({ status: "starting", runnerId: "r1", attempt: 1 })
+    expect(byId.get(retried.id)).toMatchObject({ status: "starting", runnerId: "r1", attempt: 3 })
+    // Whole rows, as the runner starts them.
+    expect(byId.get(plain.id)?.payload).toEqual(base().payload)
+    expect(byId.get(plain.id)?.leaseExpiresAt?.getTime()).toBe(lease.getTime())
+    const events = await db.sql<{ runId: string; data: unknown }[]>`
+      select run_id, data from run_events
+      where run_id = any(${ids}::text[]) and data->>'to' = 'starting' and data->>'runnerId' = 'r1'
+      order by run_id`
+    expect(new Map(events.map((e) => [e.runId, e.data]))).toEqual(
+      new Map([
+        [plain.id, { from: "queued", to: "starting", runnerId: "r1", attempt: 1 }],
+        [retried.id, { from: "queued", to: "starting", runnerId: "r1", attempt: 3 }],
+        [soon.id, { from: "queued", to: "starting", runnerId: "r1", attempt: 1 }],
+      ]),
+    )
+    const rest = await db.sql<
+      { id: string; status: string; runnerId: string | null; attempt: number }[]
+    >`
+      select id, status, runner_id, attempt from runs
+      where id = any(${[later.id, expired.id, limited.id, held.id, taken.id]}::text[])`
+    const restById = new Map(rest.map((r) => [r.id, r]))
+    for (const run of [later, expired, limited]) {
+      expect(restById.get(run.id)).toMatchObject({ status: "queued", runnerId: null, attempt: 0 })
+    }
+    expect(restById.get(held.id)).toMatchObject({ status: "queued", runnerId: "r0", attempt: 0 })
+    expect(restById.get(taken.id)).toMatchObject({
+      status: "starting",
+      runnerId: "other",
+      attempt: 1,
+    })
+  })
+
+  test("racing claims of the same runs: each run is claimed once", async () => {
+    const runs = await Promise.all(Array.from({ length: 30 }, () => insertRun(db.sql, base())))
+    const ids = runs.map((r) => r.run.id)
+    const now = new Date()
+    const claim = (runnerId: string) => ({
+      runnerId,
+      leaseExpiresAt: new Date(now.getTime() + 30_000),
+      dueBy: new Date(now.getTime() + 1_000),
+      now,
+    })
+    const results = await Promise.all(
+      ["r1", "r2", "r3"].map((runner, i) =>
+        claimQueuedRuns(db.sql, i % 2 ? [...ids].reverse() : ids, claim(runner)),
+      ),
+    )
+    const all = results.flat()
+    expect(all.map((r) => r.id).sort()).toEqual([...ids].sort())
+    for (const run of all) expect(run.attempt).toBe(1)
   })
 })
 

@@ -224,18 +224,58 @@ export async function transitionRunIds(
   return rows.map((r) => r.id)
 }
 
+/** What a runner's batched claim asks of each run (claimQueuedRuns). */
+export interface RunClaim {
+  runnerId: string
+  leaseExpiresAt: Date
+  /** Runs due by then are claimed (a run due a moment later starts at once anyway). */
+  dueBy: Date
+  /** Runs expired by then are not (the caller expires them). */
+  now: Date
+}
+
+/**
+ * A runner's claim of runs it leased from the queue, in one statement and no prior read: moves to
+ * `starting`, under `runnerId` with its lease, each of `runIds` that a compare-and-set alone may
+ * claim (queued, held by no runner, due by `dueBy`, not expired at `now`, of a queue without a
+ * concurrency limit) at its next attempt, with the event `{ runnerId, attempt }`. Returns the
+ * runs it moved, whole; the others are left as they were, for the caller to read and sort out
+ * (a waiting run coming back, an early or expired entry, a limited queue, a run someone took).
+ */
+export async function claimQueuedRuns(
+  sql: Tx,
+  runIds: readonly string[],
+  claim: RunClaim,
+): Promise<RunRow[]> {
+  const rows = await moveRuns<RunRow & { previousStatus: RunStatus; eventData: unknown }>(
+    sql,
+    {
+      items: runIds.map((runId) => ({ runId })),
+      from: ["queued"],
+      to: "starting",
+      patch: { runnerId: claim.runnerId, leaseExpiresAt: claim.leaseExpiresAt },
+      eventData: { runnerId: claim.runnerId },
+      claim,
+    },
+    sql`*`,
+  )
+  return rows.map(({ previousStatus: _, eventData: __, ...run }) => run)
+}
+
 interface RunsMove {
   items: readonly RunTransitionItem[]
   from: readonly RunStatus[]
   to: RunStatus
   patch: Omit<TransitionPatch, "attempt" | "error">
   eventData: Record<string, unknown>
+  /** A runner's claim: only runs it may take by compare-and-set alone, each at its next attempt. */
+  claim?: RunClaim
 }
 
 /** The statement of transitionRuns and transitionRunIds; `columns` of the moved runs come back. */
 async function moveRuns<Row extends object>(
   sql: Tx,
-  { items, from, to, patch, eventData }: RunsMove,
+  { items, from, to, patch, eventData, claim }: RunsMove,
   columns: ReturnType<Tx>,
 ): Promise<Row[]> {
   assertRunTransitions(from, to)
@@ -256,10 +296,21 @@ async function moveRuns<Row extends object>(
       select * from jsonb_to_recordset(${sql.json(input as never)}::jsonb) as v(
         id text, attempt int, check_runner boolean, runner_id text, expect_attempt int, data jsonb)
     ), before as (
-      select r.id, r.status, i.attempt as next_attempt, i.data from runs r join input i on i.id = r.id
+      select r.id, r.status, ${
+        claim
+          ? sql`r.attempt + 1 as next_attempt, i.data || jsonb_build_object('attempt', r.attempt + 1) as data`
+          : sql`i.attempt as next_attempt, i.data`
+      }
+      from runs r join input i on i.id = r.id
       where r.id = any(${input.map((i) => i.id)}::text[]) and r.status in ${sql(from as RunStatus[])}
         and (not i.check_runner or r.runner_id is not distinct from i.runner_id)
         and (i.expect_attempt is null or r.attempt = i.expect_attempt)
+        ${
+          claim
+            ? sql`and r.runner_id is null and r.concurrency_limit is null
+          and r.available_at <= ${claim.dueBy} and (r.expires_at is null or r.expires_at > ${claim.now})`
+            : sql``
+        }
       order by r.id
       for update of r
     ), updated as (

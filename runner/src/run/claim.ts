@@ -1,9 +1,8 @@
-import { transitionRun, transitionRuns } from "@helmr/migrations/queries/runs"
+import { claimQueuedRuns, transitionRun } from "@helmr/migrations/queries/runs"
 import type { RunRow } from "@helmr/migrations/rows"
 import { FINAL_RUN_STATUSES } from "@helmr/migrations/rows"
 import { dequeueRun, enqueueRun } from "@helmr/migrations/valkey"
 import { claimThroughGate, releaseGate } from "../gate/gate.ts"
-import { type GatedRun, gateOf } from "../gate/gate-key.ts"
 import type { RunnerDeps } from "./deps.ts"
 import { recoverStaleRun } from "./recovery.ts"
 import { extendRunLease } from "./run-lease.ts"
@@ -36,47 +35,28 @@ export async function claimLeasedRun(
 }
 
 /**
- * claimLeasedRun for a batch leased together, in one read and one compare-and-set for the common
- * case (a plain queued run: no runner, due, not expired, no concurrency limit); the others take
- * the one-by-one path above with the row already read. Returns the claimed runs and the waiting
- * runs of this runner to resume; the rest were tidied or left to others, as above.
+ * claimLeasedRun for a batch leased together. The common case (a plain queued run: no runner, due,
+ * not expired, no concurrency limit) is claimed in one statement without a read first
+ * (claimQueuedRuns); the runs it did not move are read whole and take the one-by-one path above.
+ * Returns the claimed runs and the waiting runs of this runner to resume; the rest were tidied or
+ * left to others, as above.
  */
 export async function claimLeasedRuns(
   deps: RunnerDeps,
   runIds: readonly string[],
 ): Promise<{ claimed: RunRow[]; resume: string[] }> {
   if (runIds.length === 0) return { claimed: [], resume: [] }
-  // Only the columns the plain check reads: the claim returns the whole row of each run it moves,
-  // so the common case never reads (and parses) a full row twice.
-  const rows = await deps.sql<PlainClaimFields[]>`
-    select id, status, runner_id, expires_at, available_at, attempt, environment_id, queue,
-      task_id, concurrency_key, concurrency_limit
-    from runs where id = any(${runIds as string[]}::text[])`
-  const byId = new Map(rows.map((r) => [r.id, r]))
   const now = Date.now()
-  const plain: PlainClaimFields[] = []
-  const others: string[] = []
-  for (const runId of runIds) {
-    const run = byId.get(runId)
-    if (run && isPlainClaim(run, now)) plain.push(run)
-    else others.push(runId)
-  }
-  const claimed = await transitionRuns(
-    deps.sql,
-    plain.map((run) => ({
-      runId: run.id,
-      attempt: run.attempt + 1,
-      runnerId: null,
-      expectAttempt: run.attempt,
-      eventData: { attempt: run.attempt + 1 },
-    })),
-    ["queued"],
-    "starting",
-    { runnerId: deps.runnerId, leaseExpiresAt: new Date(now + deps.leaseMs) },
-    { runnerId: deps.runnerId },
-  )
-  // No lease extension for these: the caller leased them a moment ago, and the heartbeat takes
-  // over well before that lease ends. The one-by-one path extends its own.
+  const claimed = await claimQueuedRuns(deps.sql, runIds, {
+    runnerId: deps.runnerId,
+    leaseExpiresAt: new Date(now + deps.leaseMs),
+    dueBy: new Date(now + 1_000),
+    now: new Date(now),
+  })
+  const moved = new Set(claimed.map((r) => r.id))
+  const others = runIds.filter((runId) => !moved.has(runId))
+  // No lease extension for the claimed: the caller leased them a moment ago, and the heartbeat
+  // takes over well before that lease ends. The one-by-one path extends its own.
   const resume: string[] = []
   const full =
     others.length === 0
@@ -91,24 +71,6 @@ export async function claimLeasedRuns(
     }),
   )
   return { claimed, resume }
-}
-
-/** What isPlainClaim reads of a run (and the claim's compare-and-set expects). */
-type PlainClaimFields = Pick<
-  RunRow,
-  "id" | "status" | "runnerId" | "expiresAt" | "availableAt" | "attempt"
-> &
-  GatedRun
-
-/** A queued run nobody holds, due, alive and of an unlimited queue: claimed by compare-and-set alone. */
-function isPlainClaim(run: PlainClaimFields, now: number): boolean {
-  return (
-    run.status === "queued" &&
-    run.runnerId === null &&
-    !(run.expiresAt && run.expiresAt.getTime() <= now) &&
-    run.availableAt.getTime() <= now + 1_000 &&
-    gateOf(run) === null
-  )
 }
 
 async function claimRow(
