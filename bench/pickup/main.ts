@@ -26,6 +26,7 @@ import { insertRuns } from "@helmr/migrations/queries/insert-runs"
 import { insertRun } from "@helmr/migrations/queries/runs"
 import { createTestDatabase, createTestValkey, TEST_VALKEY_URL } from "@helmr/migrations/testing"
 import { enqueueRun, enqueueRuns } from "@helmr/migrations/valkey"
+import { CLAIM_BATCH } from "@helmr/runner/run/claim"
 import { waitForRun } from "@helmr/runner/testing/deployments"
 import { basicBundle, basicManifest } from "@helmr/runner/testing/fixtures"
 import { startRunnerHarness } from "@helmr/runner/testing/harness"
@@ -144,7 +145,7 @@ console.log(`bench/pickup — queued → starting, push beside poll (50 ms) — 
 console.log("\n# the runner (run loop, local driver), idle between runs")
 for (const mode of MODES) await runnerPart(mode)
 console.log(
-  "\n# the claim path (bench/schedules consumer: 100 held, batches of up to 100, no sandboxes)",
+  `\n# the claim path (bench/schedules consumer: 100 held, batches of up to ${CLAIM_BATCH}, no sandboxes)`,
 )
 for (const mode of MODES) await claimPart(mode)
 console.log(`\nend — ${loadLine()}`)
