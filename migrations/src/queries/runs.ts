@@ -204,12 +204,7 @@ export async function transitionRuns(
   patch: Omit<TransitionPatch, "attempt" | "error"> = {},
   eventData: Record<string, unknown> = {},
 ): Promise<RunRow[]> {
-  const rows = await moveRuns<RunRow & { previousStatus: RunStatus; eventData: unknown }>(
-    sql,
-    { items, from, to, patch, eventData },
-    sql`*`,
-  )
-  return rows.map(({ previousStatus: _, eventData: __, ...run }) => run)
+  return moveWholeRuns(sql, { items, from, to, patch, eventData })
 }
 
 /**
@@ -247,19 +242,14 @@ export async function claimQueuedRuns(
   runIds: readonly string[],
   claim: RunClaim,
 ): Promise<RunRow[]> {
-  const rows = await moveRuns<RunRow & { previousStatus: RunStatus; eventData: unknown }>(
-    sql,
-    {
-      items: runIds.map((runId) => ({ runId })),
-      from: ["queued"],
-      to: "starting",
-      patch: { runnerId: claim.runnerId, leaseExpiresAt: claim.leaseExpiresAt },
-      eventData: { runnerId: claim.runnerId },
-      claim,
-    },
-    sql`*`,
-  )
-  return rows.map(({ previousStatus: _, eventData: __, ...run }) => run)
+  return moveWholeRuns(sql, {
+    items: runIds.map((runId) => ({ runId })),
+    from: ["queued"],
+    to: "starting",
+    patch: { runnerId: claim.runnerId, leaseExpiresAt: claim.leaseExpiresAt },
+    eventData: { runnerId: claim.runnerId },
+    claim,
+  })
 }
 
 interface RunsMove {
@@ -272,7 +262,20 @@ interface RunsMove {
   claim?: RunClaim
 }
 
-/** The statement of transitionRuns and transitionRunIds; `columns` of the moved runs come back. */
+/** moveRuns returning each moved run whole, without the statement's own columns. */
+async function moveWholeRuns(sql: Tx, move: RunsMove): Promise<RunRow[]> {
+  const rows = await moveRuns<RunRow & { previousStatus: RunStatus; eventData: unknown }>(
+    sql,
+    move,
+    sql`*`,
+  )
+  return rows.map(({ previousStatus: _, eventData: __, ...run }) => run)
+}
+
+/**
+ * The statement of transitionRuns, transitionRunIds and claimQueuedRuns; `columns` of the moved
+ * runs come back.
+ */
 async function moveRuns<Row extends object>(
   sql: Tx,
   { items, from, to, patch, eventData, claim }: RunsMove,

@@ -16,6 +16,9 @@ import { extendRunLease } from "./run-lease.ts"
  */
 export const CLAIM_BATCH = 50
 
+/** A leased run due within this much is claimed now (it would start at once anyway). */
+const DUE_SLACK_MS = 1_000
+
 /**
  * A run id leased from the queue becomes this runner's run only through Postgres: `queued` →
  * `starting` by compare-and-set, with the runner id, the lease deadline and the next attempt
@@ -50,7 +53,7 @@ export async function claimLeasedRuns(
   const claimed = await claimQueuedRuns(deps.sql, runIds, {
     runnerId: deps.runnerId,
     leaseExpiresAt: new Date(now + deps.leaseMs),
-    dueBy: new Date(now + 1_000),
+    dueBy: new Date(now + DUE_SLACK_MS),
     now: new Date(now),
   })
   const moved = new Set(claimed.map((r) => r.id))
@@ -138,7 +141,7 @@ async function claimRow(
     if (expired) await dequeueRun(deps.valkey, deps.keys, runId)
     return null
   }
-  if (run.availableAt.getTime() > now + 1_000) {
+  if (run.availableAt.getTime() > now + DUE_SLACK_MS) {
     await enqueueRun(deps.valkey, deps.keys, runId, run.availableAt)
     return null
   }
