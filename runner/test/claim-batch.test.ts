@@ -136,4 +136,77 @@ describe("batched claim", () => {
     expect(claimed[0]).toMatchObject({ payload: { name: "whole" }, status: "starting", attempt: 1 })
     expect(await a.valkey.zrange(a.keys.runQueue, 0, -1)).toEqual([plain.id])
   }, 60_000)
+
+  test("a limited queue's runs in a leased batch: its free slots are claimed in one transaction, the rest parked", async () => {
+    await a.valkey.del(a.keys.runQueue)
+    const gated = { queue: "trio", concurrencyLimit: 3 }
+    // Another runner's run holds one of the three slots.
+    const held = await h.trigger({ deploymentId, taskId: "hello", ...gated })
+    await walkRun(h.db.sql, held.id, ["starting", "running"])
+    await a.valkey.zrem(a.keys.runQueue, held.id)
+    const runs: RunRow[] = []
+    // Ids sort by their millisecond: a pause between runs makes "oldest" unambiguous.
+    for (let i = 0; i < 6; i++) {
+      runs.push(await h.trigger({ deploymentId, taskId: "hello", ...gated }))
+      await Bun.sleep(2)
+    }
+    const plain = await h.trigger({ deploymentId, taskId: "hello" })
+    const other = await h.trigger({
+      deploymentId,
+      taskId: "hello",
+      queue: "duo",
+      concurrencyLimit: 2,
+    })
+    const leased = await leaseRuns(a.valkey, a.keys, { leaseMs: a.leaseMs, limit: 20 })
+    expect(leased.sort()).toEqual([...runs, plain, other].map((r) => r.id).sort())
+    const before = Date.now()
+    const { claimed } = await claimLeasedRuns(a, leased)
+    // Two free slots of trio, its oldest two runs; the unlimited run; duo's one run.
+    const ids = runs.map((r) => r.id)
+    expect(claimed.map((r) => r.id).sort()).toEqual(
+      [ids[0], ids[1], plain.id, other.id].map(String).sort(),
+    )
+    expect(claimed.every((r) => r.status === "starting" && r.runnerId === "claim-a")).toBe(true)
+    // The two of trio were claimed by one statement: their events share its transaction's time.
+    const starts = await h.db.sql<{ at: Date }[]>`
+      select distinct created_at as at from run_events
+      where run_id = any(${ids.slice(0, 2)}::text[]) and data->>'to' = 'starting'`
+    expect(starts.length).toBe(1)
+    // The other four stay queued, parked behind the gate until a slot frees or their recheck.
+    const rest = ids.slice(2)
+    const [{ queued } = { queued: 0 }] = await h.db.sql<{ queued: number }[]>`
+      select count(*)::int as queued from runs
+      where id = any(${rest}::text[]) and status = 'queued' and attempt = 0`
+    expect(queued).toBe(4)
+    const parked = await a.valkey.zrange(a.keys.runGateParked(`${h.environmentId}|trio|`), 0, -1)
+    expect(parked.sort()).toEqual([...rest].sort())
+    for (const id of rest) {
+      const score = Number(await a.valkey.zscore(a.keys.runQueue, id))
+      expect(score).toBeGreaterThanOrEqual(before + a.gateRecheckMs)
+    }
+  }, 60_000)
+
+  test("two consumers claiming one limited queue's batch at once never pass its limit", async () => {
+    await a.valkey.del(a.keys.runQueue)
+    const gated = { queue: "quad", concurrencyLimit: 4 }
+    const runs: RunRow[] = []
+    for (let i = 0; i < 10; i++)
+      runs.push(await h.trigger({ deploymentId, taskId: "hello", ...gated }))
+    const leased = await leaseRuns(a.valkey, a.keys, { leaseMs: a.leaseMs, limit: 20 })
+    expect(leased.length).toBe(10)
+    const [ra, rb] = await Promise.all([
+      claimLeasedRuns(a, leased),
+      claimLeasedRuns(b, [...leased].reverse()),
+    ])
+    const ids = [...ra.claimed, ...rb.claimed].map((r) => r.id)
+    expect(ids.length).toBe(4)
+    expect(new Set(ids).size).toBe(4)
+    const rows = await h.db.sql<{ status: string; n: number }[]>`
+      select status, count(*)::int as n from runs
+      where id = any(${runs.map((r) => r.id)}::text[]) group by status order by status`
+    expect([...rows]).toEqual([
+      { status: "queued", n: 6 },
+      { status: "starting", n: 4 },
+    ])
+  }, 60_000)
 })

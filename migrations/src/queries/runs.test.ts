@@ -489,6 +489,38 @@ describe("claimQueuedRuns", () => {
     expect(all.map((r) => r.id).sort()).toEqual([...ids].sort())
     for (const run of all) expect(run.attempt).toBe(1)
   })
+
+  test("with a gate: only that limited queue's runs, oldest first, at most its slots", async () => {
+    const now = Date.now()
+    const make = (extra: object = {}) =>
+      insertRun(db.sql, { ...base(), ...extra }).then((r) => r.run)
+    const gated = { queue: "g", concurrencyKey: "k1", concurrencyLimit: 5 }
+    // Ids sort by their millisecond: a pause between runs makes "oldest" unambiguous.
+    const first = await make(gated)
+    await Bun.sleep(2)
+    const second = await make(gated)
+    await Bun.sleep(2)
+    const third = await make(gated)
+    const later = await make({ ...gated, availableAt: new Date(now + 60_000) })
+    const otherKey = await make({ ...gated, concurrencyKey: "k2" })
+    const otherLimit = await make({ ...gated, concurrencyLimit: 6 })
+    const unlimited = await make()
+    const ids = [third, first, later, otherKey, otherLimit, unlimited, second].map((r) => r.id)
+    const claimed = await claimQueuedRuns(db.sql, ids, {
+      runnerId: "r1",
+      leaseExpiresAt: new Date(now + 30_000),
+      dueBy: new Date(now + 1_000),
+      now: new Date(now),
+      gate: { environmentId, queue: "g", concurrencyKey: "k1", limit: 5, slots: 2 },
+    })
+    expect(claimed.map((r) => r.id).sort()).toEqual([first.id, second.id].sort())
+    expect(claimed.every((r) => r.status === "starting" && r.attempt === 1)).toBe(true)
+    const left = await db.sql<{ id: string; status: string }[]>`
+      select id, status from runs
+      where id = any(${[third, later, otherKey, otherLimit, unlimited].map((r) => r.id)}::text[])`
+    expect(left.every((r) => r.status === "queued")).toBe(true)
+    expect(left.length).toBe(5)
+  })
 })
 
 describe("transitionRunIds", () => {

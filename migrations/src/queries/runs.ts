@@ -227,6 +227,22 @@ export interface RunClaim {
   dueBy: Date
   /** Runs expired by then are not (the caller expires them). */
   now: Date
+  /**
+   * A limited queue's runs instead of unlimited ones: only runs of this gate (environment, queue,
+   * concurrency key and limit), and at most `slots` of them, in id order (oldest first). The
+   * caller holds the gate's lock and counted its free slots in the same transaction.
+   */
+  gate?: GateClaim
+}
+
+/** The gate of a limited queue's batched claim (RunClaim.gate). */
+export interface GateClaim {
+  environmentId: string
+  /** The run's queue as the gate names it (`task:<taskId>` for a task's own queue). */
+  queue: string
+  concurrencyKey: string | null
+  limit: number
+  slots: number
 }
 
 /**
@@ -236,6 +252,7 @@ export interface RunClaim {
  * concurrency limit) at its next attempt, with the event `{ runnerId, attempt }`. Returns the
  * runs it moved, whole; the others are left as they were, for the caller to read and sort out
  * (a waiting run coming back, an early or expired entry, a limited queue, a run someone took).
+ * With `claim.gate`, the same for the runs of one limited queue, up to its free slots.
  */
 export async function claimQueuedRuns(
   sql: Tx,
@@ -260,6 +277,18 @@ interface RunsMove {
   eventData: Record<string, unknown>
   /** A runner's claim: only runs it may take by compare-and-set alone, each at its next attempt. */
   claim?: RunClaim
+}
+
+/** Which of a claim's runs a compare-and-set alone may take (claimQueuedRuns). */
+function claimConditions(sql: Tx, claim: RunClaim) {
+  const { gate } = claim
+  const queue = gate
+    ? sql`r.concurrency_limit = ${gate.limit} and r.environment_id = ${gate.environmentId}
+      and coalesce(r.queue, 'task:' || r.task_id) = ${gate.queue}
+      and r.concurrency_key is not distinct from ${gate.concurrencyKey}`
+    : sql`r.concurrency_limit is null`
+  return sql`and r.runner_id is null and ${queue}
+    and r.available_at <= ${claim.dueBy} and (r.expires_at is null or r.expires_at > ${claim.now})`
 }
 
 /** moveRuns returning each moved run whole, without the statement's own columns. */
@@ -308,13 +337,9 @@ async function moveRuns<Row extends object>(
       where r.id = any(${input.map((i) => i.id)}::text[]) and r.status in ${sql(from as RunStatus[])}
         and (not i.check_runner or r.runner_id is not distinct from i.runner_id)
         and (i.expect_attempt is null or r.attempt = i.expect_attempt)
-        ${
-          claim
-            ? sql`and r.runner_id is null and r.concurrency_limit is null
-          and r.available_at <= ${claim.dueBy} and (r.expires_at is null or r.expires_at > ${claim.now})`
-            : sql``
-        }
+        ${claim ? claimConditions(sql, claim) : sql``}
       order by r.id
+      ${claim?.gate ? sql`limit ${claim.gate.slots}` : sql``}
       for update of r
     ), updated as (
       update runs r set

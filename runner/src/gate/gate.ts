@@ -33,11 +33,43 @@ export async function claimThroughGate(
     return claim(tx)
   })
   if (claimed === "full") {
-    await park(deps, run, gate)
+    await park(deps, [run], gate)
     return null
   }
   if (claimed) await unparkRun(deps.valkey, deps.keys, gate.key, run.id)
   return claimed
+}
+
+/**
+ * claimThroughGate for runs of one gate leased together: under the gate's lock its active runs
+ * are counted once, and `claim` (one statement) takes at most the free slots, in one transaction
+ * instead of one per run. When `claim` took every run the slots allowed, the rest are over the
+ * limit and are parked together. When it took fewer, someone else moved some of these runs
+ * meanwhile: nothing is parked, and the runs not taken are `unsettled`, for the caller to sort out
+ * one by one. All of `runs` must be queued runs of `gate`.
+ */
+export async function claimManyThroughGate(
+  deps: RunnerDeps,
+  runs: readonly RunRow[],
+  gate: { key: string; limit: number; queue: string },
+  claim: (tx: TransactionSql, slots: number) => Promise<RunRow[]>,
+): Promise<{ claimed: RunRow[]; unsettled: RunRow[] }> {
+  const [first] = runs
+  if (!first) return { claimed: [], unsettled: [] }
+  const { claimed, slots } = await deps.sql.begin(async (tx) => {
+    await tx`select pg_advisory_xact_lock(hashtextextended(${gate.key}, 0))`
+    const free = Math.max(0, gate.limit - (await countActive(tx, first, gate.queue)))
+    const slots = Math.min(free, runs.length)
+    return { slots, claimed: slots === 0 ? [] : await claim(tx, slots) }
+  })
+  const taken = new Set(claimed.map((r) => r.id))
+  const left = runs.filter((r) => !taken.has(r.id))
+  if (claimed.length > 0) {
+    await deps.valkey.zrem(deps.keys.runGateParked(gate.key), ...taken)
+  }
+  if (claimed.length < slots) return { claimed, unsettled: left }
+  if (left.length > 0) await park(deps, left, gate)
+  return { claimed, unsettled: [] }
 }
 
 /**
@@ -50,9 +82,9 @@ export async function releaseGate(deps: RunnerDeps, run: GatedRun): Promise<void
   await wake(deps, gate.key)
 }
 
-async function wake(deps: RunnerDeps, gate: string): Promise<void> {
+async function wake(deps: RunnerDeps, gate: string, count = 1): Promise<void> {
   try {
-    const woken = await wakeParked(deps.valkey, deps.keys, gate)
+    const woken = await wakeParked(deps.valkey, deps.keys, gate, count)
     if (woken.length > 0) deps.pickup.nudge()
   } catch (error) {
     // The parked runs come back at their recheck time anyway.
@@ -60,15 +92,20 @@ async function wake(deps: RunnerDeps, gate: string): Promise<void> {
   }
 }
 
+/** Parks runs of one gate that found it full. */
 async function park(
   deps: RunnerDeps,
-  run: RunRow,
+  runs: readonly RunRow[],
   gate: { key: string; limit: number; queue: string },
 ): Promise<void> {
-  await parkRun(deps.valkey, deps.keys, gate.key, run, Date.now() + deps.gateRecheckMs)
-  // A slot freed between our count and the park woke nobody (we were not parked yet); its
-  // commit came before that wake, so this second count sees it.
-  if ((await countActive(deps.sql, run, gate.queue)) < gate.limit) await wake(deps, gate.key)
+  const [first] = runs
+  if (!first) return
+  const recheckAt = Date.now() + deps.gateRecheckMs
+  await Promise.all(runs.map((run) => parkRun(deps.valkey, deps.keys, gate.key, run, recheckAt)))
+  // Slots freed between our count and the park woke nobody (we were not parked yet); their
+  // commits came before those wakes, so this second count sees them.
+  const free = gate.limit - (await countActive(deps.sql, first, gate.queue))
+  if (free > 0) await wake(deps, gate.key, Math.min(free, runs.length))
 }
 
 async function countActive(

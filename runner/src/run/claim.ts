@@ -2,7 +2,8 @@ import { claimQueuedRuns, transitionRun } from "@helmr/migrations/queries/runs"
 import type { RunRow } from "@helmr/migrations/rows"
 import { FINAL_RUN_STATUSES } from "@helmr/migrations/rows"
 import { dequeueRun, enqueueRun } from "@helmr/migrations/valkey"
-import { claimThroughGate, releaseGate } from "../gate/gate.ts"
+import { claimManyThroughGate, claimThroughGate, releaseGate } from "../gate/gate.ts"
+import { gateOf } from "../gate/gate-key.ts"
 import type { RunnerDeps } from "./deps.ts"
 import { recoverStaleRun } from "./recovery.ts"
 import { extendRunLease } from "./run-lease.ts"
@@ -40,9 +41,10 @@ export async function claimLeasedRun(
 /**
  * claimLeasedRun for a batch leased together. The common case (a plain queued run: no runner, due,
  * not expired, no concurrency limit) is claimed in one statement without a read first
- * (claimQueuedRuns); the runs it did not move are read whole and take the one-by-one path above.
- * Returns the claimed runs and the waiting runs of this runner to resume; the rest were tidied or
- * left to others, as above.
+ * (claimQueuedRuns); the runs it did not move are read whole. Plain queued runs of a limited queue
+ * are claimed gate by gate, each gate's in one transaction (claimManyThroughGate); the rest take
+ * the one-by-one path above. Returns the claimed runs and the waiting runs of this runner to
+ * resume; the rest were parked, tidied or left to others, as above.
  */
 export async function claimLeasedRuns(
   deps: RunnerDeps,
@@ -66,14 +68,75 @@ export async function claimLeasedRuns(
       ? []
       : await deps.sql<RunRow[]>`select * from runs where id = any(${others}::text[])`
   const fullById = new Map(full.map((r) => [r.id, r]))
-  await Promise.all(
-    others.map(async (runId) => {
-      const result = await claimRow(deps, runId, fullById.get(runId))
-      if (result === "resume") resume.push(runId)
-      else if (result) claimed.push(result)
+  const gated = new Map<string, { gate: Gate; runs: RunRow[] }>()
+  const single: string[] = []
+  for (const runId of others) {
+    const run = fullById.get(runId)
+    const gate = run && plainGated(run, now) ? gateOf(run) : null
+    if (!run || !gate) {
+      single.push(runId)
+      continue
+    }
+    // Runs of one gate asking different limits (a deployment changed it) are counted apart.
+    const key = `${gate.key}\n${gate.limit}`
+    const group = gated.get(key) ?? { gate, runs: [] }
+    group.runs.push(run)
+    gated.set(key, group)
+  }
+  const settle = (runId: string, result: RunRow | "resume" | null) => {
+    if (result === "resume") resume.push(runId)
+    else if (result) claimed.push(result)
+  }
+  await Promise.all([
+    ...single.map(async (runId) => settle(runId, await claimRow(deps, runId, fullById.get(runId)))),
+    ...[...gated.values()].map(async ({ gate, runs }) => {
+      const result = await claimGated(deps, gate, runs, now)
+      claimed.push(...result.claimed)
+      // Someone moved some of them meanwhile: each is read afresh and sorted out on its own.
+      await Promise.all(
+        result.unsettled.map(async (run) => settle(run.id, await claimLeasedRun(deps, run.id))),
+      )
     }),
-  )
+  ])
   return { claimed, resume }
+}
+
+/** A queued run of a limited queue that its gate alone stands between and a claim. */
+function plainGated(run: RunRow, now: number): boolean {
+  return (
+    run.status === "queued" &&
+    run.runnerId === null &&
+    run.concurrencyLimit !== null &&
+    !(run.expiresAt && run.expiresAt.getTime() <= now) &&
+    run.availableAt.getTime() <= now + DUE_SLACK_MS
+  )
+}
+
+type Gate = NonNullable<ReturnType<typeof gateOf>>
+
+/** Plain queued runs of one gate (and limit), claimed together up to its free slots. */
+function claimGated(deps: RunnerDeps, gate: Gate, runs: readonly RunRow[], now: number) {
+  const [first] = runs
+  if (!first) return Promise.resolve({ claimed: [], unsettled: [] })
+  return claimManyThroughGate(deps, runs, gate, (tx, slots) =>
+    claimQueuedRuns(
+      tx,
+      runs.map((r) => r.id),
+      {
+        runnerId: deps.runnerId,
+        leaseExpiresAt: new Date(now + deps.leaseMs),
+        dueBy: new Date(now + DUE_SLACK_MS),
+        now: new Date(now),
+        gate: {
+          environmentId: first.environmentId,
+          queue: gate.queue,
+          concurrencyKey: first.concurrencyKey,
+          limit: gate.limit,
+          slots,
+        },
+      },
+    ),
+  )
 }
 
 async function claimRow(
