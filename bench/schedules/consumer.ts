@@ -16,6 +16,7 @@ import { readFileSync } from "node:fs"
 import { createDb } from "@helmr/migrations/db"
 import { transitionRunIds } from "@helmr/migrations/queries/runs"
 import { createValkey, dequeueRuns, leaseRunBatch, valkeyKeys } from "@helmr/migrations/valkey"
+import { releaseGate } from "@helmr/runner/gate/gate"
 import { CLAIM_BATCH, claimLeasedRuns } from "@helmr/runner/run/claim"
 import type { RunnerDeps } from "@helmr/runner/run/deps"
 import { createPickupSignal } from "@helmr/runner/run/pickup-signal"
@@ -45,6 +46,9 @@ const deps = {
   keys,
   runnerId,
   leaseMs: 30_000,
+  // The runner's default: a run parked behind a full gate is looked at again after 10 s, unless
+  // a run of its gate ending wakes it first (releaseGate below).
+  gateRecheckMs: 10_000,
   logger,
   pickup,
   parked: new Map(),
@@ -76,6 +80,9 @@ async function take(runIds: string[]): Promise<void> {
       ]),
     )
     await dequeueRuns(valkey, keys, running)
+    // As the runner's finish does: each run of a limited queue that ended wakes a parked one.
+    const ended = new Set(running)
+    await Promise.all(claimed.filter((r) => ended.has(r.id)).map((run) => releaseGate(deps, run)))
   } finally {
     active -= runIds.length
     pickup.nudge()
