@@ -23,6 +23,16 @@ beforeAll(async () => {
   payload: { safeParse: (value) => ({ success: true, data: value }) },
   run: async (payload) => ({ hello: payload.name }),
 }
+export const chatty = {
+  id: "chatty",
+  run: async () => {
+    process.stdout.write("raw one\\n")
+    console.log("logged", { n: 2 })
+    process.stdout.write(new TextEncoder().encode("raw three\\n"))
+    await new Promise((resolve) => process.stdout.write("raw four\\n", resolve))
+    return { fd: process.stdout.fd }
+  },
+}
 `,
   )
 })
@@ -46,6 +56,13 @@ function start(): StartMessage {
 
 /** Runs the runtime, writes `messages` to its stdin, and returns what it framed on stdout. */
 async function runRuntime(messages: RunnerMessage[]): Promise<SandboxMessage[]> {
+  return (await runRuntimeLines(messages)).flatMap((line) =>
+    typeof line === "string" ? [] : [line],
+  )
+}
+
+/** runRuntime with the plain lines too, in the order they came: plain lines as strings. */
+async function runRuntimeLines(messages: RunnerMessage[]): Promise<(SandboxMessage | string)[]> {
   const nonce = "n0nce"
   const proc = Bun.spawn(["bun", join(import.meta.dir, "entry.ts")], {
     cwd: dir,
@@ -60,10 +77,11 @@ async function runRuntime(messages: RunnerMessage[]): Promise<SandboxMessage[]> 
   }
   const text = await new Response(proc.stdout).text()
   await proc.exited
-  const out: SandboxMessage[] = []
+  const out: (SandboxMessage | string)[] = []
   for (const line of text.split("\n")) {
     const framed = unframeLine(nonce, line)
     if (framed !== null) out.push(JSON.parse(framed) as SandboxMessage)
+    else if (line) out.push(line)
   }
   return out
 }
@@ -79,4 +97,25 @@ describe("the sandbox runtime", () => {
     const out = await runRuntime([{ type: "ping" }, { type: "ping" }, start()])
     expect(out.at(-1)).toEqual({ type: "result", ok: true, output: { hello: "ada" } })
   }, 20_000)
+
+  test("the task's own process.stdout writes stay plain output, in order with its logs", async () => {
+    const task = { id: "chatty", exportName: "chatty", kind: "task" as const }
+    const lines = await runRuntimeLines([{ ...start(), task, payload: null }])
+    const shown = lines.flatMap((line): unknown[] =>
+      typeof line === "string"
+        ? [line]
+        : line.type === "log"
+          ? [`log: ${line.message}`]
+          : line.type === "result"
+            ? [line]
+            : [],
+    )
+    expect(shown).toEqual([
+      "raw one",
+      "log: logged { n: 2 }",
+      "raw three",
+      "raw four",
+      { type: "result", ok: true, output: { fd: 1 } },
+    ])
+  })
 })
