@@ -32,6 +32,24 @@ describe("run queue wake-ups", () => {
     expect(await t.valkey.zscore(t.keys.runQueue, "run_w2")).toBe("3000")
   })
 
+  test("a large enqueue (more pairs than one ZADD takes) adds or rescores every run and counts each", async () => {
+    const runs = Array.from({ length: 1_203 }, (_, i) => ({
+      id: `run_big${i}`,
+      // The earliest is in the last chunk; one run already queued is rescored.
+      availableAt: new Date(i === 1_200 ? 9_000 : 20_000 + i),
+    }))
+    await t.valkey.zadd(t.keys.runQueue, 1, "run_big5")
+    let added = 0
+    const got = await wakeUps(async () => {
+      added = await enqueueRuns(t.valkey, t.keys, runs)
+    })
+    expect(added).toBe(1_203)
+    expect(got).toEqual(["9000"])
+    const scores = await t.valkey.zmscore(t.keys.runQueue, ...runs.map((r) => r.id))
+    expect(scores.map(Number)).toEqual(runs.map((r) => r.availableAt.getTime()))
+    await t.valkey.zrem(t.keys.runQueue, ...runs.map((r) => r.id))
+  })
+
   test("onlyMissing (repair) keeps existing scores and wakes only for what it added", async () => {
     const got = await wakeUps(async () => {
       expect(

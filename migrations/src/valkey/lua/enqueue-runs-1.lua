@@ -6,19 +6,28 @@
 -- Returns how many runs were added or rescored.
 local changed = 0
 local earliest = nil
-for i = 3, #ARGV, 2 do
-  local score = tonumber(ARGV[i])
-  local n
-  if ARGV[2] == 'NX' then
-    n = redis.call('ZADD', KEYS[1], 'NX', score, ARGV[i + 1])
-  else
-    n = redis.call('ZADD', KEYS[1], 'CH', score, ARGV[i + 1])
-    -- An unchanged score still means "look again" (a re-enqueue after a claim that failed).
-    n = 1
+if ARGV[2] == 'NX' then
+  -- Repair: each run on its own, so the wake-up names the earliest run actually added.
+  for i = 3, #ARGV, 2 do
+    local score = tonumber(ARGV[i])
+    if redis.call('ZADD', KEYS[1], 'NX', score, ARGV[i + 1]) > 0 then
+      changed = changed + 1
+      if earliest == nil or score < earliest then earliest = score end
+    end
   end
-  if n > 0 then
-    changed = changed + n
-    if earliest == nil or score < earliest then earliest = score end
+else
+  -- Every run counts, an unchanged score too ("look again": a re-enqueue after a claim that
+  -- failed). One ZADD per chunk of pairs (the chunk keeps unpack within Lua's stack), not per
+  -- run: a trigger group or a fire enqueues dozens at once.
+  local chunk = 500
+  for first = 3, #ARGV, 2 * chunk do
+    local last = math.min(first + 2 * chunk - 1, #ARGV)
+    redis.call('ZADD', KEYS[1], unpack(ARGV, first, last))
+    for i = first, last, 2 do
+      local score = tonumber(ARGV[i])
+      if earliest == nil or score < earliest then earliest = score end
+    end
+    changed = changed + (last - first + 1) / 2
   end
 end
 if earliest ~= nil then redis.call('PUBLISH', ARGV[1], string.format('%d', earliest)) end
