@@ -1,4 +1,4 @@
-import { claimQueuedRuns, transitionRun } from "@helmr/migrations/queries/runs"
+import { claimQueuedRuns, type RunClaim, transitionRun } from "@helmr/migrations/queries/runs"
 import type { RunRow } from "@helmr/migrations/rows"
 import { FINAL_RUN_STATUSES } from "@helmr/migrations/rows"
 import { dequeueRun, enqueueRun } from "@helmr/migrations/valkey"
@@ -52,12 +52,13 @@ export async function claimLeasedRuns(
 ): Promise<{ claimed: RunRow[]; resume: string[] }> {
   if (runIds.length === 0) return { claimed: [], resume: [] }
   const now = Date.now()
-  const claimed = await claimQueuedRuns(deps.sql, runIds, {
+  const claim: RunClaim = {
     runnerId: deps.runnerId,
     leaseExpiresAt: new Date(now + deps.leaseMs),
     dueBy: new Date(now + DUE_SLACK_MS),
     now: new Date(now),
-  })
+  }
+  const claimed = await claimQueuedRuns(deps.sql, runIds, claim)
   const moved = new Set(claimed.map((r) => r.id))
   const others = runIds.filter((runId) => !moved.has(runId))
   // No lease extension for the claimed: the caller leased them a moment ago, and the heartbeat
@@ -90,7 +91,7 @@ export async function claimLeasedRuns(
   await Promise.all([
     ...single.map(async (runId) => settle(runId, await claimRow(deps, runId, fullById.get(runId)))),
     ...[...gated.values()].map(async ({ gate, runs }) => {
-      const result = await claimGated(deps, gate, runs, now)
+      const result = await claimGated(deps, gate, runs, claim)
       claimed.push(...result.claimed)
       // Someone moved some of them meanwhile: each is read afresh and sorted out on its own.
       await Promise.all(
@@ -115,7 +116,7 @@ function plainGated(run: RunRow, now: number): boolean {
 type Gate = NonNullable<ReturnType<typeof gateOf>>
 
 /** Plain queued runs of one gate (and limit), claimed together up to its free slots. */
-function claimGated(deps: RunnerDeps, gate: Gate, runs: readonly RunRow[], now: number) {
+function claimGated(deps: RunnerDeps, gate: Gate, runs: readonly RunRow[], claim: RunClaim) {
   const [first] = runs
   if (!first) return Promise.resolve({ claimed: [], unsettled: [] })
   return claimManyThroughGate(deps, runs, gate, (tx, slots) =>
@@ -123,10 +124,7 @@ function claimGated(deps: RunnerDeps, gate: Gate, runs: readonly RunRow[], now: 
       tx,
       runs.map((r) => r.id),
       {
-        runnerId: deps.runnerId,
-        leaseExpiresAt: new Date(now + deps.leaseMs),
-        dueBy: new Date(now + DUE_SLACK_MS),
-        now: new Date(now),
+        ...claim,
         gate: {
           environmentId: first.environmentId,
           queue: gate.queue,
