@@ -2,7 +2,7 @@ import type { Sql, TransactionSql } from "@helmr/migrations/db"
 import type { RunRow } from "@helmr/migrations/rows"
 import type { RunnerDeps } from "../run/deps.ts"
 import { type GatedRun, gateOf } from "./gate-key.ts"
-import { parkRun, unparkRun, wakeParked } from "./parked.ts"
+import { parkRun, unparkRuns, wakeParked } from "./parked.ts"
 
 /**
  * The concurrency gate of a run's queue (and key), across every runner process. Postgres is the
@@ -26,18 +26,11 @@ export async function claimThroughGate(
 ): Promise<RunRow | null> {
   const gate = gateOf(run)
   if (!gate) return claim(deps.sql)
-  const claimed = await deps.sql.begin(async (tx) => {
-    // The lock is taken in its own statement: the count's snapshot must be taken after it.
-    await tx`select pg_advisory_xact_lock(hashtextextended(${gate.key}, 0))`
-    if ((await countActive(tx, run, gate.queue)) >= gate.limit) return "full" as const
-    return claim(tx)
+  const { claimed } = await claimManyThroughGate(deps, [run], gate, async (tx) => {
+    const row = await claim(tx)
+    return row ? [row] : []
   })
-  if (claimed === "full") {
-    await park(deps, [run], gate)
-    return null
-  }
-  if (claimed) await unparkRun(deps.valkey, deps.keys, gate.key, run.id)
-  return claimed
+  return claimed[0] ?? null
 }
 
 /**
@@ -57,6 +50,7 @@ export async function claimManyThroughGate(
   const [first] = runs
   if (!first) return { claimed: [], unsettled: [] }
   const { claimed, slots } = await deps.sql.begin(async (tx) => {
+    // The lock is taken in its own statement: the count's snapshot must be taken after it.
     await tx`select pg_advisory_xact_lock(hashtextextended(${gate.key}, 0))`
     const free = Math.max(0, gate.limit - (await countActive(tx, first, gate.queue)))
     const slots = Math.min(free, runs.length)
@@ -64,9 +58,7 @@ export async function claimManyThroughGate(
   })
   const taken = new Set(claimed.map((r) => r.id))
   const left = runs.filter((r) => !taken.has(r.id))
-  if (claimed.length > 0) {
-    await deps.valkey.zrem(deps.keys.runGateParked(gate.key), ...taken)
-  }
+  await unparkRuns(deps.valkey, deps.keys, gate.key, [...taken])
   if (claimed.length < slots) return { claimed, unsettled: left }
   if (left.length > 0) await park(deps, left, gate)
   return { claimed, unsettled: [] }

@@ -65,12 +65,12 @@ export async function wakeParked(
   return valkey.helmrWakeParked(keys.runQueue, keys.runGateParked(gate), now, count, keys.runWake)
 }
 
-/** A parked run that got its slot (through a recheck) leaves the parked set. */
-export async function unparkRun(
+/** Parked runs that got their slot (through a recheck) leave the parked set. */
+export async function unparkRuns(
   valkey: Valkey,
   keys: ValkeyKeys,
   gate: string,
-  runId: string,
+  runIds: readonly string[],
 ): Promise<void> {
-  await valkey.zrem(keys.runGateParked(gate), runId)
+  if (runIds.length > 0) await valkey.zrem(keys.runGateParked(gate), ...runIds)
 }
